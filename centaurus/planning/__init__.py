@@ -1,0 +1,31 @@
+"""Contraction planning: enumerate, price and execute the plans of an SSM layer."""
+
+from centaurus.planning.execute import run_plan
+from centaurus.planning.plan import SPECTRA_POLICIES, ContractionPlan, PlanStep, SpectraPolicy, TensorSpec
+from centaurus.planning.planner import (
+    DEFAULT_COSTS,
+    PlannerCost,
+    best_plan_for_tree,
+    candidate_plans,
+    choose_plan,
+    fft_flops,
+    opt_einsum_tree,
+    plan_score,
+)
+
+__all__ = [
+    "DEFAULT_COSTS",
+    "SPECTRA_POLICIES",
+    "ContractionPlan",
+    "PlanStep",
+    "PlannerCost",
+    "SpectraPolicy",
+    "TensorSpec",
+    "best_plan_for_tree",
+    "candidate_plans",
+    "choose_plan",
+    "fft_flops",
+    "opt_einsum_tree",
+    "plan_score",
+    "run_plan",
+]

@@ -1,0 +1,435 @@
+"""FFT-aware choice of a contraction plan for one SSM layer and one input shape.
+
+opt_einsum does not know convolution: it treats ``l`` as an ordinary index and ignores the FFTs,
+complex arithmetic and the padding to 2L. So the planner enumerates, for the mode's expression,
+every contraction tree and every legal FFT placement — by linearity the forward FFT may sit on any
+tensor of the signal branch (from ``u`` up to where it meets the kernel) and of the kernel branch,
+and the inverse FFT on any tensor from the meeting point up to the output — and prices each with
+the FLOPs of a training step (forward + backward, FFTs included) plus a memory-traffic term.
+Plans are cached per shape; the cheapest wins, ties broken by the smallest largest intermediate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opt_einsum
+
+from centaurus.modes import EXPRESSIONS, FREQ, TIME, Mode, ModeExpression
+from centaurus.planning.plan import (
+    SPECTRA_POLICIES,
+    ContractionPlan,
+    Domain,
+    PlanStep,
+    SpectraPolicy,
+    TensorSpec,
+)
+from centaurus.planning.trees import TreeNode, contraction_trees
+
+_MULTIPLY_ADD_FLOPS = {0: 2, 1: 4, 2: 8}  # by the number of complex operands of a pairwise step
+
+
+@dataclass(frozen=True)
+class PlannerCost:
+    """How a plan is priced: FLOPs of a training step plus ``byte_weight`` per byte moved.
+
+    FLOPs alone mispredict time when a step is memory-bound (a projection of a spectrum moves far
+    more bytes than it computes on); ``byte_weight`` converts the bytes read and written by every
+    step into FLOP-equivalents. The defaults were fitted on the measured grid of
+    ``benchmarks/contraction_plans.py``.
+    """
+
+    byte_weight: float = 0.0
+
+
+DEFAULT_COSTS: dict[str, PlannerCost] = {"cpu": PlannerCost(byte_weight=0.0), "cuda": PlannerCost(byte_weight=0.0)}
+
+
+def fft_flops(length: int) -> float:
+    """FLOPs of one real FFT (or inverse) of ``length`` points: 2.5 N log2 N."""
+    return 2.5 * length * math.log2(length) if length > 1 else 1.0
+
+
+def plan_score(plan: ContractionPlan, cost: PlannerCost) -> tuple[float, int]:
+    return (plan.training_flops + cost.byte_weight * plan.traffic_bytes, plan.largest_intermediate_bytes)
+
+
+class _PlanBuilder:
+    """Turns one (tree, FFT placement, spectra policy) of an expression into a ContractionPlan."""
+
+    def __init__(
+        self,
+        expression: ModeExpression,
+        sizes: Mapping[str, int],
+        batch: int,
+        length: int,
+        real_itemsize: int,
+    ) -> None:
+        self.expression = expression
+        self.batch = batch
+        self.length = length
+        self.fft_length = 2 * length
+        self.sizes = {**sizes, "b": batch, TIME: length, FREQ: length + 1}
+        self.real_itemsize = real_itemsize
+        self.names = tuple(op.name for op in expression.operands)
+        roles = [op.role for op in expression.operands]
+        self.signal = roles.index("signal")
+        self.kernel = roles.index("kernel")
+
+    def paths(self, tree: TreeNode) -> tuple[list[TreeNode], list[TreeNode], list[TreeNode], list[TreeNode]]:
+        """Bottom-up signal branch, kernel branch, meeting-to-root path, and weight-only nodes."""
+        signal_path, kernel_path, post, weights = [], [], [], []
+        for node in tree.post_order():
+            has_signal = self.signal in node.leaves
+            has_kernel = self.kernel in node.leaves
+            if has_signal and has_kernel:
+                post.append(node)
+            elif has_signal:
+                signal_path.append(node)
+            elif has_kernel:
+                kernel_path.append(node)
+            else:
+                weights.append(node)
+        return signal_path, kernel_path, post, weights
+
+    def placements(self, tree: TreeNode) -> Iterator[tuple[TreeNode, TreeNode, TreeNode]]:
+        signal_path, kernel_path, post, _ = self.paths(tree)
+        for u_at in signal_path:
+            for k_at in kernel_path:
+                for ifft_at in post:
+                    yield u_at, k_at, ifft_at
+
+    def _spec(self, name: str, indices: str, is_complex: bool) -> TensorSpec:
+        shape = tuple(self.sizes[index] for index in indices)
+        return TensorSpec(name, indices, shape, is_complex, self.real_itemsize)
+
+    def build(
+        self,
+        tree: TreeNode,
+        u_at: TreeNode,
+        k_at: TreeNode,
+        ifft_at: TreeNode,
+        spectra: SpectraPolicy,
+    ) -> ContractionPlan:
+        signal_path, kernel_path, post, weights = self.paths(tree)
+        u_cut = signal_path.index(u_at)
+        k_cut = kernel_path.index(k_at)
+        i_cut = post.index(ifft_at)
+        counter = iter(range(1, 100))
+        base_name: dict[int, str] = {}
+        for node in tree.post_order():
+            if node.is_leaf:
+                (position,) = node.leaves
+                base_name[id(node)] = self.names[position]
+            elif node is tree:
+                base_name[id(node)] = "y"
+            else:
+                base_name[id(node)] = f"T{next(counter)}"
+
+        current: dict[int, TensorSpec] = {}  # the tensor that currently represents each node
+        registry: dict[str, TensorSpec] = {}  # every tensor of the plan, by name
+        for node in tree.post_order():
+            if node.is_leaf:
+                current[id(node)] = registry[base_name[id(node)]] = self._spec(base_name[id(node)], node.indices, False)
+
+        steps: list[PlanStep] = []
+        leaf_names = set(self.names)
+
+        def contract(node: TreeNode, domain: Domain, in_segment: bool) -> None:
+            assert node.left is not None and node.right is not None
+            left, right = current[id(node.left)], current[id(node.right)]
+            freq = domain == "freq"
+            indices = node.indices.replace(TIME, FREQ) if freq else node.indices
+            name = base_name[id(node)] + ("^" if freq else "")
+            output = self._spec(name, indices, freq)
+            union = "".join(dict.fromkeys(left.indices + right.indices))
+            macs = math.prod(self.sizes[index] for index in union)
+            flops = _MULTIPLY_ADD_FLOPS[int(left.is_complex) + int(right.is_complex)] * macs
+            steps.append(
+                PlanStep(
+                    kind="contract",
+                    equation=f"{left.indices},{right.indices}->{indices}",
+                    inputs=(left.name, right.name),
+                    output=output,
+                    domain=domain,
+                    macs=macs,
+                    forward_flops=flops,
+                    backward_flops=2 * flops,
+                    in_segment=in_segment,
+                )
+            )
+            current[id(node)] = registry[name] = output
+
+        def transform(node: TreeNode, inverse: bool) -> None:
+            source = current[id(node)]
+            indices = source.indices.replace(FREQ, TIME) if inverse else source.indices.replace(TIME, FREQ)
+            name = source.name.rstrip("^") if inverse else source.name + "^"
+            output = self._spec(name, indices, not inverse)
+            rows = source.numel // self.sizes[FREQ if inverse else TIME]
+            flops = round(rows * fft_flops(self.fft_length))
+            steps.append(
+                PlanStep(
+                    kind="irfft" if inverse else "rfft",
+                    equation=f"{source.indices}->{indices}",
+                    inputs=(source.name,),
+                    output=output,
+                    domain="time" if inverse else "freq",
+                    macs=0,
+                    forward_flops=flops,
+                    backward_flops=flops,
+                    recompute_flops=flops if (spectra == "recompute" and not inverse) else 0,
+                    fft_length=self.fft_length,
+                    fft_rows=rows,
+                    in_segment=True,
+                )
+            )
+            current[id(node)] = registry[name] = output
+
+        for node in weights:
+            if not node.is_leaf:
+                contract(node, "weights", False)
+        for path, cut in ((signal_path, u_cut), (kernel_path, k_cut)):
+            for node in path[1 : cut + 1]:
+                contract(node, "time", False)
+        segment_start = len(steps)
+        for path, cut, fft_node in ((signal_path, u_cut, u_at), (kernel_path, k_cut, k_at)):
+            transform(fft_node, inverse=False)
+            for node in path[cut + 1 :]:
+                contract(node, "freq", True)
+        for node in post[: i_cut + 1]:
+            contract(node, "freq", True)
+        last_spectral = len(steps) - 1
+        transform(ifft_at, inverse=True)
+        for node in post[i_cut + 1 :]:
+            contract(node, "time", False)
+
+        # Recompute policy: backward re-derives every spectrum but the last one from the saved
+        # real inputs of the segment, so each spectral contraction except the last runs twice.
+        if spectra == "recompute":
+            for position in range(segment_start, last_spectral):
+                step = steps[position]
+                if step.kind == "contract":
+                    steps[position] = _with_recompute(step)
+
+        saved = 0
+        segment_steps = steps[segment_start : last_spectral + 2]
+        for step in steps:
+            if step.kind != "contract" or step.in_segment:
+                continue
+            for operand in step.inputs:
+                if operand not in leaf_names or operand in (self.names[self.signal], self.names[self.kernel]):
+                    saved += registry[operand].nbytes
+        if spectra == "recompute":
+            saved_names = {segment_steps[0].inputs[0]}
+            saved_names.update(step.inputs[0] for step in segment_steps if step.kind == "rfft")
+            for step in segment_steps:
+                if step.kind == "contract":
+                    saved_names.update(name for name in step.inputs if not name.endswith("^"))
+        else:
+            saved_names = {name for step in segment_steps if step.kind == "contract" for name in step.inputs}
+        for name in saved_names:
+            if name in leaf_names and name not in (self.names[self.signal], self.names[self.kernel]):
+                continue  # parameters are saved by reference
+            saved += registry[name].nbytes
+
+        traffic = 0
+        for step in steps:
+            moved = step.output.nbytes + sum(registry[name].nbytes for name in step.inputs)
+            traffic += 3 * moved
+
+        return ContractionPlan(
+            mode=self.expression.mode,
+            equation=self.expression.equation,
+            sizes=dict(self.sizes),
+            batch=self.batch,
+            length=self.length,
+            fft_length=self.fft_length,
+            tree=tree.render(self.names),
+            u_fft_at=_label(base_name[id(u_at)], u_at, tree),
+            k_fft_at=_label(base_name[id(k_at)], k_at, tree),
+            ifft_at=_label(base_name[id(ifft_at)], ifft_at, tree),
+            spectra=spectra,
+            inputs=tuple(registry[name] for name in self.names),
+            steps=tuple(steps),
+            saved_bytes=saved,
+            traffic_bytes=traffic,
+        )
+
+
+def _label(name: str, node: TreeNode, tree: TreeNode) -> str:
+    return name if node is not tree else "y"
+
+
+def _with_recompute(step: PlanStep) -> PlanStep:
+    return PlanStep(
+        kind=step.kind,
+        equation=step.equation,
+        inputs=step.inputs,
+        output=step.output,
+        domain=step.domain,
+        macs=step.macs,
+        forward_flops=step.forward_flops,
+        backward_flops=step.backward_flops,
+        recompute_flops=step.forward_flops,
+        in_segment=step.in_segment,
+    )
+
+
+def _freeze(sizes: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(sizes.items()))
+
+
+@lru_cache(maxsize=4096)
+def _candidates(
+    mode: Mode,
+    frozen_sizes: tuple[tuple[str, int], ...],
+    batch: int,
+    length: int,
+    real_itemsize: int,
+    spectra: tuple[SpectraPolicy, ...],
+) -> tuple[ContractionPlan, ...]:
+    expression = EXPRESSIONS[mode]
+    builder = _PlanBuilder(expression, dict(frozen_sizes), batch, length, real_itemsize)
+    operand_indices = tuple(op.indices for op in expression.operands)
+    plans = []
+    for tree in contraction_trees(operand_indices, expression.output, TIME):
+        for u_at, k_at, ifft_at in builder.placements(tree):
+            for policy in spectra:
+                plans.append(builder.build(tree, u_at, k_at, ifft_at, policy))
+    return tuple(plans)
+
+
+def _validate(batch: int, length: int, sizes: Mapping[str, int]) -> None:
+    for name, value in (("batch", batch), ("length", length), *sizes.items()):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name}: got {value!r}; allowed: a positive integer")
+
+
+def candidate_plans(
+    mode: Mode,
+    sizes: Mapping[str, int],
+    batch: int,
+    length: int,
+    *,
+    real_itemsize: int = 4,
+    spectra: SpectraPolicy | None = None,
+) -> tuple[ContractionPlan, ...]:
+    """Every legal plan of ``mode`` at these sizes (all trees x FFT placements x spectra policies,
+    or only the given policy)."""
+    _validate(batch, length, sizes)
+    policies = SPECTRA_POLICIES if spectra is None else (spectra,)
+    return _candidates(mode, _freeze(sizes), batch, length, real_itemsize, policies)
+
+
+@lru_cache(maxsize=4096)
+def _choose(
+    mode: Mode,
+    frozen_sizes: tuple[tuple[str, int], ...],
+    batch: int,
+    length: int,
+    real_itemsize: int,
+    spectra: SpectraPolicy,
+    cost: PlannerCost,
+) -> ContractionPlan:
+    plans = _candidates(mode, frozen_sizes, batch, length, real_itemsize, (spectra,))
+    return min(plans, key=lambda plan: plan_score(plan, cost))
+
+
+def choose_plan(
+    mode: Mode,
+    sizes: Mapping[str, int],
+    batch: int,
+    length: int,
+    *,
+    real_itemsize: int = 4,
+    spectra: SpectraPolicy = "recompute",
+    device_type: str = "cpu",
+    cost: PlannerCost | None = None,
+) -> ContractionPlan:
+    """The cheapest plan of ``mode`` for a training step at this shape (cached per shape)."""
+    _validate(batch, length, sizes)
+    if spectra not in SPECTRA_POLICIES:
+        raise ValueError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_POLICIES)}")
+    chosen_cost = cost if cost is not None else DEFAULT_COSTS.get(device_type, DEFAULT_COSTS["cpu"])
+    return _choose(mode, _freeze(sizes), batch, length, real_itemsize, spectra, chosen_cost)
+
+
+def best_plan_for_tree(
+    mode: Mode,
+    sizes: Mapping[str, int],
+    batch: int,
+    length: int,
+    tree: str,
+    *,
+    real_itemsize: int = 4,
+    spectra: SpectraPolicy = "recompute",
+    cost: PlannerCost | None = None,
+) -> ContractionPlan:
+    """The best FFT placement for a fixed contraction tree (e.g. one a heuristic picked)."""
+    plans = [
+        plan
+        for plan in candidate_plans(mode, sizes, batch, length, real_itemsize=real_itemsize, spectra=spectra)
+        if plan.tree == tree
+    ]
+    if not plans:
+        raise ValueError(f"tree: got {tree!r}; not a contraction tree of mode {mode!r}")
+    return min(plans, key=lambda plan: plan_score(plan, cost or PlannerCost()))
+
+
+def opt_einsum_tree(mode: Mode, sizes: Mapping[str, int], batch: int, length: int) -> str:
+    """The tree opt_einsum's ``dp`` path finder picks when it treats time as an ordinary index.
+
+    This is the FFT-blind baseline the planner improves on.
+    """
+    expression = EXPRESSIONS[mode]
+    all_sizes = {**sizes, "b": batch, TIME: length}
+    shapes = [tuple(all_sizes[index] for index in op.indices) for op in expression.operands]
+    path, _ = opt_einsum.contract_path(expression.equation, *shapes, shapes=True, optimize="dp")
+    nodes: list[str] = [op.name for op in expression.operands]
+    is_leaf = [True] * len(nodes)
+    for pair in path:
+        picked = sorted(pair, reverse=True)
+        parts = [(nodes.pop(position), is_leaf.pop(position)) for position in picked]
+        parts.reverse()
+        rendered = [name if leaf else f"({name})" for name, leaf in parts]
+        nodes.append(",".join(rendered))
+        is_leaf.append(False)
+    return _canonical_tree(nodes[0], mode, sizes)
+
+
+def _canonical_tree(rendered: str, mode: Mode, sizes: Mapping[str, int]) -> str:
+    """Map a rendered tree to the planner's own rendering of the same tree (operand order)."""
+    target = _tree_signature(rendered)
+    expression = EXPRESSIONS[mode]
+    operand_indices = tuple(op.indices for op in expression.operands)
+    names = tuple(op.name for op in expression.operands)
+    for tree in contraction_trees(operand_indices, expression.output, TIME):
+        candidate = tree.render(names)
+        if _tree_signature(candidate) == target:
+            return candidate
+    raise ValueError(f"tree {rendered!r} is not a tree of mode {mode!r}")
+
+
+def _tree_signature(rendered: str) -> frozenset[object]:
+    """An order-free identity of a rendered tree: the set of leaf sets of its internal nodes."""
+    stack: list[list[str]] = [[]]
+    groups: set[frozenset[str]] = set()
+    token = ""
+    for char in rendered + ",":
+        if char == "(":
+            stack.append([])
+        elif char in ",)":
+            if token:
+                stack[-1].append(token)
+                token = ""
+            if char == ")":
+                inner = stack.pop()
+                groups.add(frozenset(inner))
+                stack[-1].extend(inner)
+        else:
+            token += char
+    groups.add(frozenset(stack[0]))
+    return frozenset(groups)

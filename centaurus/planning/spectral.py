@@ -1,0 +1,216 @@
+"""The causal FFT convolution segment of a plan, as a memory-lean custom autograd function.
+
+A plan's spectral segment runs from the forward FFTs (of the signal-branch tensor ``x`` and the
+kernel-branch tensor ``k``, zero-padded to 2L) through the pairwise contractions in frequency to the
+inverse FFT, whose first L samples are the causal convolution. Plain autograd would keep every
+complex spectrum (twice the padded size of its real input, twice again for complex). Here backward
+is written by hand:
+
+* the adjoint of ``irfft(Z, N)[:L]`` is ``rfft(pad(g, N)) * w / N`` with ``w = 2`` for interior
+  bins and 1 for DC and Nyquist;
+* the adjoint of ``rfft(x, N)`` (x of length L) is ``N * irfft(G / w, N)[:L]``;
+* a pairwise step ``O = A . B`` gives ``dA = dO . conj(B)``, real parts taken for real operands.
+
+With the ``recompute`` policy only the real inputs ``x``, ``k`` and the real weights are saved,
+and backward recomputes the spectra (two extra FFTs, and any spectral step but the last); with
+``store`` the step inputs are saved and nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from centaurus.planning.plan import ContractionPlan, PlanStep
+
+_REAL_AXIS = "z"  # extra einsum index for the (real, imaginary) axis of a complex tensor's real view
+
+
+@dataclass(frozen=True)
+class _SpectralStep:
+    equation: str
+    inputs: tuple[str, str]
+    output: str
+    weight_position: int | None  # which input is a real weight (None: both complex spectra)
+
+
+@dataclass(frozen=True)
+class SpectralProgram:
+    """The segment of a plan the autograd function executes."""
+
+    length: int
+    fft_length: int
+    signal_input: str
+    signal_spectrum: str
+    kernel_input: str
+    kernel_spectrum: str
+    steps: tuple[_SpectralStep, ...]
+    weights: tuple[str, ...]
+    output_spectrum: str
+    output: str
+    store: bool
+
+    @staticmethod
+    def from_plan(plan: ContractionPlan) -> SpectralProgram:
+        segment = [step for step in plan.steps if step.in_segment]
+        ffts = [step for step in segment if step.kind == "rfft"]
+        (inverse,) = [step for step in segment if step.kind == "irfft"]
+        steps: list[_SpectralStep] = []
+        weights: list[str] = []
+        for step in segment:
+            if step.kind != "contract":
+                continue
+            steps.append(_compile_step(step))
+            weights.extend(name for name in step.inputs if not name.endswith("^"))
+        signal, kernel = ffts
+        return SpectralProgram(
+            length=plan.length,
+            fft_length=plan.fft_length,
+            signal_input=signal.inputs[0],
+            signal_spectrum=signal.output.name,
+            kernel_input=kernel.inputs[0],
+            kernel_spectrum=kernel.output.name,
+            steps=tuple(steps),
+            weights=tuple(weights),
+            output_spectrum=inverse.inputs[0],
+            output=inverse.output.name,
+            store=plan.spectra == "store",
+        )
+
+
+def _compile_step(step: PlanStep) -> _SpectralStep:
+    left, right = step.inputs
+    if left.endswith("^") and right.endswith("^"):
+        weight_position = None
+    else:
+        weight_position = 1 if left.endswith("^") else 0
+    return _SpectralStep(step.equation, (left, right), step.output.name, weight_position)
+
+
+def _split(equation: str) -> tuple[str, str, str]:
+    inputs, output = equation.split("->")
+    left, right = inputs.split(",")
+    return left, right, output
+
+
+def _as_complex(tensor: torch.Tensor) -> torch.Tensor:
+    if tensor.stride(-1) != 1 or any(stride % 2 for stride in tensor.stride()[:-1]):
+        tensor = tensor.contiguous()
+    return torch.view_as_complex(tensor)
+
+
+def _weight_times_spectrum(
+    weight_indices: str, spectrum_indices: str, output_indices: str, weight: torch.Tensor, spectrum: torch.Tensor
+) -> torch.Tensor:
+    """A real weight contracted with a spectrum on its real view: 2 real MACs per complex MAC."""
+    z = _REAL_AXIS
+    equation = f"{weight_indices},{spectrum_indices}{z}->{output_indices}{z}"
+    return _as_complex(torch.einsum(equation, weight, torch.view_as_real(spectrum)))
+
+
+def _run_step(step: _SpectralStep, env: dict[str, torch.Tensor]) -> torch.Tensor:
+    left, right, output = _split(step.equation)
+    a, b = env[step.inputs[0]], env[step.inputs[1]]
+    if step.weight_position is None:
+        return torch.einsum(step.equation, a, b)
+    if step.weight_position == 0:
+        return _weight_times_spectrum(left, right, output, a, b)
+    return _weight_times_spectrum(right, left, output, b, a)
+
+
+def _step_gradients(
+    step: _SpectralStep, env: dict[str, torch.Tensor], grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of both inputs of ``step`` given the gradient of its output."""
+    left, right, output = _split(step.equation)
+    a, b = env[step.inputs[0]], env[step.inputs[1]]
+    z = _REAL_AXIS
+    if step.weight_position is None:
+        grad_a = torch.einsum(f"{output},{right}->{left}", grad, b.conj())
+        grad_b = torch.einsum(f"{output},{left}->{right}", grad, a.conj())
+        return grad_a, grad_b
+    weight_indices, spectrum_indices = (left, right) if step.weight_position == 0 else (right, left)
+    weight, spectrum = (a, b) if step.weight_position == 0 else (b, a)
+    grad_real = torch.view_as_real(grad)
+    grad_spectrum = _as_complex(torch.einsum(f"{output}{z},{weight_indices}->{spectrum_indices}{z}", grad_real, weight))
+    grad_weight = torch.einsum(
+        f"{output}{z},{spectrum_indices}{z}->{weight_indices}", grad_real, torch.view_as_real(spectrum)
+    )
+    return (grad_weight, grad_spectrum) if step.weight_position == 0 else (grad_spectrum, grad_weight)
+
+
+def _bin_weights(fft_length: int, like: torch.Tensor) -> torch.Tensor:
+    """1 for the DC and Nyquist bins, 2 for the others (each interior bin stands for two)."""
+    weights = torch.full((fft_length // 2 + 1,), 2.0, dtype=like.real.dtype, device=like.device)
+    weights[0] = 1.0
+    weights[-1] = 1.0
+    return weights
+
+
+def _rfft_adjoint(grad: torch.Tensor, fft_length: int, length: int) -> torch.Tensor:
+    scaled = grad / _bin_weights(fft_length, grad)
+    return (torch.fft.irfft(scaled, n=fft_length) * fft_length)[..., :length]
+
+
+def _irfft_adjoint(grad: torch.Tensor, fft_length: int) -> torch.Tensor:
+    spectrum = torch.fft.rfft(grad, n=fft_length)
+    return spectrum * (_bin_weights(fft_length, spectrum) / fft_length)
+
+
+def _forward_env(
+    program: SpectralProgram, signal: torch.Tensor, kernel: torch.Tensor, weights: tuple[torch.Tensor, ...]
+) -> dict[str, torch.Tensor]:
+    env = dict(zip(program.weights, weights, strict=True))
+    env[program.signal_spectrum] = torch.fft.rfft(signal, n=program.fft_length)
+    env[program.kernel_spectrum] = torch.fft.rfft(kernel, n=program.fft_length)
+    for step in program.steps[:-1]:
+        env[step.output] = _run_step(step, env)
+    return env
+
+
+class SpectralSegment(torch.autograd.Function):
+    """``irfft(steps(rfft(x), rfft(k), weights))[..., :L]`` with a hand-written backward."""
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        program: SpectralProgram,
+        signal: torch.Tensor,
+        kernel: torch.Tensor,
+        *weights: torch.Tensor,
+    ) -> torch.Tensor:
+        env = _forward_env(program, signal, kernel, weights)
+        last = program.steps[-1]
+        spectrum = _run_step(last, env)
+        output = torch.fft.irfft(spectrum, n=program.fft_length)[..., : program.length]
+        ctx.program = program
+        if program.store:
+            names = sorted({name for step in program.steps for name in step.inputs})
+            ctx.stored_names = names
+            ctx.save_for_backward(signal, kernel, *[env[name] for name in names])
+        else:
+            ctx.save_for_backward(signal, kernel, *weights)
+        return output
+
+    @staticmethod
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+        program: SpectralProgram = ctx.program
+        saved = ctx.saved_tensors
+        if program.store:
+            env = dict(zip(ctx.stored_names, saved[2:], strict=True))
+        else:
+            env = _forward_env(program, saved[0], saved[1], tuple(saved[2:]))
+        grads: dict[str, torch.Tensor] = {program.steps[-1].output: _irfft_adjoint(grad_output, program.fft_length)}
+        for step in reversed(program.steps):
+            grad_a, grad_b = _step_gradients(step, env, grads.pop(step.output))
+            for name, grad in ((step.inputs[0], grad_a), (step.inputs[1], grad_b)):
+                grads[name] = grads[name] + grad if name in grads else grad
+        grad_signal = grad_kernel = None
+        if ctx.needs_input_grad[1]:
+            grad_signal = _rfft_adjoint(grads[program.signal_spectrum], program.fft_length, program.length)
+        if ctx.needs_input_grad[2]:
+            grad_kernel = _rfft_adjoint(grads[program.kernel_spectrum], program.fft_length, program.length)
+        grad_weights = tuple(grads[name] for name in program.weights)
+        return (None, grad_signal, grad_kernel, *grad_weights)
