@@ -1,0 +1,307 @@
+"""Does the planner pick the fastest contraction plan? Measured forward+backward, side by side.
+
+For every shape of a grid per mode this times one training step (forward + backward, input and
+every parameter requiring grad) of the contraction under:
+
+* the plan the layer chooses (``layer.plan``);
+* every forced alternative whose predicted cost is within ``--window`` times the chosen plan's
+  (the others are predicted far slower; the table says how many were skipped);
+* for s5/neck, the order picked by the published rule "kernel first iff 1/c + 1/d > 1/b + 1/n"
+  (r in place of n for neck), given its best FFT placement;
+* opt_einsum's FFT-blind ``dp`` tree, given its best FFT placement;
+* a naive single ``torch.einsum`` of the whole Fourier-domain expression (spectra of u and K, weights
+  cast to complex, plain autograd), where its intermediates fit in memory.
+
+The basis kernel is precomputed (it is the same for every plan), so the times compare plans only.
+Shapes whose tensors would not fit the memory cap, or whose chosen plan exceeds the compute cap,
+are trimmed and counted. Run ``python benchmarks/contraction_plans.py --help`` for the options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import opt_einsum
+import torch
+
+from centaurus import SSMLayer
+from centaurus.modes import EXPRESSIONS, FREQ, TIME
+from centaurus.planning import (
+    ContractionPlan,
+    PlannerCost,
+    best_plan_for_tree,
+    opt_einsum_tree,
+    plan_score,
+)
+
+FULL_GRID = {
+    "batch": (1, 8, 32),
+    "channels": (8, 64, 256),
+    "states": (16, 64, 256),
+    "length": (1000, 16000),
+}
+QUICK_GRID = {"batch": (1, 8), "channels": (8, 64), "states": (16, 64), "length": (1000,)}
+
+
+@dataclass
+class ShapeResult:
+    mode: str
+    batch: int
+    in_channels: int
+    out_channels: int
+    states: int
+    length: int
+    chosen: str
+    chosen_ms: float
+    fastest: str
+    fastest_ms: float
+    timed: int
+    skipped: int
+    rule: str
+    rule_ms: float
+    blind: str
+    blind_ms: float
+    naive_ms: float
+    chosen_gflop: float
+
+    @property
+    def within_5_percent(self) -> bool:
+        return self.chosen_ms <= 1.05 * self.fastest_ms
+
+
+def _layer_extras(mode: str, channels_in: int, channels_out: int, states: int) -> dict[str, int] | None:
+    if mode == "neck":
+        return {"bottleneck": max(1, channels_in // 4)}  # r = 0.25 x channels, the spec's typical ratio
+    if mode == "group":
+        groups = 4
+        if channels_in % groups or channels_out % groups:
+            return None
+        return {"groups": groups}
+    return {}
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _time(step: Callable[[], None], device: torch.device, repeats: int) -> float:
+    step()  # warm-up (plan caches, allocator, FFT plans)
+    samples = []
+    for _ in range(repeats):
+        _sync(device)
+        start = time.perf_counter()
+        step()
+        _sync(device)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1e3
+
+
+def _plan_step(layer: SSMLayer, u: torch.Tensor, kernel: torch.Tensor, plan: ContractionPlan) -> Callable[[], None]:
+    def step() -> None:
+        output = layer.contract(u, kernel, plan)
+        output.backward(torch.ones_like(output))
+
+    return step
+
+
+def _naive_step(layer: SSMLayer, u: torch.Tensor, kernel: torch.Tensor) -> Callable[[], None]:
+    expression = layer.expression
+    length = u.shape[-1]
+    equation = expression.equation.replace(TIME, FREQ)
+
+    def step() -> None:
+        spectra = {
+            "u": torch.fft.rfft(layer.operands(u, kernel)["u"], n=2 * length),
+            "K": torch.fft.rfft(kernel, n=2 * length),
+        }
+        tensors = [
+            spectra[op.name] if op.name in spectra else getattr(layer, op.name).to(spectra["u"].dtype)
+            for op in expression.operands
+        ]
+        output = torch.fft.irfft(torch.einsum(equation, *tensors), n=2 * length)[..., :length]
+        output.backward(torch.ones_like(output))
+
+    return step
+
+
+def _naive_bytes(layer: SSMLayer, batch: int, length: int) -> float:
+    sizes = {**layer.sizes, "b": batch, FREQ: length + 1}
+    shapes = [tuple(sizes[i] for i in op.indices.replace(TIME, FREQ)) for op in layer.expression.operands]
+    _, info = opt_einsum.contract_path(layer.expression.equation.replace(TIME, FREQ), *shapes, shapes=True)
+    return float(info.largest_intermediate) * 8 * 4  # complex64, and autograd keeps a few of them
+
+
+def _rule_family(plan: ContractionPlan, kernel_first: bool) -> bool:
+    """Kernel first: u joins last, against the whole effective kernel. Project first: u meets B first."""
+    if kernel_first:
+        return plan.tree.startswith("u,(")
+    return "(u,B)" in plan.tree or plan.tree.startswith("u,B")
+
+
+def _rule_plan(layer: SSMLayer, batch: int, length: int, cost: PlannerCost) -> ContractionPlan | None:
+    if layer.mode not in ("s5", "neck"):
+        return None
+    states = layer.sizes["n"] if layer.mode == "s5" else layer.sizes["r"]
+    kernel_first = 1 / layer.in_channels + 1 / layer.out_channels > 1 / batch + 1 / states
+    family = [
+        plan
+        for plan in layer.candidate_plans(batch, length)
+        if plan.spectra == layer.spectra and _rule_family(plan, kernel_first)
+    ]
+    return min(family, key=lambda plan: plan_score(plan, cost))
+
+
+def _shapes(grid: dict[str, tuple[int, ...]]) -> Iterator[tuple[int, int, int, int, int]]:
+    yield from itertools.product(grid["batch"], grid["channels"], grid["channels"], grid["states"], grid["length"])
+
+
+def _peak_bytes(plan: ContractionPlan) -> int:
+    inputs = sum(spec.nbytes for spec in plan.inputs)
+    return inputs * 2 + plan.saved_bytes + 3 * plan.largest_intermediate_bytes
+
+
+def run(args: argparse.Namespace) -> list[ShapeResult]:
+    device = torch.device(args.device)
+    grid = QUICK_GRID if args.quick else FULL_GRID
+    cost = PlannerCost()
+    results: list[ShapeResult] = []
+    trimmed: dict[str, int] = {}
+    repeats = 1 if args.quick else args.repeats
+    for mode in args.modes:
+        for batch, c, d, n, length in _shapes(grid):
+            extras = _layer_extras(mode, c, d, n)
+            if extras is None:
+                trimmed["group: channels not divisible by 4 groups"] = trimmed.get("group: channels not divisible by 4 groups", 0) + 1
+                continue
+            torch.manual_seed(0)
+            layer = SSMLayer(c, d, n, mode, device=device, **extras)  # type: ignore[arg-type]
+            chosen = layer.plan(batch, length)
+            kernel_bytes = math.prod(layer.a_re.shape) * length * 4
+            if _peak_bytes(chosen) > args.max_bytes or kernel_bytes * 3 > args.max_bytes:
+                trimmed["memory cap"] = trimmed.get("memory cap", 0) + 1
+                continue
+            if chosen.training_flops > args.max_gflop * 1e9:
+                trimmed["compute cap"] = trimmed.get("compute cap", 0) + 1
+                continue
+            u = torch.randn(batch, c, length, device=device, requires_grad=True)
+            kernel = layer.kernel(length).detach().requires_grad_(True)
+            best_score = plan_score(chosen, cost)[0]
+            alternatives = [
+                plan
+                for plan in layer.candidate_plans(batch, length)
+                if plan.spectra == layer.spectra
+                and plan_score(plan, cost)[0] <= args.window * best_score
+                and _peak_bytes(plan) <= args.max_bytes
+            ]
+            total = sum(1 for plan in layer.candidate_plans(batch, length) if plan.spectra == layer.spectra)
+            timings: dict[str, float] = {}
+            for plan in alternatives:
+                timings[plan.key] = _time(_plan_step(layer, u, kernel, plan), device, 1)
+            # Re-time the front runners (and the chosen plan) with more repeats: noise decides ties.
+            front = sorted(timings, key=timings.__getitem__)[:3]
+            by_key = {plan.key: plan for plan in alternatives}
+            for key in {*front, chosen.key}:
+                timings[key] = _time(_plan_step(layer, u, kernel, by_key[key]), device, repeats)
+            fastest = min(timings, key=timings.__getitem__)
+
+            rule = _rule_plan(layer, batch, length, cost)
+            rule_ms = math.nan
+            if rule is not None:
+                rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, kernel, rule), device, repeats)
+            blind = best_plan_for_tree(mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length))
+            blind_ms = timings.get(blind.key) or (
+                _time(_plan_step(layer, u, kernel, blind), device, repeats)
+                if _peak_bytes(blind) <= args.max_bytes
+                else math.nan
+            )
+            naive_ms = math.nan
+            if _naive_bytes(layer, batch, length) <= args.max_bytes:
+                naive_ms = _time(_naive_step(layer, u, kernel), device, repeats)
+            result = ShapeResult(
+                mode, batch, c, d, n, length,
+                chosen.key, timings[chosen.key], fastest, timings[fastest], len(alternatives), total - len(alternatives),
+                rule.key if rule else "", rule_ms, blind.key, blind_ms, naive_ms, chosen.training_flops / 1e9,
+            )  # fmt: skip
+            results.append(result)
+            flag = "" if result.within_5_percent else f"  <- fastest {fastest} ({timings[fastest]:.1f} ms)"
+            print(
+                f"{mode:<6} b={batch:<3} c={c:<4} d={d:<4} n={n:<4} L={length:<6} chosen {timings[chosen.key]:9.1f} ms"
+                f"  rule {rule_ms:9.1f}  blind {blind_ms:9.1f}  naive {naive_ms:9.1f}{flag}",
+                flush=True,
+            )
+    for reason, count in trimmed.items():
+        print(f"trimmed {count} shapes: {reason}")
+    return results
+
+
+def _geomean(values: list[float]) -> float:
+    values = [v for v in values if math.isfinite(v) and v > 0]
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else math.nan
+
+
+def summarise(results: list[ShapeResult]) -> str:
+    lines = [
+        "| mode | shapes | chosen within 5% of fastest | speed-up vs rule (where it differs) | vs opt_einsum dp"
+        " (where it differs) | vs naive einsum |",
+        "|---|---|---|---|---|---|",
+    ]
+    groups = {mode: [r for r in results if r.mode == mode] for mode in dict.fromkeys(r.mode for r in results)}
+    groups["all"] = results
+    for mode, rows in groups.items():
+        within = sum(r.within_5_percent for r in rows)
+        rule_rows = [r.rule_ms / r.chosen_ms for r in rows if r.rule and r.rule != r.chosen]
+        blind_rows = [r.blind_ms / r.chosen_ms for r in rows if r.blind != r.chosen]
+        naive_rows = [r.naive_ms / r.chosen_ms for r in rows]
+        naive_count = sum(math.isfinite(v) for v in naive_rows)
+        lines.append(
+            f"| {mode} | {len(rows)} | {within}/{len(rows)} ({100 * within / max(1, len(rows)):.0f}%) |"
+            f" {_fmt(_geomean(rule_rows))} (n={len(rule_rows)}) | {_fmt(_geomean(blind_rows))} (n={len(blind_rows)}) |"
+            f" {_fmt(_geomean(naive_rows))} (n={naive_count}) |"
+        )
+    return "\n".join(lines)
+
+
+def _fmt(value: float) -> str:
+    return "n/a" if not math.isfinite(value) else f"{value:.2f}x"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small grid at L=1000 (seconds; used by make demo)")
+    parser.add_argument("--modes", nargs="+", default=list(EXPRESSIONS), choices=list(EXPRESSIONS))
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--repeats", type=int, default=3, help="timed repeats of the front-runners (median)")
+    parser.add_argument("--window", type=float, default=8.0, help="time alternatives predicted within this factor")
+    parser.add_argument("--max-bytes", type=float, default=6e9, help="memory cap per plan (bytes)")
+    parser.add_argument("--max-gflop", type=float, default=60.0, help="compute cap on the chosen plan (GFLOP)")
+    parser.add_argument("--csv", type=Path, help="write one row per shape here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(torch.get_num_threads())
+    print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+    started = time.perf_counter()
+    results = run(args)
+    print(f"\n{len(results)} shapes in {time.perf_counter() - started:.0f} s\n")
+    print(summarise(results))
+    if args.csv:
+        args.csv.parent.mkdir(parents=True, exist_ok=True)
+        with args.csv.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(asdict(results[0])) if results else [])
+            writer.writeheader()
+            for result in results:
+                writer.writerow(asdict(result))
+        print(f"\nper-shape rows written to {args.csv}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
