@@ -49,7 +49,7 @@ FULL_GRID = {
     "states": (16, 64, 256),
     "length": (1000, 16000),
 }
-QUICK_GRID = {"batch": (1, 8), "channels": (8, 64), "states": (16, 64), "length": (1000,)}
+QUICK_GRID = {"batch": (1, 8), "channels": (8, 32), "states": (16, 64), "length": (1000,)}
 
 
 @dataclass
@@ -134,11 +134,12 @@ def _naive_step(layer: SSMLayer, u: torch.Tensor, kernel: torch.Tensor) -> Calla
     return step
 
 
-def _naive_bytes(layer: SSMLayer, batch: int, length: int) -> float:
+def _naive_cost(layer: SSMLayer, batch: int, length: int) -> tuple[float, float]:
+    """Bytes (a few complex64 copies of the largest intermediate) and training FLOPs of the naive einsum."""
     sizes = {**layer.sizes, "b": batch, FREQ: length + 1}
     shapes = [tuple(sizes[i] for i in op.indices.replace(TIME, FREQ)) for op in layer.expression.operands]
     _, info = opt_einsum.contract_path(layer.expression.equation.replace(TIME, FREQ), *shapes, shapes=True)
-    return float(info.largest_intermediate) * 8 * 4  # complex64, and autograd keeps a few of them
+    return float(info.largest_intermediate) * 8 * 4, float(info.opt_cost) * 4 * 3
 
 
 def _rule_family(plan: ContractionPlan, kernel_first: bool) -> bool:
@@ -161,8 +162,12 @@ def _rule_plan(layer: SSMLayer, batch: int, length: int, cost: PlannerCost) -> C
     return min(family, key=lambda plan: plan_score(plan, cost))
 
 
-def _shapes(grid: dict[str, tuple[int, ...]]) -> Iterator[tuple[int, int, int, int, int]]:
-    yield from itertools.product(grid["batch"], grid["channels"], grid["channels"], grid["states"], grid["length"])
+def _shapes(grid: dict[str, tuple[int, ...]], square: bool) -> Iterator[tuple[int, int, int, int, int]]:
+    for batch, c, d, n, length in itertools.product(
+        grid["batch"], grid["channels"], grid["channels"], grid["states"], grid["length"]
+    ):
+        if not square or c == d:
+            yield batch, c, d, n, length
 
 
 def _peak_bytes(plan: ContractionPlan) -> int:
@@ -175,13 +180,16 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
     grid = QUICK_GRID if args.quick else FULL_GRID
     cost = PlannerCost()
     results: list[ShapeResult] = []
+    writer = _CsvRows(args.csv)
     trimmed: dict[str, int] = {}
-    repeats = 1 if args.quick else args.repeats
+    repeats = args.repeats
     for mode in args.modes:
-        for batch, c, d, n, length in _shapes(grid):
+        for batch, c, d, n, length in _shapes(grid, square=args.quick):
             extras = _layer_extras(mode, c, d, n)
             if extras is None:
-                trimmed["group: channels not divisible by 4 groups"] = trimmed.get("group: channels not divisible by 4 groups", 0) + 1
+                trimmed["group: channels not divisible by 4 groups"] = (
+                    trimmed.get("group: channels not divisible by 4 groups", 0) + 1
+                )
                 continue
             torch.manual_seed(0)
             layer = SSMLayer(c, d, n, mode, device=device, **extras)  # type: ignore[arg-type]
@@ -208,7 +216,7 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
             for plan in alternatives:
                 timings[plan.key] = _time(_plan_step(layer, u, kernel, plan), device, 1)
             # Re-time the front runners (and the chosen plan) with more repeats: noise decides ties.
-            front = sorted(timings, key=timings.__getitem__)[:3]
+            front = sorted(timings, key=timings.__getitem__)[:2]
             by_key = {plan.key: plan for plan in alternatives}
             for key in {*front, chosen.key}:
                 timings[key] = _time(_plan_step(layer, u, kernel, by_key[key]), device, repeats)
@@ -218,21 +226,26 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
             rule_ms = math.nan
             if rule is not None:
                 rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, kernel, rule), device, repeats)
-            blind = best_plan_for_tree(mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length))
+            blind = best_plan_for_tree(
+                mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length)
+            )
             blind_ms = timings.get(blind.key) or (
                 _time(_plan_step(layer, u, kernel, blind), device, repeats)
                 if _peak_bytes(blind) <= args.max_bytes
                 else math.nan
             )
             naive_ms = math.nan
-            if _naive_bytes(layer, batch, length) <= args.max_bytes:
-                naive_ms = _time(_naive_step(layer, u, kernel), device, repeats)
+            naive_bytes, naive_flops = _naive_cost(layer, batch, length)
+            if naive_bytes <= args.max_bytes and naive_flops <= args.naive_max_gflop * 1e9:
+                naive_ms = _time(_naive_step(layer, u, kernel), device, 1)
             result = ShapeResult(
                 mode, batch, c, d, n, length,
-                chosen.key, timings[chosen.key], fastest, timings[fastest], len(alternatives), total - len(alternatives),
+                chosen.key, timings[chosen.key], fastest, timings[fastest],
+                len(alternatives), total - len(alternatives),
                 rule.key if rule else "", rule_ms, blind.key, blind_ms, naive_ms, chosen.training_flops / 1e9,
             )  # fmt: skip
             results.append(result)
+            writer.write(result)
             flag = "" if result.within_5_percent else f"  <- fastest {fastest} ({timings[fastest]:.1f} ms)"
             print(
                 f"{mode:<6} b={batch:<3} c={c:<4} d={d:<4} n={n:<4} L={length:<6} chosen {timings[chosen.key]:9.1f} ms"
@@ -242,6 +255,26 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
     for reason, count in trimmed.items():
         print(f"trimmed {count} shapes: {reason}")
     return results
+
+
+class _CsvRows:
+    """Appends one row per shape as soon as it is measured (a long run keeps its partial results)."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.started = False
+
+    def write(self, result: ShapeResult) -> None:
+        if self.path is None:
+            return
+        row = asdict(result)
+        if not self.started:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("w", newline="") as handle:
+                csv.DictWriter(handle, fieldnames=list(row)).writeheader()
+            self.started = True
+        with self.path.open("a", newline="") as handle:
+            csv.DictWriter(handle, fieldnames=list(row)).writerow(row)
 
 
 def _geomean(values: list[float]) -> float:
@@ -284,21 +317,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=float, default=8.0, help="time alternatives predicted within this factor")
     parser.add_argument("--max-bytes", type=float, default=6e9, help="memory cap per plan (bytes)")
     parser.add_argument("--max-gflop", type=float, default=60.0, help="compute cap on the chosen plan (GFLOP)")
+    parser.add_argument(
+        "--naive-max-gflop", type=float, default=2.0, help="time the naive einsum only below this estimated cost"
+    )
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     parser.add_argument("--csv", type=Path, help="write one row per shape here")
     args = parser.parse_args(argv)
-    torch.set_num_threads(torch.get_num_threads())
+    torch.set_num_threads(args.threads)
+    if args.quick:
+        args.max_gflop = min(args.max_gflop, 3.0)
+        args.repeats = min(args.repeats, 2)
     print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
     started = time.perf_counter()
     results = run(args)
     print(f"\n{len(results)} shapes in {time.perf_counter() - started:.0f} s\n")
     print(summarise(results))
     if args.csv:
-        args.csv.parent.mkdir(parents=True, exist_ok=True)
-        with args.csv.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(asdict(results[0])) if results else [])
-            writer.writeheader()
-            for result in results:
-                writer.writerow(asdict(result))
         print(f"\nper-shape rows written to {args.csv}")
     return 0
 

@@ -1,0 +1,172 @@
+"""The three task networks: keyword spotting, denoising hourglass, CTC speech recogniser.
+
+All are fully state-space: the only temporal mixing is the SSM layers (1x1 channel mixers and
+kernel=stride resampling are per time step or per window). Each has ``stream(batch)`` returning a
+:class:`NetworkStream` whose chunked output equals the full-sequence output for chunk lengths that
+are multiples of the network's total stride.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from centaurus.networks.blocks import Stage, Streams, open_streams
+from centaurus.networks.protocols import StageLike
+
+
+def _total_stride(stages: Sequence[StageLike]) -> int:
+    return math.prod(stage.stride for stage in stages)
+
+
+class _Trunk(nn.Module):
+    """A 1x1 stem to the first stage's channels, then the stages in order."""
+
+    def __init__(self, in_channels: int, stages: Sequence[StageLike]) -> None:
+        super().__init__()
+        self.stem = nn.Conv1d(in_channels, stages[0].channels, 1)
+        modules, channels = [], stages[0].channels
+        for stage in stages:
+            modules.append(Stage(channels, stage))
+            channels = stage.channels
+        self.stages = nn.ModuleList(modules)
+        self.out_channels = channels
+
+    def forward(self, x: torch.Tensor, streams: Streams | None = None) -> torch.Tensor:
+        x = self.stem(x)
+        for stage in self.stages:
+            x = stage(x, streams)
+        return x
+
+
+class KeywordSpotter(nn.Module):
+    """SSM stages with downsampling, temporal mean pooling and a small head: ``(b, c, L) -> (b, classes)``."""
+
+    def __init__(self, in_channels: int, num_classes: int, stages: Sequence[StageLike]) -> None:
+        super().__init__()
+        self.trunk = _Trunk(in_channels, stages)
+        self.head = nn.Sequential(
+            nn.LayerNorm(self.trunk.out_channels), nn.Linear(self.trunk.out_channels, num_classes)
+        )
+        self.total_stride = _total_stride(stages)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(audio).mean(dim=-1))
+
+    def stream(self, batch: int = 1) -> NetworkStream:
+        return NetworkStream(self, batch)
+
+    def _stream_chunk(self, chunk: torch.Tensor, stream: NetworkStream) -> torch.Tensor:
+        features = self.trunk(chunk, stream.streams)
+        stream.pooled_sum = features.sum(dim=-1) + (stream.pooled_sum if stream.pooled_sum is not None else 0)
+        stream.pooled_count += features.shape[-1]
+        return self.head(stream.pooled_sum / stream.pooled_count)  # logits of everything heard so far
+
+
+class SpeechRecognizer(nn.Module):
+    """SSM stages downsampling raw audio to a 25-100 Hz frame rate, then a 1x1 projection to the
+    vocabulary plus the CTC blank (index 0): ``(b, c, L) -> (b, vocabulary + 1, L / total_stride)`` logits."""
+
+    def __init__(self, in_channels: int, vocabulary: int, stages: Sequence[StageLike]) -> None:
+        super().__init__()
+        self.trunk = _Trunk(in_channels, stages)
+        self.head = nn.Conv1d(self.trunk.out_channels, vocabulary + 1, 1)
+        self.total_stride = _total_stride(stages)
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(audio))
+
+    def stream(self, batch: int = 1) -> NetworkStream:
+        return NetworkStream(self, batch)
+
+    def _stream_chunk(self, chunk: torch.Tensor, stream: NetworkStream) -> torch.Tensor:
+        return self.head(self.trunk(chunk, stream.streams))
+
+
+class DenoisingUNet(nn.Module):
+    """A waveform-to-waveform hourglass.
+
+    The spec's stages are the encoder; its last stage (stride 1) is the bottleneck. The decoder
+    mirrors every other stage in reverse: upsampling by that stage's stride (kernel=stride
+    transposed convolution), an additive skip from the encoder stage's output, then blocks of the
+    same type. The output is the input plus a 1x1 projection (the network predicts a correction).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, stages: Sequence[StageLike]) -> None:
+        super().__init__()
+        self.stem = nn.Conv1d(in_channels, stages[0].channels, 1)
+        encoder, channels = [], stages[0].channels
+        for stage in stages:
+            encoder.append(Stage(channels, stage))
+            channels = stage.channels
+        self.encoder = nn.ModuleList(encoder)
+        upsamplers, decoder = [], []
+        for index in range(len(stages) - 2, -1, -1):
+            stage, deeper = stages[index], stages[index + 1].channels
+            if stage.stride > 1:
+                upsamplers.append(nn.ConvTranspose1d(deeper, stage.channels, stage.stride, stride=stage.stride))
+            else:
+                upsamplers.append(nn.Conv1d(deeper, stage.channels, 1))
+            decoder.append(Stage(stage.channels, stage, downsample=False))
+        self.upsamplers = nn.ModuleList(upsamplers)
+        self.decoder = nn.ModuleList(decoder)
+        self.head = nn.Conv1d(stages[0].channels, out_channels, 1)
+        self.passthrough = in_channels == out_channels
+        self.total_stride = _total_stride(stages)
+
+    def _run(self, audio: torch.Tensor, streams: Streams | None) -> torch.Tensor:
+        x = self.stem(audio)
+        skips = []
+        for stage in self.encoder:
+            features = stage.features(x, streams)
+            skips.append(features)
+            x = features if stage.downsample is None else stage.downsample(features)
+        skips.pop()  # the bottleneck's own output is not a skip
+        for upsample, stage in zip(self.upsamplers, self.decoder, strict=True):
+            x = stage.features(upsample(x) + skips.pop(), streams)
+        correction = self.head(x)
+        return audio + correction if self.passthrough else correction
+
+    def forward(self, audio: torch.Tensor) -> torch.Tensor:
+        return self._run(audio, None)
+
+    def stream(self, batch: int = 1) -> NetworkStream:
+        return NetworkStream(self, batch)
+
+    def _stream_chunk(self, chunk: torch.Tensor, stream: NetworkStream) -> torch.Tensor:
+        return self._run(chunk, stream.streams)
+
+
+class NetworkStream:
+    """Chunked inference through a whole task network (inference only: call ``model.eval()`` first).
+
+    Every SSM layer carries its complex state between chunks; chunk lengths must be multiples of the
+    network's total stride so that resampling windows never straddle two chunks.
+    """
+
+    def __init__(self, network: KeywordSpotter | SpeechRecognizer | DenoisingUNet, batch: int = 1) -> None:
+        self.network = network
+        self.batch = batch
+        self.streams = open_streams(network, batch)
+        self.pooled_sum: torch.Tensor | None = None
+        self.pooled_count = 0
+
+    def reset(self) -> None:
+        for stream in self.streams.values():
+            stream.reset()
+        self.pooled_sum = None
+        self.pooled_count = 0
+
+    @torch.no_grad()
+    def __call__(self, chunk: torch.Tensor) -> torch.Tensor:
+        stride = self.network.total_stride
+        if chunk.shape[-1] % stride:
+            from centaurus.errors import CentaurusConfigError
+
+            raise CentaurusConfigError(
+                f"chunk: got length {chunk.shape[-1]}; allowed: a multiple of the total stride {stride}"
+            )
+        return self.network._stream_chunk(chunk, self)
