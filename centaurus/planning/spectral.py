@@ -210,12 +210,13 @@ class SpectralSegment(torch.autograd.Function):
         env = _forward_env(program, signal, kernel, weights)
         last = program.steps[-1]
         spectrum = _run_step(last, env)
-        output = torch.fft.irfft(spectrum, n=program.fft_length)[..., : program.length]
+        # A copy of the causal half, so that whoever saves the output does not pin the 2L buffer.
+        output = torch.fft.irfft(spectrum, n=program.fft_length)[..., : program.length].contiguous()
         ctx.program = program
         if program.store:
             names = sorted({name for step in program.steps for name in step.inputs})
             ctx.stored_names = names
-            ctx.save_for_backward(signal, kernel, *[env[name] for name in names])
+            ctx.save_for_backward(*[env[name] for name in names])
         else:
             ctx.save_for_backward(signal, kernel, *weights)
         return output
@@ -225,7 +226,7 @@ class SpectralSegment(torch.autograd.Function):
         program: SpectralProgram = ctx.program
         saved = ctx.saved_tensors
         if program.store:
-            env = dict(zip(ctx.stored_names, saved[2:], strict=True))
+            env = dict(zip(ctx.stored_names, saved, strict=True))
         else:
             env = _forward_env(program, saved[0], saved[1], tuple(saved[2:]))
         grads: dict[str, torch.Tensor] = {program.steps[-1].output: _irfft_adjoint(grad_output, program.fft_length)}

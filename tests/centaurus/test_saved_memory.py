@@ -1,0 +1,47 @@
+"""What autograd really keeps for backward, against each plan's ``saved_bytes``."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.centaurus.conftest import make_layer
+
+
+def _measured_saved_bytes(run: object) -> int:
+    """Bytes of the distinct storages autograd saves during ``run()`` (parameters excluded)."""
+    storages: dict[int, int] = {}
+
+    def pack(tensor: torch.Tensor) -> torch.Tensor:
+        if not isinstance(tensor, torch.nn.Parameter):
+            storage = tensor.untyped_storage()
+            storages[storage.data_ptr()] = storage.nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+        run()  # type: ignore[operator]
+    return sum(storages.values())
+
+
+@pytest.mark.parametrize("spectra", ["recompute", "store"])
+def test_plan_saved_bytes_match_autograd(mode: str, spectra: str) -> None:
+    layer = make_layer(mode, dtype=torch.float32, spectra=spectra)
+    u = torch.randn(3, layer.in_channels, 400, requires_grad=True)
+    kernel = layer.kernel(400).detach().requires_grad_(True)
+    for plan in layer.candidate_plans(3, 400):
+        if plan.spectra != spectra:
+            continue
+        measured = _measured_saved_bytes(lambda plan=plan: layer.contract(u, kernel, plan))
+        assert measured == pytest.approx(plan.saved_bytes, rel=0.02), plan.key
+
+
+def test_recompute_keeps_no_spectra() -> None:
+    """The spectral segment saves its real inputs only: far less than storing the spectra."""
+    layer = make_layer("s5", dtype=torch.float32)
+    u = torch.randn(8, layer.in_channels, 400, requires_grad=True)
+    kernel = layer.kernel(400).detach().requires_grad_(True)
+    plan = layer.plan(8, 400)
+    lean = _measured_saved_bytes(lambda: layer.contract(u, kernel, plan))
+    stored = next(p for p in layer.candidate_plans(8, 400) if p.key == plan.key.replace("recompute", "store"))
+    heavy = _measured_saved_bytes(lambda: layer.contract(u, kernel, stored))
+    assert heavy > 2 * lean
