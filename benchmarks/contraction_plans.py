@@ -34,11 +34,12 @@ import opt_einsum
 import torch
 
 from centaurus import SSMLayer
-from centaurus.modes import EXPRESSIONS, FREQ, TIME
+from centaurus.modes import EXPRESSIONS, FREQ, TIME, layer_sizes
 from centaurus.planning import (
     ContractionPlan,
     PlannerCost,
     best_plan_for_tree,
+    choose_plan,
     opt_einsum_tree,
     plan_score,
 )
@@ -170,6 +171,14 @@ def _shapes(grid: dict[str, tuple[int, ...]], square: bool) -> Iterator[tuple[in
             yield batch, c, d, n, length
 
 
+def _predicted_flops(mode: str, batch: int, c: int, d: int, n: int, length: int) -> float:
+    extras = _layer_extras(mode, c, d, n)
+    if extras is None:
+        return 0.0
+    sizes = layer_sizes(mode, c, d, n, groups=extras.get("groups", 1), bottleneck=extras.get("bottleneck", 1))  # type: ignore[arg-type]
+    return float(choose_plan(mode, sizes, batch, length).training_flops)
+
+
 def _peak_bytes(plan: ContractionPlan) -> int:
     inputs = sum(spec.nbytes for spec in plan.inputs)
     return inputs * 2 + plan.saved_bytes + 3 * plan.largest_intermediate_bytes
@@ -179,79 +188,89 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
     device = torch.device(args.device)
     grid = QUICK_GRID if args.quick else FULL_GRID
     cost = PlannerCost()
-    results: list[ShapeResult] = []
-    writer = _CsvRows(args.csv)
+    results = _load(args.csv) if args.resume and args.csv else []
+    done = {(r.mode, r.batch, r.in_channels, r.out_channels, r.states, r.length) for r in results}
+    writer = _CsvRows(args.csv, append=bool(results))
     trimmed: dict[str, int] = {}
     repeats = args.repeats
-    for mode in args.modes:
-        for batch, c, d, n, length in _shapes(grid, square=args.quick):
-            extras = _layer_extras(mode, c, d, n)
-            if extras is None:
-                trimmed["group: channels not divisible by 4 groups"] = (
-                    trimmed.get("group: channels not divisible by 4 groups", 0) + 1
-                )
-                continue
-            torch.manual_seed(0)
-            layer = SSMLayer(c, d, n, mode, device=device, **extras)  # type: ignore[arg-type]
-            chosen = layer.plan(batch, length)
-            kernel_bytes = math.prod(layer.a_re.shape) * length * 4
-            if _peak_bytes(chosen) > args.max_bytes or kernel_bytes * 3 > args.max_bytes:
-                trimmed["memory cap"] = trimmed.get("memory cap", 0) + 1
-                continue
-            if chosen.training_flops > args.max_gflop * 1e9:
-                trimmed["compute cap"] = trimmed.get("compute cap", 0) + 1
-                continue
-            u = torch.randn(batch, c, length, device=device, requires_grad=True)
-            kernel = layer.kernel(length).detach().requires_grad_(True)
-            best_score = plan_score(chosen, cost)[0]
-            alternatives = [
-                plan
-                for plan in layer.candidate_plans(batch, length)
-                if plan.spectra == layer.spectra
-                and plan_score(plan, cost)[0] <= args.window * best_score
-                and _peak_bytes(plan) <= args.max_bytes
-            ]
-            total = sum(1 for plan in layer.candidate_plans(batch, length) if plan.spectra == layer.spectra)
-            timings: dict[str, float] = {}
-            for plan in alternatives:
-                timings[plan.key] = _time(_plan_step(layer, u, kernel, plan), device, 1)
-            # Re-time the front runners (and the chosen plan) with more repeats: noise decides ties.
-            front = sorted(timings, key=timings.__getitem__)[:2]
-            by_key = {plan.key: plan for plan in alternatives}
-            for key in {*front, chosen.key}:
-                timings[key] = _time(_plan_step(layer, u, kernel, by_key[key]), device, repeats)
-            fastest = min(timings, key=timings.__getitem__)
+    # Cheapest shapes first, all modes interleaved: an interrupted run still covers every mode.
+    work = sorted(
+        (
+            (mode, shape)
+            for mode in args.modes
+            for shape in _shapes(grid, square=args.quick)
+            if (mode, *shape) not in done
+        ),
+        key=lambda item: _predicted_flops(item[0], *item[1]),
+    )
+    for mode, (batch, c, d, n, length) in work:
+        if (mode, batch, c, d, n, length) in done:
+            continue
+        extras = _layer_extras(mode, c, d, n)
+        if extras is None:
+            trimmed["group: channels not divisible by 4 groups"] = (
+                trimmed.get("group: channels not divisible by 4 groups", 0) + 1
+            )
+            continue
+        torch.manual_seed(0)
+        layer = SSMLayer(c, d, n, mode, device=device, **extras)  # type: ignore[arg-type]
+        chosen = layer.plan(batch, length)
+        kernel_bytes = math.prod(layer.a_re.shape) * length * 4
+        if _peak_bytes(chosen) > args.max_bytes or kernel_bytes * 3 > args.max_bytes:
+            trimmed["memory cap"] = trimmed.get("memory cap", 0) + 1
+            continue
+        if chosen.training_flops > args.max_gflop * 1e9:
+            trimmed["compute cap"] = trimmed.get("compute cap", 0) + 1
+            continue
+        u = torch.randn(batch, c, length, device=device, requires_grad=True)
+        kernel = layer.kernel(length).detach().requires_grad_(True)
+        best_score = plan_score(chosen, cost)[0]
+        alternatives = [
+            plan
+            for plan in layer.candidate_plans(batch, length)
+            if plan.spectra == layer.spectra
+            and plan_score(plan, cost)[0] <= args.window * best_score
+            and _peak_bytes(plan) <= args.max_bytes
+        ]
+        total = sum(1 for plan in layer.candidate_plans(batch, length) if plan.spectra == layer.spectra)
+        timings: dict[str, float] = {}
+        for plan in alternatives:
+            timings[plan.key] = _time(_plan_step(layer, u, kernel, plan), device, 1)
+        # Re-time the front runners (and the chosen plan) with more repeats: noise decides ties.
+        front = sorted(timings, key=timings.__getitem__)[:2]
+        by_key = {plan.key: plan for plan in alternatives}
+        for key in {*front, chosen.key}:
+            timings[key] = _time(_plan_step(layer, u, kernel, by_key[key]), device, repeats)
+        fastest = min(timings, key=timings.__getitem__)
 
-            rule = _rule_plan(layer, batch, length, cost)
-            rule_ms = math.nan
-            if rule is not None:
-                rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, kernel, rule), device, repeats)
-            blind = best_plan_for_tree(
-                mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length)
-            )
-            blind_ms = timings.get(blind.key) or (
-                _time(_plan_step(layer, u, kernel, blind), device, repeats)
-                if _peak_bytes(blind) <= args.max_bytes
-                else math.nan
-            )
-            naive_ms = math.nan
-            naive_bytes, naive_flops = _naive_cost(layer, batch, length)
-            if naive_bytes <= args.max_bytes and naive_flops <= args.naive_max_gflop * 1e9:
-                naive_ms = _time(_naive_step(layer, u, kernel), device, 1)
-            result = ShapeResult(
-                mode, batch, c, d, n, length,
-                chosen.key, timings[chosen.key], fastest, timings[fastest],
-                len(alternatives), total - len(alternatives),
-                rule.key if rule else "", rule_ms, blind.key, blind_ms, naive_ms, chosen.training_flops / 1e9,
-            )  # fmt: skip
-            results.append(result)
-            writer.write(result)
-            flag = "" if result.within_5_percent else f"  <- fastest {fastest} ({timings[fastest]:.1f} ms)"
-            print(
-                f"{mode:<6} b={batch:<3} c={c:<4} d={d:<4} n={n:<4} L={length:<6} chosen {timings[chosen.key]:9.1f} ms"
-                f"  rule {rule_ms:9.1f}  blind {blind_ms:9.1f}  naive {naive_ms:9.1f}{flag}",
-                flush=True,
-            )
+        rule = _rule_plan(layer, batch, length, cost)
+        rule_ms = math.nan
+        if rule is not None:
+            rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, kernel, rule), device, repeats)
+        blind = best_plan_for_tree(mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length))
+        blind_ms = timings.get(blind.key) or (
+            _time(_plan_step(layer, u, kernel, blind), device, repeats)
+            if _peak_bytes(blind) <= args.max_bytes
+            else math.nan
+        )
+        naive_ms = math.nan
+        naive_bytes, naive_flops = _naive_cost(layer, batch, length)
+        if naive_bytes <= args.max_bytes and naive_flops <= args.naive_max_gflop * 1e9:
+            naive_ms = _time(_naive_step(layer, u, kernel), device, 1)
+        result = ShapeResult(
+            mode, batch, c, d, n, length,
+            chosen.key, timings[chosen.key], fastest, timings[fastest],
+            len(alternatives), total - len(alternatives),
+            rule.key if rule else "", rule_ms, blind.key, blind_ms, naive_ms, chosen.training_flops / 1e9,
+        )  # fmt: skip
+        results.append(result)
+        writer.write(result)
+        flag = "" if result.within_5_percent else f"  <- fastest {fastest} ({timings[fastest]:.1f} ms)"
+        print(
+            f"{mode:<6} b={batch:<3} c={c:<4} d={d:<4} n={n:<4} L={length:<6} chosen {timings[chosen.key]:9.1f} ms"
+            f"  rule {rule_ms:9.1f}  blind {blind_ms:9.1f}  naive {naive_ms:9.1f}{flag}",
+            flush=True,
+        )
     for reason, count in trimmed.items():
         print(f"trimmed {count} shapes: {reason}")
     return results
@@ -260,9 +279,9 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
 class _CsvRows:
     """Appends one row per shape as soon as it is measured (a long run keeps its partial results)."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, append: bool = False) -> None:
         self.path = path
-        self.started = False
+        self.started = append
 
     def write(self, result: ShapeResult) -> None:
         if self.path is None:
@@ -275,6 +294,19 @@ class _CsvRows:
             self.started = True
         with self.path.open("a", newline="") as handle:
             csv.DictWriter(handle, fieldnames=list(row)).writerow(row)
+
+
+def _load(path: Path) -> list[ShapeResult]:
+    """Rows of an earlier (possibly interrupted) run, so ``--resume`` measures only what is missing."""
+    if not path.exists():
+        return []
+    types = {name: field.type for name, field in ShapeResult.__dataclass_fields__.items()}
+    casts = {"int": int, "float": float, "str": str}
+    with path.open() as handle:
+        return [
+            ShapeResult(**{name: casts[str(types[name])](value) for name, value in row.items()})
+            for row in csv.DictReader(handle)
+        ]
 
 
 def _geomean(values: list[float]) -> float:
@@ -322,12 +354,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch CPU threads")
     parser.add_argument("--csv", type=Path, help="write one row per shape here")
+    parser.add_argument("--resume", action="store_true", help="keep the rows already in --csv, measure the rest")
+    parser.add_argument("--summary-only", action="store_true", help="summarise the rows in --csv, measure nothing")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.quick:
         args.max_gflop = min(args.max_gflop, 3.0)
         args.repeats = min(args.repeats, 2)
     print(f"device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads", flush=True)
+    if args.summary_only:
+        if not args.csv:
+            parser.error("--summary-only needs --csv")
+        print(summarise(_load(args.csv)))
+        return 0
     started = time.perf_counter()
     results = run(args)
     print(f"\n{len(results)} shapes in {time.perf_counter() - started:.0f} s\n")
