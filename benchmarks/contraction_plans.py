@@ -36,6 +36,8 @@ import torch
 from centaurus import SSMLayer
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, layer_sizes
 from centaurus.planning import (
+    DEFAULT_COSTS,
+    FLOPS_ONLY,
     ContractionPlan,
     PlannerCost,
     best_plan_for_tree,
@@ -67,6 +69,8 @@ class ShapeResult:
     fastest_ms: float
     timed: int
     skipped: int
+    flops_only: str
+    flops_only_ms: float
     rule: str
     rule_ms: float
     blind: str
@@ -105,6 +109,29 @@ def _time(step: Callable[[], None], device: torch.device, repeats: int) -> float
         _sync(device)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1e3
+
+
+def _time_interleaved(
+    layer: SSMLayer,
+    u: torch.Tensor,
+    kernel: torch.Tensor,
+    plans: dict[str, ContractionPlan],
+    device: torch.device,
+    rounds: int,
+) -> dict[str, float]:
+    """Median ms of each plan over ``rounds`` rounds that run every plan once, in turn."""
+    steps = {key: _plan_step(layer, u, kernel, plan) for key, plan in plans.items()}
+    samples: dict[str, list[float]] = {key: [] for key in steps}
+    for step in steps.values():
+        step()  # warm-up
+    for _ in range(rounds):
+        for key, step in steps.items():
+            _sync(device)
+            start = time.perf_counter()
+            step()
+            _sync(device)
+            samples[key].append(time.perf_counter() - start)
+    return {key: statistics.median(values) * 1e3 for key, values in samples.items()}
 
 
 def _plan_step(layer: SSMLayer, u: torch.Tensor, kernel: torch.Tensor, plan: ContractionPlan) -> Callable[[], None]:
@@ -187,7 +214,7 @@ def _peak_bytes(plan: ContractionPlan) -> int:
 def run(args: argparse.Namespace) -> list[ShapeResult]:
     device = torch.device(args.device)
     grid = QUICK_GRID if args.quick else FULL_GRID
-    cost = PlannerCost()
+    cost = DEFAULT_COSTS.get(device.type, FLOPS_ONLY)
     results = _load(args.csv) if args.resume and args.csv else []
     done = {(r.mode, r.batch, r.in_channels, r.out_channels, r.states, r.length) for r in results}
     writer = _CsvRows(args.csv, append=bool(results))
@@ -236,18 +263,25 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
         timings: dict[str, float] = {}
         for plan in alternatives:
             timings[plan.key] = _time(_plan_step(layer, u, kernel, plan), device, 1)
-        # Re-time the front runners (and the chosen plan) with more repeats: noise decides ties.
+        # Re-time the front runners, the chosen plan and the FLOPs-only choice side by side, in
+        # interleaved rounds, so that drift on a shared machine hits them alike.
+        flops_only = min(
+            (plan for plan in layer.candidate_plans(batch, length) if plan.spectra == layer.spectra),
+            key=lambda plan: plan_score(plan, FLOPS_ONLY),
+        )
+        by_key = {plan.key: plan for plan in (*alternatives, flops_only)}
         front = sorted(timings, key=timings.__getitem__)[:2]
-        by_key = {plan.key: plan for plan in alternatives}
-        for key in {*front, chosen.key}:
-            timings[key] = _time(_plan_step(layer, u, kernel, by_key[key]), device, repeats)
+        contenders = {key: by_key[key] for key in (*front, chosen.key, flops_only.key)}
+        timings.update(_time_interleaved(layer, u, kernel, contenders, device, repeats))
         fastest = min(timings, key=timings.__getitem__)
 
         rule = _rule_plan(layer, batch, length, cost)
         rule_ms = math.nan
         if rule is not None:
             rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, kernel, rule), device, repeats)
-        blind = best_plan_for_tree(mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length))
+        blind = best_plan_for_tree(
+            mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length), cost=cost
+        )
         blind_ms = timings.get(blind.key) or (
             _time(_plan_step(layer, u, kernel, blind), device, repeats)
             if _peak_bytes(blind) <= args.max_bytes
@@ -258,10 +292,12 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
         if naive_bytes <= args.max_bytes and naive_flops <= args.naive_max_gflop * 1e9:
             naive_ms = _time(_naive_step(layer, u, kernel), device, 1)
         result = ShapeResult(
-            mode, batch, c, d, n, length,
-            chosen.key, timings[chosen.key], fastest, timings[fastest],
-            len(alternatives), total - len(alternatives),
-            rule.key if rule else "", rule_ms, blind.key, blind_ms, naive_ms, chosen.training_flops / 1e9,
+            mode=mode, batch=batch, in_channels=c, out_channels=d, states=n, length=length,
+            chosen=chosen.key, chosen_ms=timings[chosen.key], fastest=fastest, fastest_ms=timings[fastest],
+            timed=len(alternatives), skipped=total - len(alternatives),
+            flops_only=flops_only.key, flops_only_ms=timings[flops_only.key],
+            rule=rule.key if rule else "", rule_ms=rule_ms, blind=blind.key, blind_ms=blind_ms,
+            naive_ms=naive_ms, chosen_gflop=chosen.training_flops / 1e9,
         )  # fmt: skip
         results.append(result)
         writer.write(result)
@@ -316,20 +352,22 @@ def _geomean(values: list[float]) -> float:
 
 def summarise(results: list[ShapeResult]) -> str:
     lines = [
-        "| mode | shapes | chosen within 5% of fastest | speed-up vs rule (where it differs) | vs opt_einsum dp"
-        " (where it differs) | vs naive einsum |",
-        "|---|---|---|---|---|---|",
+        "| mode | shapes | chosen within 5% of fastest | FLOPs-only choice within 5% | speed-up vs rule"
+        " (where it differs) | vs opt_einsum dp (where it differs) | vs naive einsum |",
+        "|---|---|---|---|---|---|---|",
     ]
     groups = {mode: [r for r in results if r.mode == mode] for mode in dict.fromkeys(r.mode for r in results)}
     groups["all"] = results
     for mode, rows in groups.items():
         within = sum(r.within_5_percent for r in rows)
+        flops_within = sum(r.flops_only_ms <= 1.05 * r.fastest_ms for r in rows)
         rule_rows = [r.rule_ms / r.chosen_ms for r in rows if r.rule and r.rule != r.chosen]
         blind_rows = [r.blind_ms / r.chosen_ms for r in rows if r.blind != r.chosen]
         naive_rows = [r.naive_ms / r.chosen_ms for r in rows]
         naive_count = sum(math.isfinite(v) for v in naive_rows)
         lines.append(
             f"| {mode} | {len(rows)} | {within}/{len(rows)} ({100 * within / max(1, len(rows)):.0f}%) |"
+            f" {flops_within}/{len(rows)} ({100 * flops_within / max(1, len(rows)):.0f}%) |"
             f" {_fmt(_geomean(rule_rows))} (n={len(rule_rows)}) | {_fmt(_geomean(blind_rows))} (n={len(blind_rows)}) |"
             f" {_fmt(_geomean(naive_rows))} (n={naive_count}) |"
         )

@@ -4,6 +4,7 @@ from centaurus.planning.execute import run_plan
 from centaurus.planning.plan import SPECTRA_POLICIES, ContractionPlan, PlanStep, SpectraPolicy, TensorSpec
 from centaurus.planning.planner import (
     DEFAULT_COSTS,
+    FLOPS_ONLY,
     PlannerCost,
     best_plan_for_tree,
     candidate_plans,
@@ -15,6 +16,7 @@ from centaurus.planning.planner import (
 
 __all__ = [
     "DEFAULT_COSTS",
+    "FLOPS_ONLY",
     "SPECTRA_POLICIES",
     "ContractionPlan",
     "PlanStep",

@@ -34,18 +34,28 @@ _MULTIPLY_ADD_FLOPS = {0: 2, 1: 4, 2: 8}  # by the number of complex operands of
 
 @dataclass(frozen=True)
 class PlannerCost:
-    """How a plan is priced: FLOPs of a training step plus ``byte_weight`` per byte moved.
+    """How a plan is priced, in FLOP-equivalents of a matmul-like contraction.
 
-    FLOPs alone mispredict time when a step is memory-bound (a projection of a spectrum moves far
-    more bytes than it computes on); ``byte_weight`` converts the bytes read and written by every
-    step into FLOP-equivalents. The defaults were fitted on the measured grid of
-    ``benchmarks/contraction_plans.py``.
+    ``score = contraction FLOPs + fft_weight * FFT FLOPs + byte_weight * bytes moved``.
+    FLOPs alone mispredict time on real hardware: an FFT runs at a fraction of a matmul's FLOP
+    rate, and elementwise products of spectra (or matrix-vector-shaped contractions) are bound by
+    memory traffic, not arithmetic. The weights are the measured ratios of those rates; the defaults
+    per device type were fitted by ``benchmarks/calibrate_planner.py`` (see the README).
     """
 
+    fft_weight: float = 1.0
     byte_weight: float = 0.0
 
 
-DEFAULT_COSTS: dict[str, PlannerCost] = {"cpu": PlannerCost(byte_weight=0.0), "cuda": PlannerCost(byte_weight=0.0)}
+FLOPS_ONLY = PlannerCost()
+
+# Fitted by benchmarks/calibrate_planner.py on this project's CPU (2-core x86-64, torch 2.14.1, one
+# thread): an FFT FLOP costs about two matmul FLOPs, and a byte moved about sixteen. Not yet fitted
+# on a GPU (none was available): there the planner ranks by FLOPs alone.
+DEFAULT_COSTS: dict[str, PlannerCost] = {
+    "cpu": PlannerCost(fft_weight=2.0, byte_weight=16.0),
+    "cuda": FLOPS_ONLY,
+}
 
 
 def fft_flops(length: int) -> float:
@@ -54,7 +64,9 @@ def fft_flops(length: int) -> float:
 
 
 def plan_score(plan: ContractionPlan, cost: PlannerCost) -> tuple[float, int]:
-    return (plan.training_flops + cost.byte_weight * plan.traffic_bytes, plan.largest_intermediate_bytes)
+    """``(predicted cost, largest intermediate)``: the planner minimises this tuple."""
+    predicted = plan.contraction_flops + cost.fft_weight * plan.fft_flops + cost.byte_weight * plan.traffic_bytes
+    return (predicted, plan.largest_intermediate_bytes)
 
 
 class _PlanBuilder:
