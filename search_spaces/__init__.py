@@ -1,3 +1,28 @@
-"""Search spaces and architecture specs for Centaurus networks (what a search can sample)."""
+"""Search spaces and architecture specs for Centaurus networks (what a search can sample).
 
-__all__: list[str] = []
+:class:`Architecture` is one network as plain, validated, serialisable data;
+:class:`SearchSpace` holds per-stage :class:`StageChoices` and draws architectures from an Optuna
+trial or a seeded ``random.Random``; :func:`builtin_space` gives the ready-made spaces.
+"""
+
+from search_spaces.builtin import BUILTIN_SPACES, builtin_space
+from search_spaces.choices import StageChoices
+from search_spaces.errors import SpecError
+from search_spaces.space import ENUMERATE_LIMIT, SHAREABLE_FIELDS, CategoricalTrial, SearchSpace
+from search_spaces.spec import STAGE_FIELDS, Architecture, InputSpec, OutputSpec, Stage
+
+__all__ = [
+    "BUILTIN_SPACES",
+    "ENUMERATE_LIMIT",
+    "SHAREABLE_FIELDS",
+    "STAGE_FIELDS",
+    "Architecture",
+    "CategoricalTrial",
+    "InputSpec",
+    "OutputSpec",
+    "SearchSpace",
+    "SpecError",
+    "Stage",
+    "StageChoices",
+    "builtin_space",
+]

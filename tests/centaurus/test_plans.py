@@ -10,6 +10,8 @@ import torch
 from centaurus import SSMLayer
 from centaurus.modes import EXPRESSIONS
 from centaurus.planning import (
+    DEFAULT_COSTS,
+    FLOPS_ONLY,
     PlannerCost,
     best_plan_for_tree,
     candidate_plans,
@@ -29,17 +31,23 @@ def test_tree_count_is_the_double_factorial(operands: int, trees: int) -> None:
     assert len({tree.render(tuple(letters)) for tree in found}) == trees
 
 
-def test_chosen_plan_is_the_cheapest_candidate() -> None:
+@pytest.mark.parametrize("cost", [DEFAULT_COSTS["cpu"], FLOPS_ONLY, PlannerCost(fft_weight=5.0, byte_weight=4.0)])
+def test_chosen_plan_is_the_cheapest_candidate(cost: PlannerCost) -> None:
     sizes = {"c": 4, "d": 4, "n": 256}
-    chosen = choose_plan("s5", sizes, 1, 16000)
+    chosen = choose_plan("s5", sizes, 1, 16000, cost=cost)
     for plan in candidate_plans("s5", sizes, 1, 16000, spectra="recompute"):
-        assert plan_score(chosen, PlannerCost()) <= plan_score(plan, PlannerCost())
+        assert plan_score(chosen, cost) <= plan_score(plan, cost)
+
+
+def test_layer_uses_the_device_default_cost() -> None:
+    layer = SSMLayer(8, 8, 64, "neck", bottleneck=2)
+    assert layer.plan(4, 3000) is choose_plan("neck", layer.sizes, 4, 3000, cost=DEFAULT_COSTS["cpu"])
 
 
 def test_plan_beats_fft_blind_opt_einsum_on_the_design_example() -> None:
     """DESIGN.md: b=1, c=4, n=256, d=4, L=16000: opt_einsum's tree costs ~2.85x the FFT-aware one."""
     sizes = {"c": 4, "d": 4, "n": 256}
-    chosen = choose_plan("s5", sizes, 1, 16000)
+    chosen = choose_plan("s5", sizes, 1, 16000, cost=FLOPS_ONLY)
     blind = best_plan_for_tree("s5", sizes, 1, 16000, opt_einsum_tree("s5", sizes, 1, 16000))
     assert blind.training_flops > 2 * chosen.training_flops
 

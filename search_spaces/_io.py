@@ -1,0 +1,74 @@
+"""Reading specs from plain data, JSON, YAML and files, with errors that say where the data went wrong.
+
+Specs and spaces both travel as nested dicts of plain values (the form study configs embed), so
+the checks for mappings, unknown keys and missing keys live here once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from search_spaces._checks import describe, fail
+from search_spaces.errors import SpecError
+
+TextFormat = Literal["json", "yaml"]
+_SUFFIXES: dict[str, TextFormat] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+def mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        fail(where, describe(value), "a mapping of field names to values")
+    return value
+
+
+def check_keys(data: Mapping[str, Any], allowed: Sequence[str], required: Sequence[str], where: str) -> None:
+    """Reject unknown keys (usually typos that would otherwise be silently ignored) and missing required ones."""
+    for key in data:
+        if key not in allowed:
+            fail(where, f"unknown key {key!r}", f"the keys {', '.join(allowed)}")
+    for key in required:
+        if key not in data:
+            fail(where, f"no {key!r}", f"a mapping with the required keys {', '.join(required)}")
+
+
+def join(prefix: str, key: str) -> str:
+    """``input`` + ``length`` -> ``input.length``; an empty prefix is the top level."""
+    return f"{prefix}.{key}" if prefix else key
+
+
+def dump(data: Mapping[str, Any], text_format: TextFormat) -> str:
+    """Readable text: indented JSON, or YAML with one flow-style line per innermost mapping or list."""
+    if text_format == "json":
+        return json.dumps(data, indent=2) + "\n"
+    return yaml.safe_dump(dict(data), sort_keys=False, default_flow_style=None, width=120)
+
+
+def parse(text: str, text_format: TextFormat, what: str) -> Mapping[str, Any]:
+    try:
+        data = json.loads(text) if text_format == "json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise SpecError(f"{what}: got text that is not valid {text_format.upper()} ({exc})") from exc
+    return mapping(data, what)
+
+
+def format_of(path: str | Path) -> TextFormat:
+    suffix = Path(path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        fail("path", f"{str(path)!r} with suffix {suffix!r}", ", ".join(_SUFFIXES))
+    return _SUFFIXES[suffix]
+
+
+def read(path: str | Path) -> tuple[str, TextFormat]:
+    text_format = format_of(path)
+    return Path(path).read_text(encoding="utf-8"), text_format
+
+
+def write(path: str | Path, data: Mapping[str, Any]) -> Path:
+    target = Path(path)
+    target.write_text(dump(data, format_of(target)), encoding="utf-8")
+    return target

@@ -1,0 +1,116 @@
+"""Built-in search spaces for the three tasks, and a homogeneous variant of each per block type.
+
+Ranges follow the Centaurus paper (channels 8-256, 8-64 states, all five block types) but are
+kept small enough to train on a 2-core CPU in the quick studies: the full-rate first stage is
+narrow (8-16 channels) and downsamples by 4 at once, and widths grow only as time is downsampled
+(an SSM layer's cost grows with channels x states x length, the full block with channels squared).
+Every channel count is a power of two of at least 8, so every groups choice (2, 4, 8) is valid in
+every context and no group draw ever needs remapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from centaurus.modes import MODES
+from search_spaces import _checks
+from search_spaces.choices import StageChoices
+from search_spaces.space import SearchSpace
+from search_spaces.spec import InputSpec, OutputSpec
+
+_GROUPS = (2, 4, 8)
+_BOTTLENECK_RATIOS = (0.25, 0.5)
+_STATE_BLOCKS = (None, 4)
+_NORMS = ("layer", "batch")
+_ACTIVATIONS = ("gelu", "silu", "relu")
+_SHARED = ("norm", "activation")  # one norm and one activation per network: a per-stage mix rarely helps
+_KWS_CLASSES = 35  # Speech Commands v2: 35 words
+_ASR_VOCABULARY = 28  # a-z, space, apostrophe (the CTC blank is added by the recogniser)
+
+
+def _stage(
+    channels: tuple[int, ...], num_states: tuple[int, ...], stride: tuple[int, ...], depth: tuple[int, ...] = (1,)
+) -> StageChoices:
+    """A stage offering every block type, with the spaces' common conditional, norm and activation choices."""
+    return StageChoices(
+        block=MODES,
+        channels=channels,
+        num_states=num_states,
+        groups=_GROUPS,
+        bottleneck_ratio=_BOTTLENECK_RATIOS,
+        state_blocks=_STATE_BLOCKS,
+        depth=depth,
+        stride=stride,
+        norm=_NORMS,
+        activation=_ACTIVATIONS,
+    )
+
+
+def _kws() -> SearchSpace:
+    """Keyword spotting on 1 s at 16 kHz; total stride 32-128 (125-500 frames before pooling)."""
+    return SearchSpace(
+        name="kws",
+        task="kws",
+        input=InputSpec(sample_rate=16000, channels=1, length=16000),
+        output=OutputSpec(_KWS_CLASSES),
+        stages=(
+            _stage((8, 16), (8, 16), (4,)),
+            _stage((16, 32), (8, 16), (4,)),
+            _stage((32, 64), (16, 32), (2, 4)),
+            _stage((64, 128), (16, 32, 64), (1, 2), depth=(1, 2)),
+            _stage((64, 128), (32, 64), (1,), depth=(1, 2)),
+        ),
+        shared=_SHARED,
+    )
+
+
+def _denoise() -> SearchSpace:
+    """Waveform denoising hourglass on 1 s at 16 kHz: three downsampling encoder stages, a stride-1 bottleneck."""
+    return SearchSpace(
+        name="denoise",
+        task="denoise",
+        input=InputSpec(sample_rate=16000, channels=1, length=16000),
+        output=OutputSpec(1),
+        stages=(
+            _stage((8, 16), (8, 16), (2, 4)),
+            _stage((16, 32), (8, 16), (2, 4)),
+            _stage((32, 64), (16, 32), (2, 4)),
+            _stage((64, 128), (16, 32, 64), (1,), depth=(1, 2)),
+        ),
+        shared=_SHARED,
+    )
+
+
+def _asr() -> SearchSpace:
+    """CTC recognition on 2 s at 16 kHz: total stride 160 or 320 (100 or 50 Hz frames)."""
+    return SearchSpace(
+        name="asr",
+        task="asr",
+        input=InputSpec(sample_rate=16000, channels=1, length=32000),
+        output=OutputSpec(_ASR_VOCABULARY),
+        stages=(
+            _stage((8, 16), (8, 16), (4,)),
+            _stage((16, 32), (8, 16), (4,)),
+            _stage((32, 64), (16, 32), (2, 4)),
+            _stage((64, 128), (16, 32), (5,)),
+            _stage((64, 128), (32, 64), (1,), depth=(1, 2)),
+            _stage((64, 128), (32, 64), (1,), depth=(1, 2)),
+        ),
+        shared=_SHARED,
+    )
+
+
+_BASES: dict[str, Callable[[], SearchSpace]] = {"kws": _kws, "denoise": _denoise, "asr": _asr}
+
+BUILTIN_SPACES: tuple[str, ...] = tuple(
+    name for task in _BASES for name in (task, *(f"{task}-{block}" for block in MODES))
+)
+
+
+def builtin_space(name: str) -> SearchSpace:
+    """The built-in space ``name``: a task (``kws``) or a task with one block type everywhere (``kws-s5``)."""
+    if name not in BUILTIN_SPACES:
+        _checks.fail("space", repr(name), ", ".join(BUILTIN_SPACES))
+    task, _, block = name.partition("-")
+    space = _BASES[task]()
+    return space.homogeneous(block) if block else space
