@@ -34,6 +34,22 @@ def _plan_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cost_command(args: argparse.Namespace) -> int:
+    import torch
+
+    from nas.cost.formatting import layer_table, totals
+    from nas.cost.model import score
+    from search_spaces import Architecture
+
+    arch = Architecture.load(args.arch)
+    dtype = {"float32": torch.float32, "float64": torch.float64}[args.dtype]
+    report = score(arch, args.batch, args.length, dtype=dtype, optimizer=args.optimizer)
+    print(layer_table(report, show_plans=not args.no_plans))
+    print()
+    print(totals(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="centaurus-nas", description="Neural architecture search for Centaurus SSM audio networks."
@@ -53,6 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--all", action="store_true", help="also rank every candidate plan")
     plan.add_argument("--top", type=int, default=20, help="how many candidates to list with --all")
     plan.set_defaults(handler=_plan_command)
+
+    cost = commands.add_parser("cost", help="training FLOPs, peak training memory and more of an architecture")
+    cost.add_argument("arch", help="architecture spec (.yaml, .yml or .json)")
+    cost.add_argument("--batch", type=int, default=32)
+    cost.add_argument("--length", type=int, help="input samples (default: the spec's input length)")
+    cost.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    cost.add_argument("--optimizer", choices=("adamw", "adam", "sgd", "sgd_momentum"), default="adamw")
+    cost.add_argument("--no-plans", action="store_true", help="omit the contraction plans from the table")
+    cost.set_defaults(handler=_cost_command)
     return parser
 
 

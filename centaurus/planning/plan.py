@@ -92,6 +92,7 @@ class ContractionPlan:
     inputs: tuple[TensorSpec, ...]
     steps: tuple[PlanStep, ...]
     saved_bytes: int
+    saved_tensors: tuple[str, ...]
     traffic_bytes: int
     extras: Mapping[str, str] = field(default_factory=dict)
 

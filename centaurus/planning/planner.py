@@ -226,26 +226,24 @@ class _PlanBuilder:
                 if step.kind == "contract":
                     steps[position] = _with_recompute(step)
 
-        saved = 0
+        # What autograd keeps for backward: operands of time-domain einsums, and the segment's saves
+        # (its real inputs and weights when recomputing, the spectra when storing). Parameters are
+        # saved by reference and cost nothing extra.
         segment_steps = steps[segment_start : last_spectral + 2]
+        saved_names: set[str] = set()
         for step in steps:
-            if step.kind != "contract" or step.in_segment:
-                continue
-            for operand in step.inputs:
-                if operand not in leaf_names or operand in (self.names[self.signal], self.names[self.kernel]):
-                    saved += registry[operand].nbytes
-        if spectra == "recompute":
-            saved_names = {segment_steps[0].inputs[0]}
-            saved_names.update(step.inputs[0] for step in segment_steps if step.kind == "rfft")
-            for step in segment_steps:
-                if step.kind == "contract":
-                    saved_names.update(name for name in step.inputs if not name.endswith("^"))
-        else:
-            saved_names = {name for step in segment_steps if step.kind == "contract" for name in step.inputs}
-        for name in saved_names:
-            if name in leaf_names and name not in (self.names[self.signal], self.names[self.kernel]):
-                continue  # parameters are saved by reference
-            saved += registry[name].nbytes
+            if step.kind == "contract" and not step.in_segment:
+                saved_names.update(step.inputs)
+        for step in segment_steps:
+            if spectra == "recompute" and step.kind == "rfft":
+                saved_names.add(step.inputs[0])
+            elif spectra == "recompute" and step.kind == "contract":
+                saved_names.update(name for name in step.inputs if not name.endswith("^"))
+            elif step.kind == "contract":
+                saved_names.update(step.inputs)
+        parameters = leaf_names - {self.names[self.signal], self.names[self.kernel]}
+        saved_tensors = tuple(sorted(saved_names - parameters))
+        saved = sum(registry[name].nbytes for name in saved_tensors)
 
         traffic = 0
         for step in steps:
@@ -267,6 +265,7 @@ class _PlanBuilder:
             inputs=tuple(registry[name] for name in self.names),
             steps=tuple(steps),
             saved_bytes=saved,
+            saved_tensors=saved_tensors,
             traffic_bytes=traffic,
         )
 

@@ -1,0 +1,192 @@
+"""The layer-by-layer layout of a task network, from its spec alone (no modules, no tensors).
+
+The cost model scores thousands of architectures a second, so it cannot instantiate networks.
+This module walks an architecture exactly as :mod:`centaurus.networks.tasks` builds it and lists
+every operation with its sizes at the given batch and length. A test checks, for sampled
+architectures of every built-in space, that the layout's parameter count and SSM layers equal
+those of the built module, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from centaurus.errors import CentaurusConfigError
+from centaurus.modes import layer_sizes
+from centaurus.networks.protocols import ArchitectureLike, StageLike
+
+OpKind = Literal["ssm", "conv1x1", "downsample", "upsample", "norm", "activation", "add", "pool", "head_norm", "linear"]
+
+
+@dataclass(frozen=True)
+class LayerOp:
+    """One operation of a network at a given batch and input length of that operation.
+
+    ``length`` is the time length the op sees at its input (``upsample`` produces
+    ``length * stride``); ``variant`` is the block type (ssm), norm kind or activation kind;
+    ``inputs`` names the ops whose outputs it reads (``"input"`` for the network input), so that
+    a consumer of the layout can follow the data flow (e.g. to count shared storage once).
+    """
+
+    name: str
+    kind: OpKind
+    batch: int
+    length: int
+    in_channels: int
+    out_channels: int
+    variant: str = ""
+    stride: int = 1
+    sizes: tuple[tuple[str, int], ...] = ()
+    pole_count: int = 0
+    dt_count: int = 0
+    weight_count: int = 0
+    input_requires_grad: bool = True
+    inputs: tuple[str, ...] = ()
+
+    @property
+    def size_map(self) -> dict[str, int]:
+        return dict(self.sizes)
+
+
+_POLE_INDICES = {"dws": "cn", "s5": "n", "neck": "rm", "full": "dcn", "group": "gjin"}
+_DT_INDICES = {"dws": "c", "s5": "n", "neck": "r", "full": "dc", "group": "gji"}
+_WEIGHT_INDICES = {
+    "dws": ("cn", "dc"),
+    "s5": ("nc", "dn"),
+    "neck": ("rc", "rm", "dr"),
+    "full": ("dcn",),
+    "group": ("gjin",),
+}
+
+
+def _product(sizes: dict[str, int], indices: str) -> int:
+    total = 1
+    for index in indices:
+        total *= sizes[index]
+    return total
+
+
+class _Walker:
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+        self.ops: list[LayerOp] = []
+
+    def add(self, name: str, kind: OpKind, length: int, in_channels: int, out_channels: int,
+            inputs: tuple[str, ...], **details: object) -> str:  # fmt: skip
+        op = LayerOp(name, kind, self.batch, length, in_channels, out_channels, inputs=inputs, **details)  # type: ignore[arg-type]
+        self.ops.append(op)
+        return name
+
+    def ssm_block(self, name: str, stage: StageLike, in_channels: int, length: int, source: str) -> str:
+        mode = stage.block
+        sizes = layer_sizes(
+            mode,  # type: ignore[arg-type]
+            in_channels,
+            stage.channels,
+            stage.num_states,
+            groups=stage.groups or 1,
+            bottleneck=stage.bottleneck or 1,
+        )
+        out = self.add(
+            f"{name}.ssm", "ssm", length, in_channels, stage.channels, (source,),
+            variant=mode,
+            sizes=tuple(sorted(sizes.items())),
+            pole_count=_product(sizes, _POLE_INDICES[mode]),
+            dt_count=_product(sizes, _DT_INDICES[mode]),
+            weight_count=sum(_product(sizes, indices) for indices in _WEIGHT_INDICES[mode]),
+        )  # fmt: skip
+        if stage.norm != "none":
+            out = self.add(f"{name}.post.norm", "norm", length, stage.channels, stage.channels, (out,),
+                           variant=stage.norm)  # fmt: skip
+        if stage.activation != "none":
+            out = self.add(f"{name}.post.activation", "activation", length, stage.channels, stage.channels, (out,),
+                           variant=stage.activation)  # fmt: skip
+        if stage.residual:
+            skip = source
+            if in_channels != stage.channels:
+                skip = self.add(f"{name}.skip", "conv1x1", length, in_channels, stage.channels, (source,))
+            out = self.add(f"{name}.add", "add", length, stage.channels, stage.channels, (out, skip))
+        return out
+
+    def features(self, name: str, stage: StageLike, in_channels: int, length: int, source: str) -> str:
+        """Append a stage's blocks; return the key of their output (the U-Net's skip)."""
+        channels = in_channels
+        for index in range(stage.depth):
+            source = self.ssm_block(f"{name}.blocks.{index}", stage, channels, length, source)
+            channels = stage.channels
+        return source
+
+    def downsample(self, name: str, stage: StageLike, length: int, source: str) -> tuple[str, int]:
+        if stage.stride == 1:
+            return source, length
+        out = self.add(f"{name}.downsample", "downsample", length, stage.channels, stage.channels, (source,),
+                       stride=stage.stride)  # fmt: skip
+        return out, length // stage.stride
+
+
+def _trunk(walker: _Walker, prefix: str, in_channels: int, stages: Sequence[StageLike], length: int) -> tuple[str, int]:
+    source = walker.add(f"{prefix}stem", "conv1x1", length, in_channels, stages[0].channels, ("input",),
+                        input_requires_grad=False)  # fmt: skip
+    channels = stages[0].channels
+    for index, stage in enumerate(stages):
+        source = walker.features(f"{prefix}stages.{index}", stage, channels, length, source)
+        source, length = walker.downsample(f"{prefix}stages.{index}", stage, length, source)
+        channels = stage.channels
+    return source, length
+
+
+def network_layout(arch: ArchitectureLike, batch: int, length: int | None = None) -> tuple[LayerOp, ...]:
+    """Every operation of ``build(arch)`` for inputs of shape ``(batch, channels, length)``, in order.
+
+    ``length`` defaults to the spec's nominal input length; it must be a multiple of the total stride.
+    """
+    stages = list(arch.stages)
+    length = arch.input.length if length is None else length
+    stride = 1
+    for stage in stages:
+        stride *= stage.stride
+    if length % stride:
+        raise CentaurusConfigError(f"length: got {length}; allowed: a multiple of the total stride {stride}")
+    walker = _Walker(batch)
+    if arch.task in ("kws", "asr"):
+        source, frames = _trunk(walker, "trunk.", arch.input.channels, stages, length)
+        channels = stages[-1].channels
+        if arch.task == "kws":
+            source = walker.add("pool", "pool", frames, channels, channels, (source,))
+            source = walker.add("head.0", "head_norm", 1, channels, channels, (source,))
+            walker.add("head.1", "linear", 1, channels, arch.output.size, (source,))
+        else:
+            walker.add("head", "conv1x1", frames, channels, arch.output.size + 1, (source,))
+        return tuple(walker.ops)
+    if arch.task == "denoise":
+        _denoise(walker, arch, stages, length)
+        return tuple(walker.ops)
+    raise CentaurusConfigError(f"task: got {arch.task!r}; allowed: kws, denoise, asr")
+
+
+def _denoise(walker: _Walker, arch: ArchitectureLike, stages: list[StageLike], length: int) -> None:
+    source = walker.add("stem", "conv1x1", length, arch.input.channels, stages[0].channels, ("input",),
+                        input_requires_grad=False)  # fmt: skip
+    channels, skips = stages[0].channels, []
+    for index, stage in enumerate(stages):
+        source = walker.features(f"encoder.{index}", stage, channels, length, source)
+        skips.append((source, length))
+        source, length = walker.downsample(f"encoder.{index}", stage, length, source)
+        channels = stage.channels
+    skips.pop()  # the bottleneck's own output is not a skip
+    for position, index in enumerate(range(len(stages) - 2, -1, -1)):
+        stage, deeper = stages[index], stages[index + 1].channels
+        if stage.stride > 1:
+            source = walker.add(f"upsamplers.{position}", "upsample", length, deeper, stage.channels, (source,),
+                                stride=stage.stride)  # fmt: skip
+        else:
+            source = walker.add(f"upsamplers.{position}", "conv1x1", length, deeper, stage.channels, (source,))
+        skip, length = skips.pop()
+        source = walker.add(f"decoder.{position}.skip_add", "add", length, stage.channels, stage.channels,
+                            (source, skip))  # fmt: skip
+        source = walker.features(f"decoder.{position}", stage, stage.channels, length, source)
+    head = walker.add("head", "conv1x1", length, stages[0].channels, arch.output.size, (source,))
+    if arch.input.channels == arch.output.size:
+        walker.add("passthrough", "add", length, arch.output.size, arch.output.size, (head, "input"))
