@@ -10,24 +10,28 @@ exactly, while the report itself keeps the true cost (8 FLOPs per complex multip
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from centaurus.planning import ContractionPlan, PlanStep
 from nas.cost.model import CostReport
 
 _REAL_VIEW = "z"
 
 
-def _contracts(equation: str) -> bool:
+def _contracts(equation: str, sizes: Mapping[str, int]) -> bool:
+    """Whether torch.einsum runs this pair as a bmm: some summed index longer than 1 (size-1
+    indices are squeezed away, leaving an elementwise ``mul``)."""
     inputs, output = equation.split("->")
-    return any(index not in output for index in inputs.replace(",", ""))
+    return any(index not in output and sizes.get(index, 2) > 1 for index in inputs.replace(",", ""))
 
 
-def _visible_step_flops(step: PlanStep, recomputed: bool) -> int:
+def _visible_step_flops(step: PlanStep, recomputed: bool, sizes: Mapping[str, int]) -> int:
     left, right = step.inputs
     inputs, output = step.equation.split("->")
     a, b = inputs.split(",")
     if not step.in_segment:
         # Plain autograd: a bmm forward has two bmm gradients; a mul forward has mul/sum gradients.
-        return 3 * 2 * step.macs if _contracts(step.equation) else 0
+        return 3 * 2 * step.macs if _contracts(step.equation, sizes) else 0
     spectra = int(left.endswith("^")) + int(right.endswith("^"))
     if spectra == 2:
         equations = [step.equation, f"{output},{b}->{a}", f"{output},{a}->{b}"]
@@ -43,12 +47,16 @@ def _visible_step_flops(step: PlanStep, recomputed: bool) -> int:
         per_mac = 4
     if recomputed:
         equations.append(equations[0])
-    return sum(per_mac * step.macs for equation in equations if _contracts(equation))
+    return sum(per_mac * step.macs for equation in equations if _contracts(equation, sizes))
 
 
 def plan_flop_counter_flops(plan: ContractionPlan) -> int:
     """Matmul FLOPs FlopCounterMode sees during one forward + backward of ``plan``."""
-    return sum(_visible_step_flops(step, step.recompute_flops > 0) for step in plan.steps if step.kind == "contract")
+    return sum(
+        _visible_step_flops(step, step.recompute_flops > 0, plan.sizes)
+        for step in plan.steps
+        if step.kind == "contract"
+    )
 
 
 def flop_counter_flops(report: CostReport) -> int:
