@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 StepKind = Literal["contract", "rfft", "irfft"]
@@ -133,6 +134,30 @@ class ContractionPlan:
     def fft_sizes(self) -> tuple[tuple[str, int, int], ...]:
         """``(tensor, rows, length)`` of every forward FFT of the plan."""
         return tuple((step.inputs[0], step.fft_rows, step.fft_length) for step in self.steps if step.kind != "contract")
+
+    @cached_property
+    def cost_features(self) -> dict[str, float]:
+        """Training-step work by kind, for the planner's time model.
+
+        ``real``/``view``/``complex``: FLOPs of pairwise contractions between real tensors, of a
+        real weight with a spectrum (on its real view) and between two spectra; ``rfft``/``irfft``:
+        FLOPs of forward and inverse transforms (the adjoint of one is the other); ``bytes``: memory
+        traffic; ``steps``: operations launched (fixed overhead each).
+        """
+        features = dict.fromkeys(("real", "view", "complex", "rfft", "irfft", "bytes", "steps"), 0.0)
+        for step in self.steps:
+            if step.kind == "contract":
+                spectra = sum(name.endswith("^") for name in step.inputs)
+                features[("real", "view", "complex")[spectra]] += step.training_flops
+            elif step.kind == "rfft":
+                features["rfft"] += step.forward_flops + step.recompute_flops
+                features["irfft"] += step.backward_flops
+            else:
+                features["irfft"] += step.forward_flops
+                features["rfft"] += step.backward_flops
+        features["bytes"] = float(self.traffic_bytes)
+        features["steps"] = float(len(self.steps))
+        return features
 
     def describe(self) -> str:
         """A human-readable table of the plan's steps and totals."""

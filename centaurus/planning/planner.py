@@ -34,26 +34,43 @@ _MULTIPLY_ADD_FLOPS = {0: 2, 1: 4, 2: 8}  # by the number of complex operands of
 
 @dataclass(frozen=True)
 class PlannerCost:
-    """How a plan is priced, in FLOP-equivalents of a matmul-like contraction.
+    """How a plan is priced: a linear time model over the work of a training step, in
+    FLOP-equivalents of a real matmul-like contraction.
 
-    ``score = contraction FLOPs + fft_weight * FFT FLOPs + byte_weight * bytes moved``.
-    FLOPs alone mispredict time on real hardware: an FFT runs at a fraction of a matmul's FLOP
-    rate, and elementwise products of spectra (or matrix-vector-shaped contractions) are bound by
-    memory traffic, not arithmetic. The weights are the measured ratios of those rates; the defaults
-    per device type were fitted by ``benchmarks/calibrate_planner.py`` (see the README).
+    ``score = real + view_weight * view + complex_weight * complex + rfft_weight * rfft
+    + irfft_weight * irfft + byte_weight * bytes + step_weight * steps`` over
+    :attr:`ContractionPlan.cost_features`. FLOPs alone mispredict time on real hardware: a real
+    weight on a spectrum and a product of two spectra run at different rates from a real matmul,
+    an FFT at a fraction of it (and a padded forward FFT slower than an inverse one), memory-bound
+    steps cost by the bytes they move, and every operation has a fixed overhead. The weights are
+    measured ratios of those rates; the defaults per device type were fitted by
+    ``benchmarks/calibrate_planner.py`` (see the README).
     """
 
-    fft_weight: float = 1.0
+    view_weight: float = 1.0
+    complex_weight: float = 1.0
+    rfft_weight: float = 1.0
+    irfft_weight: float = 1.0
     byte_weight: float = 0.0
+    step_weight: float = 0.0
+
+    def predict(self, features: Mapping[str, float]) -> float:
+        return (
+            features["real"]
+            + self.view_weight * features["view"]
+            + self.complex_weight * features["complex"]
+            + self.rfft_weight * features["rfft"]
+            + self.irfft_weight * features["irfft"]
+            + self.byte_weight * features["bytes"]
+            + self.step_weight * features["steps"]
+        )
 
 
 FLOPS_ONLY = PlannerCost()
 
-# Fitted by benchmarks/calibrate_planner.py on this project's CPU (2-core x86-64, torch 2.14.1, one
-# thread): an FFT FLOP costs about two matmul FLOPs, and a byte moved about sixteen. Not yet fitted
-# on a GPU (none was available): there the planner ranks by FLOPs alone.
+# Not yet fitted on a GPU (none was available): there the planner ranks by FLOPs alone.
 DEFAULT_COSTS: dict[str, PlannerCost] = {
-    "cpu": PlannerCost(fft_weight=2.0, byte_weight=16.0),
+    "cpu": FLOPS_ONLY,
     "cuda": FLOPS_ONLY,
 }
 
@@ -65,8 +82,7 @@ def fft_flops(length: int) -> float:
 
 def plan_score(plan: ContractionPlan, cost: PlannerCost) -> tuple[float, int]:
     """``(predicted cost, largest intermediate)``: the planner minimises this tuple."""
-    predicted = plan.contraction_flops + cost.fft_weight * plan.fft_flops + cost.byte_weight * plan.traffic_bytes
-    return (predicted, plan.largest_intermediate_bytes)
+    return (cost.predict(plan.cost_features), plan.largest_intermediate_bytes)
 
 
 class _PlanBuilder:

@@ -149,8 +149,9 @@ def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
             plan_saved -= nbytes
             saved += ledger.save(key, nbytes)
     saved += ledger.save(f"{op.name}:plan", plan_saved)
-    # Kernel generation K = dt * exp(dt Re A l) * cos(dt Im A l): autograd keeps four P x L tensors.
-    saved += ledger.save(f"{op.name}:kernel-generation", 4 * kernel_elements * item + op.length * item)
+    # Kernel generation recomputes its (poles x length) factors in backward and keeps only pole-sized
+    # tensors: dt Re A, dt Im A, Re A and dt.
+    saved += ledger.save(f"{op.name}:kernel-generation", (3 * op.pole_count + op.dt_count) * item)
     forward, backward = _ELEMENTWISE_FLOPS["kernel"]
     params = 2 * op.pole_count + op.dt_count + op.weight_count
     return LayerCost(
@@ -163,7 +164,7 @@ def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
         plan.fft_flops,
         (forward + backward) * kernel_elements,
         saved,
-        max(plan.largest_intermediate_bytes, 3 * kernel_bytes),
+        max(plan.largest_intermediate_bytes, 4 * kernel_bytes),  # kernel backward's transients
         params,
         plan,
     )

@@ -31,7 +31,7 @@ def test_tree_count_is_the_double_factorial(operands: int, trees: int) -> None:
     assert len({tree.render(tuple(letters)) for tree in found}) == trees
 
 
-@pytest.mark.parametrize("cost", [DEFAULT_COSTS["cpu"], FLOPS_ONLY, PlannerCost(fft_weight=5.0, byte_weight=4.0)])
+@pytest.mark.parametrize("cost", [DEFAULT_COSTS["cpu"], FLOPS_ONLY, PlannerCost(rfft_weight=5.0, byte_weight=4.0)])
 def test_chosen_plan_is_the_cheapest_candidate(cost: PlannerCost) -> None:
     sizes = {"c": 4, "d": 4, "n": 256}
     chosen = choose_plan("s5", sizes, 1, 16000, cost=cost)

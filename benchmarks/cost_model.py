@@ -1,0 +1,179 @@
+"""How right and how fast is the cost model? Predictions against measured training steps.
+
+For random architectures of every built-in space this compares, per architecture:
+
+* predicted vs measured matmul FLOPs (FlopCounterMode convention), FFT FLOPs (every FFT call
+  recorded) and saved-activation bytes (autograd's saved tensors, each storage once): error
+  percentiles;
+* the predicted training-step cost against the measured step time on this CPU: Spearman rank
+  correlation. The predicted cost is the planner's time model (contraction FLOPs + fft_weight x
+  FFT FLOPs + byte_weight x bytes moved, summed over SSM layers) plus the other layers' FLOPs;
+  raw training FLOPs are reported too;
+* scoring throughput: architectures per second on one core, with a cold plan cache (every layer
+  shape planned for the first time) and in steady state (a search revisits layer shapes).
+
+    python benchmarks/cost_model.py --per-space 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import statistics
+import sys
+import time
+
+import torch
+
+from centaurus.networks import build
+from centaurus.planning import DEFAULT_COSTS, plan_score
+from centaurus.planning.planner import _candidates, _choose
+from nas.cost import measure_training_step
+from nas.cost.conventions import flop_counter_flops
+from nas.cost.model import CostReport, score
+from search_spaces import BUILTIN_SPACES, builtin_space
+
+
+def _ranks(values: list[float]) -> list[float]:
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    position = 0
+    while position < len(order):
+        end = position
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[position]]:
+            end += 1
+        for k in range(position, end + 1):
+            ranks[order[k]] = (position + end) / 2
+        position = end + 1
+    return ranks
+
+
+def spearman(a: list[float], b: list[float]) -> float:
+    ra, rb = _ranks(a), _ranks(b)
+    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
+    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
+    return cov / math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
+
+
+def predicted_step_cost(report: CostReport) -> float:
+    """The planner's time model for SSM layers plus the FLOPs of everything else."""
+    cost = DEFAULT_COSTS["cpu"]
+    total = 0.0
+    for row in report.layers:
+        if row.plan is not None:
+            total += plan_score(row.plan, cost)[0] + row.elementwise_flops
+        else:
+            total += row.train_flops + cost.byte_weight * 3 * row.workspace_bytes
+    return total
+
+
+def _percentiles(errors: list[float]) -> str:
+    ordered = sorted(abs(e) for e in errors)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return f"{100 * pick(0.5):.2f}% / {100 * pick(0.9):.2f}% / {100 * ordered[-1]:.2f}%"
+
+
+def _time_step(network: torch.nn.Module, audio: torch.Tensor, repeats: int) -> float:
+    def step() -> None:
+        network.zero_grad(set_to_none=True)
+        network(audio).square().mean().backward()
+
+    step()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        samples.append(time.perf_counter() - start)
+    return min(samples)
+
+
+def accuracy(args: argparse.Namespace) -> None:
+    rows = []
+    for name in args.spaces:
+        space = builtin_space(name)
+        rng = random.Random(args.seed)
+        for _ in range(args.per_space):
+            arch = space.random(rng)
+            stride = arch.total_stride
+            length = stride * max(1, round(args.length / stride))
+            report = score(arch, args.batch, length)
+            torch.manual_seed(0)
+            network = build(arch)
+            audio = torch.randn(args.batch, arch.input.channels, length)
+            measured = measure_training_step(network, audio, track_peak=False)
+            seconds = _time_step(network, audio, args.repeats)
+            rows.append(
+                {
+                    "space": name,
+                    "flops_error": flop_counter_flops(report) / measured.matmul_flops - 1,
+                    "fft_error": report.fft_flops / measured.fft_flops - 1 if measured.fft_flops else 0.0,
+                    "saved_error": report.activation_bytes / measured.saved_bytes - 1,
+                    "predicted": predicted_step_cost(report),
+                    "train_flops": float(report.train_flops),
+                    "seconds": seconds,
+                }
+            )
+        done = [r for r in rows if r["space"] == name]
+        print(
+            f"{name:<14} {len(done)} archs: step time rank correlation with predicted cost"
+            f" {spearman([r['predicted'] for r in done], [r['seconds'] for r in done]):.3f}",
+            flush=True,
+        )
+    print(
+        f"\nbatch {args.batch}, length ~{args.length}, {len(rows)} architectures, {torch.get_num_threads()} thread(s)"
+    )
+    print("| quantity | median / p90 / max abs error |")
+    print("|---|---|")
+    print(f"| matmul FLOPs (FlopCounterMode) | {_percentiles([r['flops_error'] for r in rows])} |")
+    print(f"| FFT FLOPs (recorded FFT calls) | {_percentiles([r['fft_error'] for r in rows])} |")
+    print(f"| saved activation bytes (autograd) | {_percentiles([r['saved_error'] for r in rows])} |")
+    seconds = [r["seconds"] for r in rows]
+    print(
+        f"\nSpearman(predicted step cost, measured step time) = {spearman([r['predicted'] for r in rows], seconds):.3f}"
+        f"; with raw training FLOPs = {spearman([r['train_flops'] for r in rows], seconds):.3f}"
+    )
+
+
+def throughput(args: argparse.Namespace) -> None:
+    space = builtin_space("kws")
+    rng = random.Random(args.seed + 1)
+    archs = [space.random(rng) for _ in range(args.throughput_archs)]
+    _candidates.cache_clear()
+    _choose.cache_clear()
+    start = time.perf_counter()
+    for arch in archs:
+        score(arch, 32, 16000)
+    cold = time.perf_counter() - start
+    start = time.perf_counter()
+    for arch in archs:
+        score(arch, 32, 16000)
+    warm = time.perf_counter() - start
+    print(
+        f"\nscoring the kws space at batch 32, length 16000, one thread: {len(archs) / cold:.0f} arch/s with a cold"
+        f" plan cache (first pass over {len(archs)} random architectures), {len(archs) / warm:.0f} arch/s steady state"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--spaces", nargs="+", default=list(BUILTIN_SPACES))
+    parser.add_argument("--per-space", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--length", type=int, default=4000, help="input samples (rounded to the total stride)")
+    parser.add_argument("--repeats", type=int, default=3, help="timed steps per architecture (min)")
+    parser.add_argument("--throughput-archs", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    throughput(args)
+    accuracy(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
