@@ -18,16 +18,18 @@ For random architectures of every built-in space this compares, per architecture
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import torch
 
 from centaurus.networks import build
-from centaurus.planning import DEFAULT_COSTS, plan_score
+from centaurus.planning import DEFAULT_COSTS, PlannerCost
 from centaurus.planning.planner import _candidates, _choose
 from nas.cost import measure_training_step
 from nas.cost.conventions import flop_counter_flops
@@ -56,16 +58,27 @@ def spearman(a: list[float], b: list[float]) -> float:
     return cov / math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
 
 
-def predicted_step_cost(report: CostReport) -> float:
-    """The planner's time model for SSM layers plus the FLOPs of everything else."""
-    cost = DEFAULT_COSTS["cpu"]
-    total = 0.0
+_FEATURES = ("real", "view", "complex", "rfft", "irfft", "bytes", "steps")
+
+
+def step_features(report: CostReport) -> dict[str, float]:
+    """The planner's work-by-kind features summed over the network (non-SSM layers as real work)."""
+    totals = dict.fromkeys(_FEATURES, 0.0)
     for row in report.layers:
         if row.plan is not None:
-            total += plan_score(row.plan, cost)[0] + row.elementwise_flops
+            for name, value in row.plan.cost_features.items():
+                totals[name] += value
+            totals["real"] += row.elementwise_flops
         else:
-            total += row.train_flops + cost.byte_weight * 3 * row.workspace_bytes
-    return total
+            totals["real"] += row.train_flops
+            totals["bytes"] += 3 * row.workspace_bytes
+            totals["steps"] += 1
+    return totals
+
+
+def predicted_step_cost(features: dict[str, float], cost: PlannerCost) -> float:
+    """The planner's time model applied to a whole training step."""
+    return cost.predict(features)
 
 
 def _percentiles(errors: list[float]) -> str:
@@ -92,7 +105,7 @@ def _time_step(network: torch.nn.Module, audio: torch.Tensor, repeats: int) -> f
 
 
 def accuracy(args: argparse.Namespace) -> None:
-    rows = []
+    rows: list[dict[str, float]] = []
     for name in args.spaces:
         space = builtin_space(name)
         rng = random.Random(args.seed)
@@ -112,29 +125,33 @@ def accuracy(args: argparse.Namespace) -> None:
                     "flops_error": flop_counter_flops(report) / measured.matmul_flops - 1,
                     "fft_error": report.fft_flops / measured.fft_flops - 1 if measured.fft_flops else 0.0,
                     "saved_error": report.activation_bytes / measured.saved_bytes - 1,
-                    "predicted": predicted_step_cost(report),
+                    **step_features(report),
                     "train_flops": float(report.train_flops),
                     "seconds": seconds,
                 }
             )
-        done = [r for r in rows if r["space"] == name]
-        print(
-            f"{name:<14} {len(done)} archs: step time rank correlation with predicted cost"
-            f" {spearman([r['predicted'] for r in done], [r['seconds'] for r in done]):.3f}",
-            flush=True,
-        )
-    print(
-        f"\nbatch {args.batch}, length ~{args.length}, {len(rows)} architectures, {torch.get_num_threads()} thread(s)"
-    )
+        print(f"{name:<14} done", flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1))
+        print(f"per-architecture rows written to {args.json}")
+    summarise(rows, args)
+
+
+def summarise(rows: list[dict[str, float]], args: argparse.Namespace) -> None:
+    print(f"\nbatch {args.batch}, length ~{args.length}, {len(rows)} architectures, {args.threads} thread(s)")
     print("| quantity | median / p90 / max abs error |")
     print("|---|---|")
     print(f"| matmul FLOPs (FlopCounterMode) | {_percentiles([r['flops_error'] for r in rows])} |")
     print(f"| FFT FLOPs (recorded FFT calls) | {_percentiles([r['fft_error'] for r in rows])} |")
     print(f"| saved activation bytes (autograd) | {_percentiles([r['saved_error'] for r in rows])} |")
     seconds = [r["seconds"] for r in rows]
+    model = DEFAULT_COSTS["cpu"]
+    predicted = [predicted_step_cost(r, model) for r in rows]  # type: ignore[arg-type]
     print(
-        f"\nSpearman(predicted step cost, measured step time) = {spearman([r['predicted'] for r in rows], seconds):.3f}"
-        f"; with raw training FLOPs = {spearman([r['train_flops'] for r in rows], seconds):.3f}"
+        "\nSpearman rank correlation with the measured step time:"
+        f" planner time model {spearman(predicted, seconds):.3f},"
+        f" raw training FLOPs {spearman([r['train_flops'] for r in rows], seconds):.3f}"
     )
 
 
@@ -168,8 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-archs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write (or, with --summary-only, read) per-architecture rows")
+    parser.add_argument("--summary-only", action="store_true", help="summarise the rows in --json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
+    if args.summary_only:
+        summarise(json.loads(args.json.read_text()), args)
+        return 0
     throughput(args)
     accuracy(args)
     return 0
