@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) benchmarks/contraction_plans.py --quick
+	$(PY) benchmarks/contraction_plans.py --quick --threads 1
+	$(VENV)/bin/centaurus-nas cost studies/architectures/kws-example.yaml --batch 32 --length 16000 --no-plans
 
 test: $(STAMP)
 	$(PY) -m pytest

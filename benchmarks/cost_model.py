@@ -118,7 +118,7 @@ def accuracy(args: argparse.Namespace) -> None:
             network = build(arch)
             audio = torch.randn(args.batch, arch.input.channels, length)
             measured = measure_training_step(network, audio, track_peak=False)
-            seconds = _time_step(network, audio, args.repeats)
+            seconds = math.nan if args.no_timing else _time_step(network, audio, args.repeats)
             rows.append(
                 {
                     "space": name,
@@ -132,8 +132,8 @@ def accuracy(args: argparse.Namespace) -> None:
             )
         print(f"{name:<14} done", flush=True)
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(rows, indent=1))
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(rows, indent=1))
         print(f"per-architecture rows written to {args.json}")
     summarise(rows, args)
 
@@ -145,11 +145,14 @@ def summarise(rows: list[dict[str, float]], args: argparse.Namespace) -> None:
     print(f"| matmul FLOPs (FlopCounterMode) | {_percentiles([r['flops_error'] for r in rows])} |")
     print(f"| FFT FLOPs (recorded FFT calls) | {_percentiles([r['fft_error'] for r in rows])} |")
     print(f"| saved activation bytes (autograd) | {_percentiles([r['saved_error'] for r in rows])} |")
+    rows = [r for r in rows if not math.isnan(r["seconds"])]
+    if not rows:
+        return
     seconds = [r["seconds"] for r in rows]
     model = DEFAULT_COSTS["cpu"]
     predicted = [predicted_step_cost(r, model) for r in rows]  # type: ignore[arg-type]
     print(
-        "\nSpearman rank correlation with the measured step time:"
+        f"\nSpearman rank correlation with the measured step time ({len(rows)} timed architectures):"
         f" planner time model {spearman(predicted, seconds):.3f},"
         f" raw training FLOPs {spearman([r['train_flops'] for r in rows], seconds):.3f}"
     )
@@ -185,14 +188,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--throughput-archs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--json", type=Path, help="write (or, with --summary-only, read) per-architecture rows")
+    parser.add_argument("--no-timing", action="store_true", help="check FLOPs and bytes only (no step times)")
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
+        "--json", help="write per-architecture rows here (with --summary-only: read them, comma-separated files)"
+    )
     parser.add_argument("--summary-only", action="store_true", help="summarise the rows in --json")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.summary_only:
-        summarise(json.loads(args.json.read_text()), args)
+        rows = [row for path in args.json.split(",") for row in json.loads(Path(path).read_text())]
+        summarise(rows, args)
         return 0
-    throughput(args)
+    if not args.skip_throughput:
+        throughput(args)
     accuracy(args)
     return 0
 

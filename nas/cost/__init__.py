@@ -1,5 +1,7 @@
 """Cost of an architecture: the analytic cost model and the measurements it is checked against."""
 
+from nas.cost.conventions import flop_counter_flops, plan_flop_counter_flops
+from nas.cost.formatting import human_bytes, human_count, layer_table, totals
 from nas.cost.measure import (
     FFTCall,
     FFTRecorder,
@@ -8,12 +10,23 @@ from nas.cost.measure import (
     fft_flops,
     measure_training_step,
 )
+from nas.cost.model import CostReport, LayerCost, Optimizer, score
 
 __all__ = [
+    "CostReport",
     "FFTCall",
     "FFTRecorder",
+    "LayerCost",
+    "Optimizer",
     "StepMeasurement",
     "default_loss",
     "fft_flops",
+    "flop_counter_flops",
+    "human_bytes",
+    "human_count",
+    "layer_table",
     "measure_training_step",
+    "plan_flop_counter_flops",
+    "score",
+    "totals",
 ]
