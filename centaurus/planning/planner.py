@@ -4,9 +4,10 @@ opt_einsum does not know convolution: it treats ``l`` as an ordinary index and i
 complex arithmetic and the padding to 2L. So the planner enumerates, for the mode's expression,
 every contraction tree and every legal FFT placement — by linearity the forward FFT may sit on any
 tensor of the signal branch (from ``u`` up to where it meets the kernel) and of the kernel branch,
-and the inverse FFT on any tensor from the meeting point up to the output — and prices each with
-the FLOPs of a training step (forward + backward, FFTs included) plus a memory-traffic term.
-Plans are cached per shape; the cheapest wins, ties broken by the smallest largest intermediate.
+and the inverse FFT on any tensor from the meeting point up to the output — and prices each
+with a time model over the work of a training step (forward + backward: contraction FLOPs by kind,
+FFT FLOPs, bytes moved; see :class:`PlannerCost`). Plans are cached per shape; the cheapest wins,
+ties broken by the smallest largest intermediate.
 """
 
 from __future__ import annotations
@@ -277,9 +278,9 @@ class _PlanBuilder:
             length=self.length,
             fft_length=self.fft_length,
             tree=tree.render(self.names),
-            u_fft_at=_label(base_name[id(u_at)], u_at, tree),
-            k_fft_at=_label(base_name[id(k_at)], k_at, tree),
-            ifft_at=_label(base_name[id(ifft_at)], ifft_at, tree),
+            u_fft_at=base_name[id(u_at)],
+            k_fft_at=base_name[id(k_at)],
+            ifft_at=base_name[id(ifft_at)],
             spectra=spectra,
             inputs=tuple(registry[name] for name in self.names),
             steps=tuple(steps),
@@ -287,10 +288,6 @@ class _PlanBuilder:
             saved_tensors=saved_tensors,
             traffic_bytes=traffic,
         )
-
-
-def _label(name: str, node: TreeNode, tree: TreeNode) -> str:
-    return name if node is not tree else "y"
 
 
 def _with_recompute(step: PlanStep) -> PlanStep:
@@ -398,7 +395,8 @@ def best_plan_for_tree(
     spectra: SpectraPolicy = "recompute",
     cost: PlannerCost | None = None,
 ) -> ContractionPlan:
-    """The best FFT placement for a fixed contraction tree (e.g. one a heuristic picked)."""
+    """The best FFT placement for a fixed contraction tree (e.g. one a heuristic picked), ranked by
+    ``cost`` (FLOPs alone by default)."""
     plans = [
         plan
         for plan in candidate_plans(mode, sizes, batch, length, real_itemsize=real_itemsize, spectra=spectra)
@@ -406,7 +404,7 @@ def best_plan_for_tree(
     ]
     if not plans:
         raise ValueError(f"tree: got {tree!r}; not a contraction tree of mode {mode!r}")
-    return min(plans, key=lambda plan: plan_score(plan, cost or PlannerCost()))
+    return min(plans, key=lambda plan: plan_score(plan, cost or FLOPS_ONLY))
 
 
 def opt_einsum_tree(mode: Mode, sizes: Mapping[str, int], batch: int, length: int) -> str:

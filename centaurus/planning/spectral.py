@@ -48,7 +48,6 @@ class SpectralProgram:
     kernel_spectrum: str
     steps: tuple[_SpectralStep, ...]
     weights: tuple[str, ...]
-    output_spectrum: str
     output: str
     store: bool
 
@@ -74,7 +73,6 @@ class SpectralProgram:
             kernel_spectrum=kernel.output.name,
             steps=tuple(steps),
             weights=tuple(weights),
-            output_spectrum=inverse.inputs[0],
             output=inverse.output.name,
             store=plan.spectra == "store",
         )
