@@ -110,9 +110,19 @@ class _PlanBuilder:
         roles = [op.role for op in expression.operands]
         self.signal = roles.index("signal")
         self.kernel = roles.index("kernel")
+        # Per-tree analysis and tensor specs are shared by all placements of a tree.
+        self._paths: dict[int, tuple[list[TreeNode], list[TreeNode], list[TreeNode], list[TreeNode]]] = {}
+        self._names: dict[int, dict[int, str]] = {}
+        self._specs: dict[tuple[str, str, bool], TensorSpec] = {}
 
     def paths(self, tree: TreeNode) -> tuple[list[TreeNode], list[TreeNode], list[TreeNode], list[TreeNode]]:
         """Bottom-up signal branch, kernel branch, meeting-to-root path, and weight-only nodes."""
+        cached = self._paths.get(id(tree))
+        if cached is None:
+            cached = self._paths[id(tree)] = self._split_paths(tree)
+        return cached
+
+    def _split_paths(self, tree: TreeNode) -> tuple[list[TreeNode], list[TreeNode], list[TreeNode], list[TreeNode]]:
         signal_path, kernel_path, post, weights = [], [], [], []
         for node in tree.post_order():
             has_signal = self.signal in node.leaves
@@ -135,8 +145,30 @@ class _PlanBuilder:
                     yield u_at, k_at, ifft_at
 
     def _spec(self, name: str, indices: str, is_complex: bool) -> TensorSpec:
-        shape = tuple(self.sizes[index] for index in indices)
-        return TensorSpec(name, indices, shape, is_complex, self.real_itemsize)
+        key = (name, indices, is_complex)
+        spec = self._specs.get(key)
+        if spec is None:
+            shape = tuple(self.sizes[index] for index in indices)
+            spec = self._specs[key] = TensorSpec(name, indices, shape, is_complex, self.real_itemsize)
+        return spec
+
+    def _node_names(self, tree: TreeNode) -> dict[int, str]:
+        """Operand names for leaves, ``T1``, ``T2``... for intermediates and ``y`` for the root."""
+        cached = self._names.get(id(tree))
+        if cached is not None:
+            return cached
+        counter = iter(range(1, 100))
+        names: dict[int, str] = {}
+        for node in tree.post_order():
+            if node.is_leaf:
+                (position,) = node.leaves
+                names[id(node)] = self.names[position]
+            elif node is tree:
+                names[id(node)] = "y"
+            else:
+                names[id(node)] = f"T{next(counter)}"
+        self._names[id(tree)] = names
+        return names
 
     def build(
         self,
@@ -150,16 +182,7 @@ class _PlanBuilder:
         u_cut = signal_path.index(u_at)
         k_cut = kernel_path.index(k_at)
         i_cut = post.index(ifft_at)
-        counter = iter(range(1, 100))
-        base_name: dict[int, str] = {}
-        for node in tree.post_order():
-            if node.is_leaf:
-                (position,) = node.leaves
-                base_name[id(node)] = self.names[position]
-            elif node is tree:
-                base_name[id(node)] = "y"
-            else:
-                base_name[id(node)] = f"T{next(counter)}"
+        base_name = self._node_names(tree)
 
         current: dict[int, TensorSpec] = {}  # the tensor that currently represents each node
         registry: dict[str, TensorSpec] = {}  # every tensor of the plan, by name
