@@ -99,8 +99,10 @@ def basis_kernel(a_re: torch.Tensor, a_im: torch.Tensor, log_dt: torch.Tensor, l
     return _DampedCosine.apply(dt * re, dt * im, dt, length)
 
 
-def discrete_poles(a_re: torch.Tensor, a_im: torch.Tensor, log_dt: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(p, dt)``: the complex poles exp(dt A) and dt broadcast to the pole shape."""
+def discrete_log_poles(
+    a_re: torch.Tensor, a_im: torch.Tensor, log_dt: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(dt A, dt)``: the log of each discrete pole exp(dt A), and dt broadcast to the pole shape."""
     re, im = continuous_poles(a_re, a_im)
     dt = step_sizes(log_dt, a_re.dim())
-    return torch.exp(torch.complex(dt * re, dt * im)), dt.expand_as(re)
+    return torch.complex(dt * re, dt * im), dt.expand_as(re)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import opt_einsum
 import torch
 
-from centaurus.discretization import basis_kernel, continuous_poles, step_sizes
+from centaurus.discretization import basis_kernel, discrete_log_poles
 from centaurus.errors import CentaurusConfigError
 
 if TYPE_CHECKING:
@@ -77,10 +77,7 @@ class SSMStream:
             return
         layer = self.layer
         self._kernel = basis_kernel(layer.a_re, layer.a_im, layer.log_dt, length)
-        re, im = continuous_poles(layer.a_re, layer.a_im)
-        dt = step_sizes(layer.log_dt, layer.a_re.dim())
-        self._log_poles = torch.complex(dt * re, dt * im)
-        self._dt = dt.expand_as(re)
+        self._log_poles, self._dt = discrete_log_poles(layer.a_re, layer.a_im, layer.log_dt)
         self._cached_length = length
 
     def _powers(self, exponents: torch.Tensor) -> torch.Tensor:

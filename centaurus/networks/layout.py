@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.modes import layer_sizes
+from centaurus.modes import EXPRESSIONS, layer_sizes
 from centaurus.networks.protocols import ArchitectureLike, StageLike
 
 OpKind = Literal["ssm", "conv1x1", "downsample", "upsample", "norm", "activation", "add", "pool", "head_norm", "linear"]
@@ -50,17 +50,6 @@ class LayerOp:
         return dict(self.sizes)
 
 
-_POLE_INDICES = {"dws": "cn", "s5": "n", "neck": "rm", "full": "dcn", "group": "gjin"}
-_DT_INDICES = {"dws": "c", "s5": "n", "neck": "r", "full": "dc", "group": "gji"}
-_WEIGHT_INDICES = {
-    "dws": ("cn", "dc"),
-    "s5": ("nc", "dn"),
-    "neck": ("rc", "rm", "dr"),
-    "full": ("dcn",),
-    "group": ("gjin",),
-}
-
-
 def _product(sizes: dict[str, int], indices: str) -> int:
     total = 1
     for index in indices:
@@ -81,6 +70,7 @@ class _Walker:
 
     def ssm_block(self, name: str, stage: StageLike, in_channels: int, length: int, source: str) -> str:
         mode = stage.block
+        expression = EXPRESSIONS[mode]  # type: ignore[index]
         sizes = layer_sizes(
             mode,  # type: ignore[arg-type]
             in_channels,
@@ -93,9 +83,9 @@ class _Walker:
             f"{name}.ssm", "ssm", length, in_channels, stage.channels, (source,),
             variant=mode,
             sizes=tuple(sorted(sizes.items())),
-            pole_count=_product(sizes, _POLE_INDICES[mode]),
-            dt_count=_product(sizes, _DT_INDICES[mode]),
-            weight_count=sum(_product(sizes, indices) for indices in _WEIGHT_INDICES[mode]),
+            pole_count=_product(sizes, expression.pole_indices),
+            dt_count=_product(sizes, expression.dt_indices),
+            weight_count=sum(_product(sizes, op.indices) for op in expression.operands if op.role == "weight"),
         )  # fmt: skip
         if stage.norm != "none":
             out = self.add(f"{name}.post.norm", "norm", length, stage.channels, stage.channels, (out,),
