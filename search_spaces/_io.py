@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import yaml
 
@@ -72,3 +72,42 @@ def write(path: str | Path, data: Mapping[str, Any]) -> Path:
     target = Path(path)
     target.write_text(dump(data, format_of(target)), encoding="utf-8")
     return target
+
+
+class TextSerialisable:
+    """JSON, YAML and file round trips for a spec that has ``to_dict`` and ``from_dict``.
+
+    ``_WHAT`` names the kind of document in parse errors (e.g. ``architecture``).
+    """
+
+    _WHAT: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_dict(cls, data: object) -> Self:
+        raise NotImplementedError
+
+    def to_json(self) -> str:
+        return dump(self.to_dict(), "json")
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        return cls.from_dict(parse(text, "json", cls._WHAT))
+
+    def to_yaml(self) -> str:
+        return dump(self.to_dict(), "yaml")
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Self:
+        return cls.from_dict(parse(text, "yaml", cls._WHAT))
+
+    def save(self, path: str | Path) -> Path:
+        """Write JSON or YAML, chosen by the suffix (.json, .yaml, .yml); returns the path written."""
+        return write(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        text, text_format = read(path)
+        return cls.from_dict(parse(text, text_format, str(path)))

@@ -17,7 +17,6 @@ import itertools
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, Protocol
 
 from search_spaces import _checks, _io, _options
@@ -49,13 +48,15 @@ class CategoricalTrial(Protocol):
 
 
 @dataclass(frozen=True)
-class SearchSpace:
+class SearchSpace(_io.TextSerialisable):
     """Named choices for a task's networks: one :class:`StageChoices` per stage, plus shared fields.
 
     ``shared`` lists fields (from :data:`SHAREABLE_FIELDS`) that take one value for the whole
     network, drawn once; every stage must then list the same choices for them. It is stored in
     field order, so the order it is given in does not matter.
     """
+
+    _WHAT = "space"  # names the document in parse errors
 
     name: str
     task: str
@@ -274,19 +275,3 @@ class SearchSpace:
             stages=tuple(StageChoices.from_dict(stage, f"stages[{index}]") for index, stage in enumerate(stages)),
             shared=tuple(shared),
         )
-
-    def to_yaml(self) -> str:
-        return _io.dump(self.to_dict(), "yaml")
-
-    @classmethod
-    def from_yaml(cls, text: str) -> SearchSpace:
-        return cls.from_dict(_io.parse(text, "yaml", "space"))
-
-    def save(self, path: str | Path) -> Path:
-        """Write JSON or YAML, chosen by the suffix (.json, .yaml, .yml); returns the path written."""
-        return _io.write(path, self.to_dict())
-
-    @classmethod
-    def load(cls, path: str | Path) -> SearchSpace:
-        text, text_format = _io.read(path)
-        return cls.from_dict(_io.parse(text, text_format, str(path)))

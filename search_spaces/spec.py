@@ -14,7 +14,6 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
 from centaurus.modes import MODES
@@ -143,11 +142,13 @@ _ARCHITECTURE_KEYS = ("task", "input", "output", "stages")
 
 
 @dataclass(frozen=True)
-class Architecture:
+class Architecture(_io.TextSerialisable):
     """A whole network: task, input, output and its stages in order (validated on construction).
 
     ``stages`` may be given as a list; it is stored as a tuple so that the spec stays hashable.
     """
+
+    _WHAT = "architecture"  # names the document in parse errors
 
     task: str
     input: InputSpec
@@ -215,29 +216,6 @@ class Architecture:
             output=OutputSpec.from_dict(values["output"]),
             stages=tuple(Stage.from_dict(stage, f"stages[{index}]") for index, stage in enumerate(stages)),
         )
-
-    def to_json(self) -> str:
-        return _io.dump(self.to_dict(), "json")
-
-    @classmethod
-    def from_json(cls, text: str) -> Architecture:
-        return cls.from_dict(_io.parse(text, "json", "architecture"))
-
-    def to_yaml(self) -> str:
-        return _io.dump(self.to_dict(), "yaml")
-
-    @classmethod
-    def from_yaml(cls, text: str) -> Architecture:
-        return cls.from_dict(_io.parse(text, "yaml", "architecture"))
-
-    def save(self, path: str | Path) -> Path:
-        """Write JSON or YAML, chosen by the suffix (.json, .yaml, .yml); returns the path written."""
-        return _io.write(path, self.to_dict())
-
-    @classmethod
-    def load(cls, path: str | Path) -> Architecture:
-        text, text_format = _io.read(path)
-        return cls.from_dict(_io.parse(text, text_format, str(path)))
 
     # --------------------------------------------------------------------------- identity
     @property
