@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--optimizer", choices=("adamw", "adam", "sgd", "sgd_momentum"), default="adamw")
     cost.add_argument("--no-plans", action="store_true", help="omit the contraction plans from the table")
     cost.set_defaults(handler=_cost_command)
+
+    from nas.tasks.cli import register as register_train
+
+    register_train(commands)
     return parser
 
 

@@ -13,4 +13,4 @@ class DatasetError(CentaurusConfigError):
 
 
 class TaskConfigError(CentaurusConfigError):
-    """An invalid training or evaluation setting (budget, batch size, task name): names the field and what is allowed."""
+    """An invalid training or evaluation setting (budget, batch size, task): names the field and what is allowed."""

@@ -1,0 +1,143 @@
+"""Speech recognition on LibriSpeech: CTC over characters, greedy decoding, CER and WER."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import partial
+from typing import ClassVar
+
+import soundfile
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset, Subset
+
+from nas.data.loaders import LibriSpeech, collate_transcripts
+from nas.errors import TaskConfigError
+from nas.tasks.base import Direction, Task
+from nas.tasks.config import TrainingConfig
+from nas.tasks.metrics import character_error_rate, ctc_greedy_decode, word_error_rate
+from nas.tasks.progress import progress_bar
+from search_spaces import Architecture
+
+ALPHABET = "abcdefghijklmnopqrstuvwxyz '"
+"""The 28 output symbols; index 0 of the recogniser's output is the CTC blank, ``i >= 1`` is ``ALPHABET[i-1]``."""
+SPLITS = {"train": ("train-clean-100",), "validation": ("dev-clean",), "test": ("test-clean",)}
+
+
+def encode(text: str) -> list[int]:
+    """Character indices (1-based; 0 is the blank) of the in-vocabulary characters of ``text``."""
+    return [ALPHABET.index(character) + 1 for character in text.lower() if character in ALPHABET]
+
+
+def ctc_loss(
+    logits: torch.Tensor, audio_lengths: torch.Tensor, transcripts: Sequence[str], stride: int
+) -> torch.Tensor:
+    """Mean CTC loss per target character over a batch of ``(batch, vocabulary + 1, frames)`` logits.
+
+    Frames past an utterance's end (padding) are excluded through ``input_lengths``; an utterance too
+    short to emit its transcript gives an infinite loss that ``zero_infinity`` drops from the mean.
+    """
+    log_probs = F.log_softmax(logits, dim=1).permute(2, 0, 1)  # (frames, batch, classes), as ctc_loss wants
+    frames = torch.clamp(torch.div(audio_lengths + stride - 1, stride, rounding_mode="floor"), max=logits.shape[-1])
+    targets = [torch.tensor(encode(text), dtype=torch.long) for text in transcripts]
+    target_lengths = torch.tensor([len(target) for target in targets], dtype=torch.long)
+    return F.ctc_loss(
+        log_probs,
+        torch.cat(targets).to(logits.device),
+        frames.to(logits.device),
+        target_lengths.to(logits.device),
+        blank=0,
+        reduction="mean",
+        zero_infinity=True,
+    )
+
+
+class SpeechRecognitionTask(Task):
+    """Transcribe utterances into characters; CER and WER on the test subsets (``test-clean``)."""
+
+    name = "asr"
+    metrics: ClassVar[dict[str, Direction]] = {"cer": "minimize", "wer": "minimize", "test_loss": "minimize"}
+    primary_metric = "cer"
+
+    def __init__(
+        self,
+        data_root,
+        *,
+        splits: dict[str, tuple[str, ...]] | None = None,
+        max_train_seconds: float = 16.0,
+    ) -> None:
+        super().__init__(data_root)
+        self.splits = {**SPLITS, **(splits or {})}
+        self.max_train_seconds = max_train_seconds
+        self._datasets: dict[tuple[str, int], Dataset] = {}
+
+    def dataset(self, split: str, arch: Architecture) -> Dataset:
+        if split not in self.splits:
+            raise TaskConfigError(f"asr split: got {split!r}; allowed: {', '.join(self.splits)}")
+        key = (split, arch.input.sample_rate)
+        if key not in self._datasets:
+            corpus = LibriSpeech(self.data_root, self.splits[split], sample_rate=arch.input.sample_rate)
+            self._datasets[key] = self._short_enough(corpus) if split == "train" else corpus
+        return self._datasets[key]
+
+    def _short_enough(self, corpus: LibriSpeech) -> Dataset:
+        """Training keeps utterances up to ``max_train_seconds`` so one long file cannot blow the memory."""
+        keep = [
+            index
+            for index, path in enumerate(corpus.files)
+            if soundfile.info(str(path)).duration <= self.max_train_seconds
+        ]
+        return corpus if len(keep) == len(corpus) else Subset(corpus, keep)
+
+    def check_architecture(self, arch: Architecture) -> None:
+        self._check_task(arch)
+        if arch.output.size != len(ALPHABET):
+            raise TaskConfigError(
+                f"output.size: got {arch.output.size}; allowed: {len(ALPHABET)} (a-z, space, apostrophe)"
+            )
+        if arch.input.channels != 1:
+            raise TaskConfigError(f"input.channels: got {arch.input.channels}; allowed: 1 (mono speech)")
+
+    def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
+        collate = partial(collate_transcripts, multiple_of=arch.total_stride)
+        return self._loader(self.dataset("train", arch), config, shuffle=True, epoch=epoch, collate=collate)
+
+    def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
+        audio, lengths, transcripts = batch  # type: ignore[misc]
+        return ctc_loss(model(audio.to(device)), lengths, transcripts, model.total_stride)
+
+    def evaluate(
+        self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
+    ) -> dict[str, float]:
+        dataset = self.dataset(split, arch)
+        if config.max_eval_items is not None and config.max_eval_items < len(dataset):
+            dataset = Subset(dataset, range(config.max_eval_items))
+        collate = partial(collate_transcripts, multiple_of=arch.total_stride)
+        loader = self._loader(
+            dataset, config, shuffle=False, epoch=0, collate=collate, batch_size=config.eval_batch_size
+        )
+        device = next(model.parameters()).device
+        stride = arch.total_stride
+        references: list[str] = []
+        hypotheses: list[str] = []
+        loss_sum, batches = 0.0, 0
+        with progress_bar(f"asr eval ({split})", enabled=config.progress, total=len(loader)) as bar:
+            for done, batch in enumerate(loader, 1):
+                bar.update(done)
+                if batch is None:
+                    continue
+                audio, lengths, transcripts = batch
+                logits = model(audio.to(device))
+                loss_sum += ctc_loss(logits, lengths, transcripts, stride).item()
+                batches += 1
+                frames = torch.div(lengths + stride - 1, stride, rounding_mode="floor")
+                hypotheses += ctc_greedy_decode(logits, frames, ALPHABET)
+                references += [" ".join(text.lower().split()) for text in transcripts]
+        if not references:
+            raise TaskConfigError(f"asr evaluation: the {split} split of {self.data_root} has no readable utterance")
+        return {
+            "cer": character_error_rate(references, hypotheses),
+            "wer": word_error_rate(references, hypotheses),
+            "test_loss": loss_sum / batches,
+        }

@@ -1,0 +1,151 @@
+"""The one interface the search engine uses for every task: build, fit under a budget, evaluate.
+
+A task owns its data (read lazily from a dataset folder), its loss and its metrics. ``run`` is
+what a trial executes: it seeds everything, builds the network from the spec, trains it, evaluates
+it, and returns a :class:`TaskResult`; a non-finite loss or running out of memory gives a
+``failed`` result with the reason, never an exception.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from centaurus.networks import build
+from nas.errors import TaskConfigError
+from nas.tasks.budget import Budget
+from nas.tasks.config import TrainingConfig
+from nas.tasks.loop import train
+from nas.tasks.results import TaskResult, TrainingRun
+from search_spaces import Architecture
+
+Direction = Literal["maximize", "minimize"]
+
+
+class Task(ABC):
+    """Base class of the keyword-spotting, denoising and speech-recognition tasks."""
+
+    name: ClassVar[str]
+    metrics: ClassVar[dict[str, Direction]]
+    """Every metric ``evaluate`` returns, with the direction in which it improves."""
+    primary_metric: ClassVar[str]
+
+    def __init__(self, data_root: str | Path) -> None:
+        self.data_root = Path(data_root)
+
+    # -- what each task defines -------------------------------------------------------------
+    @abstractmethod
+    def check_architecture(self, arch: Architecture) -> None:
+        """Raise :class:`TaskConfigError` when ``arch`` cannot be trained on this task's data."""
+
+    @abstractmethod
+    def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
+        """The shuffled training batches of ``epoch`` (deterministic per seed and epoch)."""
+
+    @abstractmethod
+    def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
+        """The scalar training loss of one batch."""
+
+    @abstractmethod
+    def evaluate(
+        self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
+    ) -> dict[str, float]:
+        """The task's metrics on ``split`` (keys are ``metrics``' keys)."""
+
+    # -- shared behaviour ----------------------------------------------------------------------
+    def build_model(self, arch: Architecture, seed: int) -> nn.Module:
+        """The network of ``arch`` with weights initialised from ``seed`` alone."""
+        self.check_architecture(arch)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return build(arch)
+
+    def fit(self, model: nn.Module, arch: Architecture, budget: Budget, config: TrainingConfig) -> TrainingRun:
+        """Train ``model`` (already on its device) in place under ``budget``."""
+        device = next(model.parameters()).device
+        return train(
+            model,
+            lambda epoch: self.train_batches(arch, config, epoch),
+            lambda net, batch: self.step_loss(net, batch, device),
+            budget,
+            config,
+            description=f"{self.name} {arch.id[:8]}",
+        )
+
+    def run(
+        self,
+        arch: Architecture,
+        budget: Budget,
+        config: TrainingConfig | None = None,
+        *,
+        weights_path: str | Path | None = None,
+    ) -> TaskResult:
+        """Build, train and evaluate ``arch`` on the test split; see the module docstring for failures.
+
+        With ``weights_path``, a completed run also saves the trained ``state_dict`` there.
+        """
+        config = config or TrainingConfig()
+        device = config.resolved_device()
+        previous_threads = torch.get_num_threads()
+        if config.threads is not None:
+            torch.set_num_threads(config.threads)
+        try:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(config.seed)
+                model = self.build_model(arch, config.seed).to(device)
+                parameters = sum(parameter.numel() for parameter in model.parameters())
+                try:
+                    training = self.fit(model, arch, budget, config)
+                except torch.OutOfMemoryError as error:
+                    training = TrainingRun("failed", f"out of memory while training: {error}", 0, 0.0, 0.0, ())
+                metrics: dict[str, float] = {}
+                started = time.perf_counter()
+                if training.status == "completed":
+                    model.eval()
+                    with torch.no_grad():
+                        metrics = self.evaluate(model, arch, config)
+                    if weights_path is not None:
+                        Path(weights_path).parent.mkdir(parents=True, exist_ok=True)
+                        torch.save(model.state_dict(), weights_path)
+            return TaskResult(
+                task=self.name,
+                status=training.status,
+                reason=training.reason,
+                metrics=metrics,
+                training=training,
+                eval_seconds=time.perf_counter() - started,
+                parameters=parameters,
+                seed=config.seed,
+                budget=str(budget),
+                config=config.to_dict(),
+                weights=str(weights_path) if weights_path is not None and training.status == "completed" else None,
+            )
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _check_task(self, arch: Architecture) -> None:
+        if arch.task != self.name:
+            raise TaskConfigError(f"task: the architecture is for {arch.task!r}; this task is {self.name!r}")
+
+    @staticmethod
+    def _loader(
+        dataset: Dataset, config: TrainingConfig, *, shuffle: bool, epoch: int, collate, batch_size: int | None = None
+    ) -> DataLoader:
+        """A loader whose order depends only on (seed, epoch): the generator is re-seeded per epoch."""
+        generator = torch.Generator().manual_seed(config.seed * 1_000_003 + epoch)
+        return DataLoader(
+            dataset,
+            batch_size=batch_size or config.batch_size,
+            shuffle=shuffle,
+            generator=generator,
+            collate_fn=collate,
+            num_workers=config.num_workers,
+            drop_last=False,
+        )

@@ -1,0 +1,75 @@
+"""``centaurus-nas train``: train one architecture on a dataset folder and print its metrics."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from nas.tasks import TASKS, Budget, TrainingConfig, make_task
+from nas.tasks.results import TaskResult
+from search_spaces import Architecture
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    arch = Architecture.load(args.arch)
+    task_name = args.task or arch.task
+    budget = Budget.parse(args.budget)
+    config = TrainingConfig(
+        batch_size=args.batch_size,
+        lr=args.lr,
+        ssm_lr=args.ssm_lr,
+        seed=args.seed,
+        device=args.device,
+        threads=args.threads,
+        max_eval_items=args.max_eval_items,
+        num_workers=args.workers,
+        progress=not args.quiet,
+    )
+    task = make_task(task_name, args.data)
+    out = Path(args.out or f"runs/train-{task_name}-{arch.id[:8]}-seed{args.seed}")
+    print(f"training {arch.summary()} on {args.data} ({task_name}), budget {budget}, seed {args.seed}")
+    weights = out / "weights.pt" if args.save_weights else None
+    result = task.run(arch, budget, config, weights_path=weights)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "result.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n")
+    arch.save(out / "architecture.yaml")
+    print(format_result(result))
+    print(f"wrote {out / 'result.json'} and {out / 'architecture.yaml'}")
+    if result.weights:
+        print(f"wrote {result.weights}")
+    return 0 if result.status == "completed" else 1
+
+
+def format_result(result: TaskResult) -> str:
+    """A few lines: status, training summary, then one metric per line."""
+    training = result.training
+    lines = [
+        f"status: {result.status}" + (f" ({result.reason})" if result.reason else ""),
+        f"trained {training.steps} steps, {training.epochs:.2f} epochs in {training.seconds:.1f} s;"
+        f" evaluated in {result.eval_seconds:.1f} s; {result.parameters:,} parameters",
+    ]
+    if training.final_loss is not None:
+        lines.append(f"final training loss: {training.final_loss:.4f}")
+    lines += [f"{name:>14}: {value:.4f}" for name, value in result.metrics.items()]
+    return "\n".join(lines)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    train = commands.add_parser("train", help="train one architecture on a dataset folder and print its metrics")
+    train.add_argument("arch", help="architecture spec (.yaml, .yml or .json)")
+    train.add_argument("--data", required=True, help="dataset folder in its standard layout (see `data`)")
+    train.add_argument("--task", choices=tuple(TASKS), help="default: the spec's task")
+    train.add_argument("--budget", default="300s", help="e.g. 300s, 5m, 2000steps, 3epochs, or 3epochs,600s")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)
+    train.add_argument("--lr", type=float, default=TrainingConfig.lr)
+    train.add_argument("--ssm-lr", type=float, default=TrainingConfig.ssm_lr, help="rate of A and dt")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    train.add_argument("--threads", type=int, help="torch CPU threads")
+    train.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
+    train.add_argument("--max-eval-items", type=int, help="evaluate on at most this many test items")
+    train.add_argument("--out", help="output folder (default: runs/train-TASK-ID-seedS)")
+    train.add_argument("--save-weights", action="store_true", help="also save the trained weights")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(handler=_train_command)

@@ -1,0 +1,86 @@
+"""Keyword spotting on Speech Commands v2 (35 words): cross-entropy training, top-1 accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nas.data.loaders import SPEECH_COMMANDS_WORDS, SpeechCommands, collate_classification
+from nas.errors import TaskConfigError
+from nas.tasks.base import Direction, Task
+from nas.tasks.config import TrainingConfig
+from nas.tasks.progress import progress_bar
+from search_spaces import Architecture
+
+
+class KeywordSpottingTask(Task):
+    """Classify 1 s clips into the 35 Speech Commands words; accuracy on the speaker-disjoint test split."""
+
+    name = "kws"
+    metrics: ClassVar[dict[str, Direction]] = {"accuracy": "maximize", "test_loss": "minimize"}
+    primary_metric = "accuracy"
+
+    def __init__(self, data_root, *, classes: tuple[str, ...] = SPEECH_COMMANDS_WORDS) -> None:
+        super().__init__(data_root)
+        self.classes = tuple(classes)
+        self._splits: dict[tuple[str, int, int], SpeechCommands] = {}
+
+    def dataset(self, split: str, arch: Architecture) -> SpeechCommands:
+        key = (split, arch.input.sample_rate, arch.input.length)
+        if key not in self._splits:
+            self._splits[key] = SpeechCommands(
+                self.data_root,
+                split,
+                sample_rate=arch.input.sample_rate,
+                length=arch.input.length,
+                classes=self.classes,
+            )
+        return self._splits[key]
+
+    def check_architecture(self, arch: Architecture) -> None:
+        self._check_task(arch)
+        if arch.output.size != len(self.classes):
+            raise TaskConfigError(
+                f"output.size: got {arch.output.size}; allowed: {len(self.classes)} (one logit per keyword class)"
+            )
+        if arch.input.channels != 1:
+            raise TaskConfigError(f"input.channels: got {arch.input.channels}; allowed: 1 (mono speech)")
+
+    def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
+        return self._loader(
+            self.dataset("train", arch), config, shuffle=True, epoch=epoch, collate=collate_classification
+        )
+
+    def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
+        audio, labels = batch  # type: ignore[misc]
+        return F.cross_entropy(model(audio.to(device)), labels.to(device))
+
+    def evaluate(
+        self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
+    ) -> dict[str, float]:
+        dataset = self.dataset(split, arch)
+        if config.max_eval_items is not None and config.max_eval_items < len(dataset):
+            dataset = torch.utils.data.Subset(dataset, range(config.max_eval_items))  # type: ignore[assignment]
+        loader = self._loader(
+            dataset, config, shuffle=False, epoch=0, collate=collate_classification, batch_size=config.eval_batch_size
+        )
+        device = next(model.parameters()).device
+        correct, total, loss_sum = 0, 0, 0.0
+        with progress_bar(f"kws eval ({split})", enabled=config.progress, total=len(loader)) as bar:
+            for done, batch in enumerate(loader, 1):
+                bar.update(done)
+                if batch is None:
+                    continue
+                audio, labels = batch
+                logits = model(audio.to(device))
+                labels = labels.to(device)
+                loss_sum += F.cross_entropy(logits, labels, reduction="sum").item()
+                correct += int((logits.argmax(dim=-1) == labels).sum())
+                total += labels.numel()
+        if total == 0:
+            raise TaskConfigError(f"kws evaluation: the {split} split of {self.data_root} has no readable clip")
+        return {"accuracy": correct / total, "test_loss": loss_sum / total}
