@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -62,7 +63,7 @@ def test_schedule_warms_up_then_decays_to_zero() -> None:
     assert schedule_factor(0.55, 0.1) == pytest.approx(0.5)
     assert schedule_factor(1.0, 0.1) == pytest.approx(0.0, abs=1e-12)
     values = [schedule_factor(p / 100, 0.1) for p in range(10, 101)]
-    assert all(a >= b for a, b in zip(values, values[1:]))
+    assert all(a >= b for a, b in itertools.pairwise(values))
     assert schedule_factor(0.5, 0.0) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.5)))
 
 
