@@ -1,0 +1,33 @@
+"""Pareto analysis of multi-objective search results: dominance, fronts, crowding, hypervolume.
+
+All functions take points as an n x k array (one row per trial, one column per objective) and the
+objectives' directions as a sequence of "minimize"/"maximize". Internally everything works in the
+minimisation frame (maximised columns negated, see :mod:`nas.pareto.directions`). Rows with a NaN
+objective are never on a front (rank -1) and never add hypervolume. :mod:`nas.pareto.front` applies
+the same analysis to pandas DataFrames over any subset of their columns.
+"""
+
+from nas.pareto.crowding import crowding_distance
+from nas.pareto.directions import Direction, DirectionLike, direction_signs, to_minimization
+from nas.pareto.dominance import dominates, non_dominated_mask, non_dominated_sort
+from nas.pareto.errors import ParetoError
+from nas.pareto.front import ParetoFront, hypervolume_history, pareto_front
+from nas.pareto.hypervolume import hypervolume, hypervolume_contributions, reference_point
+
+__all__ = [
+    "Direction",
+    "DirectionLike",
+    "ParetoError",
+    "ParetoFront",
+    "crowding_distance",
+    "direction_signs",
+    "dominates",
+    "hypervolume",
+    "hypervolume_contributions",
+    "hypervolume_history",
+    "non_dominated_mask",
+    "non_dominated_sort",
+    "pareto_front",
+    "reference_point",
+    "to_minimization",
+]
