@@ -10,9 +10,10 @@ from nas.cost.measure import (
     fft_flops,
     measure_training_step,
 )
-from nas.cost.model import CostReport, LayerCost, Optimizer, score
+from nas.cost.model import COST_OBJECTIVES, CostReport, LayerCost, Optimizer, score
 
 __all__ = [
+    "COST_OBJECTIVES",
     "CostReport",
     "FFTCall",
     "FFTRecorder",

@@ -95,7 +95,7 @@ class CostReport:
         return self.param_bytes + self.grad_bytes + self.optimizer_bytes + self.activation_bytes + self.workspace_bytes
 
     def objectives(self) -> dict[str, float]:
-        """The scalar fields a study can minimise or constrain, by name."""
+        """The scalar fields a study can minimise or constrain, by name (the keys are ``COST_OBJECTIVES``)."""
         return {
             "train_flops": float(self.train_flops),
             "contraction_flops": float(self.contraction_flops),
@@ -107,6 +107,20 @@ class CostReport:
             "inference_macs_per_second": float(self.inference_macs_per_second),
             "stream_state_bytes": float(self.stream_state_bytes),
         }
+
+
+COST_OBJECTIVES: tuple[str, ...] = (
+    "train_flops",
+    "contraction_flops",
+    "fft_flops",
+    "elementwise_flops",
+    "train_peak_bytes",
+    "activation_bytes",
+    "params",
+    "inference_macs_per_second",
+    "stream_state_bytes",
+)
+"""Names of the cost fields a study can use as objectives or constraints (see ``CostReport.objectives``)."""
 
 
 def _itemsize(dtype: torch.dtype) -> int:

@@ -1,0 +1,478 @@
+"""Study configurations (``studies/*.yaml``): validated in full before anything starts.
+
+A config says what to search (task, data, space), what for (objectives with directions, cost
+constraints), how (sampler, training budget, fidelity schedule, resources per trial, retries) and
+where (storage URL, Ray address, output folder). Every error names the field, the value it got
+and what is allowed, e.g. ``objectives[1].direction: got 'max'; allowed: maximize, minimize``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from nas.cost import COST_OBJECTIVES
+from nas.errors import TaskConfigError
+from nas.study.errors import StudyConfigError
+from nas.study.quantities import DURATION_FORMS, QUANTITY_FORMS, parse_duration, parse_quantity
+from nas.tasks import TASKS, Budget, TrainingConfig
+from search_spaces import BUILTIN_SPACES, SearchSpace, SpecError, builtin_space
+
+Direction = Literal["maximize", "minimize"]
+DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
+SAMPLERS: tuple[str, ...] = ("nsga2", "nsga3", "tpe", "random", "gp")
+TRAINING_METRICS: tuple[str, ...] = ("train_seconds",)
+"""Trial measurements that are neither task metrics nor cost fields (wall-clock training time)."""
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_NAME_FORMS = "1-100 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
+_STUDY_KEYS = (
+    *("name", "task", "data", "space", "objectives", "constraints", "sampler", "budget", "training"),
+    *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
+)
+
+
+def _fail(where: str, got: object, allowed: str) -> StudyConfigError:
+    shown = got if isinstance(got, str) and got.startswith("<") else repr(got)
+    return StudyConfigError(f"{where}: got {shown}; allowed: {allowed}")
+
+
+def _mapping(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _fail(where, f"<{type(value).__name__} {value!r}>", "a mapping of keys to values")
+    return value
+
+
+def _keys(data: Mapping[str, Any], allowed: Sequence[str], where: str, required: Sequence[str] = ()) -> None:
+    for key in data:
+        if key not in allowed:
+            raise _fail(where, f"<unknown key {key!r}>", f"the keys {', '.join(allowed)}")
+    for key in required:
+        if key not in data:
+            raise _fail(where, f"<no {key!r}>", f"a mapping with the required keys {', '.join(required)}")
+
+
+def _int(value: object, where: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise _fail(where, value, f"an integer >= {minimum}")
+    return value
+
+
+def _number(value: object, where: str, minimum: float = 0.0, strict: bool = False) -> float:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or value < minimum or (strict and value == minimum):  # type: ignore[operator]
+        raise _fail(where, value, f"a number {'>' if strict else '>='} {minimum:g}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """One quantity the study optimises: a task metric (``accuracy``) or a cost field (``train_flops``)."""
+
+    name: str
+    direction: Direction
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``name <= limit`` (or ``>=``) on a cost-model field, checked before any training."""
+
+    name: str
+    operator: Literal["<=", ">="]
+    limit: float
+
+    def satisfied_by(self, value: float) -> bool:
+        return value <= self.limit if self.operator == "<=" else value >= self.limit
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.operator} {self.limit:.17g}"
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """Optuna sampler: NSGA-II by default (multi-objective and parallel-friendly); ``options`` go to its constructor."""
+
+    name: str = "nsga2"
+    seed: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FidelityConfig:
+    """Successive halving on Pareto rank: rung budgets ``min_fraction * eta**k`` of the full training budget.
+
+    ``min_fraction = 1`` (the default) disables multi-fidelity: every trial trains at the full budget.
+    """
+
+    min_fraction: float = 1.0
+    eta: int = 3
+
+    @property
+    def rungs(self) -> tuple[float, ...]:
+        """Budget fractions of the rungs, ascending, ending at 1."""
+        fractions, fraction = [], self.min_fraction
+        while fraction < 1.0 - 1e-9:
+            fractions.append(fraction)
+            fraction *= self.eta
+        return (*fractions, 1.0)
+
+    @property
+    def enabled(self) -> bool:
+        return self.min_fraction < 1.0
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one trial reserves on the Ray cluster; fractions of a GPU are allowed."""
+
+    cpus: float = 1.0
+    gpus: float = 0.0
+    max_concurrent: int | None = None
+
+
+@dataclass(frozen=True)
+class CostSettings:
+    """The shape at which the cost model scores architectures (and constraints are checked)."""
+
+    batch: int = 32
+    length: int | None = None
+    optimizer: str = "adamw"
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """A whole search, as read from ``studies/<name>.yaml``. Build with :meth:`load` or :meth:`from_dict`."""
+
+    name: str
+    task: str
+    data: Path
+    space: SearchSpace
+    objectives: tuple[Objective, ...]
+    constraints: tuple[Constraint, ...] = ()
+    sampler: SamplerConfig = field(default_factory=SamplerConfig)
+    trials: int | None = None
+    wall_time: float | None = None
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    training_budget: Budget = field(default_factory=lambda: Budget(seconds=120.0))
+    fidelity: FidelityConfig = field(default_factory=FidelityConfig)
+    resources: Resources = field(default_factory=Resources)
+    retries: int = 1
+    cost: CostSettings = field(default_factory=CostSettings)
+    storage: str | None = None
+    ray_address: str | None = None
+    output: Path = Path("runs")
+    generate_data: dict[str, Any] | None = None
+    keep_weights: bool = True
+    source: Path | None = None
+
+    @property
+    def output_dir(self) -> Path:
+        return self.output / self.name
+
+    @property
+    def storage_url(self) -> str:
+        """The configured URL, else a SQLite file in the output folder (one file, no server, safe to copy)."""
+        return self.storage or f"sqlite:///{(self.output_dir / 'study.db').resolve()}"
+
+    @property
+    def objective_names(self) -> list[str]:
+        return [objective.name for objective in self.objectives]
+
+    @property
+    def directions(self) -> list[str]:
+        return [objective.direction for objective in self.objectives]
+
+    # ----------------------------------------------------------------------------- reading
+    @classmethod
+    def load(cls, path: str | Path) -> StudyConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise StudyConfigError(f"study config: got {str(path)!r}, which is not a file; allowed: a YAML file")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as error:
+            raise StudyConfigError(f"study config {path}: not valid YAML ({error})") from error
+        return cls.from_dict(data, base=path.parent, source=path)
+
+    @classmethod
+    def from_dict(cls, data: object, *, base: Path | None = None, source: Path | None = None) -> StudyConfig:
+        """Validate plain data; relative paths (data, space files, output) are taken from ``base``."""
+        data = _mapping(data, "study")
+        allowed = _STUDY_KEYS
+        _keys(data, allowed, "study", required=("name", "task", "data", "space", "objectives"))
+        base = base or Path.cwd()
+        name = data["name"]
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise _fail("name", name, _NAME_FORMS)
+        task = data["task"]
+        if task not in TASKS:
+            raise _fail("task", task, ", ".join(TASKS))
+        space = _space(data["space"], task, base)
+        objectives = _objectives(data["objectives"], task)
+        trials, wall_time = _budget(data.get("budget", {"trials": 20}))
+        training, training_budget = _training(data.get("training", {}), _sampler_seed(data))
+        return cls(
+            name=name,
+            task=task,
+            data=_path(data["data"], "data", base),
+            space=space,
+            objectives=objectives,
+            constraints=_constraints(data.get("constraints", [])),
+            sampler=_sampler(data.get("sampler", {}), len(objectives)),
+            trials=trials,
+            wall_time=wall_time,
+            training=training,
+            training_budget=training_budget,
+            fidelity=_fidelity(data.get("fidelity", {})),
+            resources=_resources(data.get("resources", {})),
+            retries=_int(data.get("retries", 1), "retries", minimum=0),
+            cost=_cost(data.get("cost", {})),
+            storage=_storage(data.get("storage")),
+            ray_address=_ray(data.get("ray", {})),
+            output=_path(data.get("output", "runs"), "output", base),
+            generate_data=_generate(data.get("generate_data")),
+            keep_weights=_bool(data.get("keep_weights", True), "keep_weights"),
+            source=source,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data that :meth:`from_dict` reads back to an equal config (paths absolute)."""
+        return {
+            "name": self.name,
+            "task": self.task,
+            "data": str(self.data),
+            "space": self.space.to_dict(),
+            "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
+            "constraints": [str(constraint) for constraint in self.constraints],
+            "sampler": {"name": self.sampler.name, "seed": self.sampler.seed, "options": dict(self.sampler.options)},
+            "budget": {"trials": self.trials, "wall_time": self.wall_time},
+            "training": {**_non_defaults(self.training), "budget": str(self.training_budget)},
+            "fidelity": {"min_fraction": self.fidelity.min_fraction, "eta": self.fidelity.eta},
+            "resources": {
+                "cpus": self.resources.cpus,
+                "gpus": self.resources.gpus,
+                "max_concurrent": self.resources.max_concurrent,
+            },
+            "retries": self.retries,
+            "cost": {"batch": self.cost.batch, "length": self.cost.length, "optimizer": self.cost.optimizer},
+            "storage": self.storage,
+            "ray": {"address": self.ray_address},
+            "output": str(self.output),
+            "generate_data": self.generate_data,
+            "keep_weights": self.keep_weights,
+        }
+
+
+# --------------------------------------------------------------------------------- sections
+def _non_defaults(config: TrainingConfig) -> dict[str, Any]:
+    default = TrainingConfig()
+    return {
+        f.name: getattr(config, f.name) for f in fields(config) if getattr(config, f.name) != getattr(default, f.name)
+    }
+
+
+def _path(value: object, where: str, base: Path) -> Path:
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(where, value, "a folder path (relative paths start at the config file's folder)")
+    path = Path(os.path.expanduser(value))
+    return path if path.is_absolute() else (base / path).resolve()
+
+
+def _bool(value: object, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(where, value, "true or false")
+    return value
+
+
+def _space(value: object, task: str, base: Path) -> SearchSpace:
+    try:
+        if isinstance(value, str) and value in BUILTIN_SPACES:
+            space = builtin_space(value)
+        elif isinstance(value, str) and value.endswith((".yaml", ".yml", ".json")):
+            path = _path(value, "space", base)
+            if not path.is_file():
+                raise _fail("space", value, f"a built-in space ({', '.join(BUILTIN_SPACES)}) or an existing file")
+            space = SearchSpace.load(path)
+        elif isinstance(value, Mapping):
+            space = SearchSpace.from_dict(value)
+        else:
+            raise _fail("space", value, f"a built-in name ({', '.join(BUILTIN_SPACES)}), a .yaml file or a mapping")
+    except SpecError as error:
+        raise StudyConfigError(f"space: {error}") from error
+    if space.task != task:
+        raise _fail("space", f"<a space for task {space.task!r}>", f"a space for the study's task {task!r}")
+    if space.size() == 0:
+        raise _fail("space", "<an empty space>", "a space with at least one architecture")
+    return space
+
+
+def metric_names(task: str) -> tuple[str, ...]:
+    """Every name an objective or constraint may use for ``task``."""
+    return (*TASKS[task].metrics, *COST_OBJECTIVES, *TRAINING_METRICS)
+
+
+def _objectives(value: object, task: str) -> tuple[Objective, ...]:
+    if isinstance(value, Mapping):
+        value = [{"name": name, "direction": direction} for name, direction in value.items()]
+    if not isinstance(value, list) or not value:
+        raise _fail("objectives", value, "a non-empty list of {name, direction} (or a mapping name: direction)")
+    allowed, result = metric_names(task), []
+    for index, item in enumerate(value):
+        where = f"objectives[{index}]"
+        item = _mapping(item, where)
+        _keys(item, ("name", "direction"), where, required=("name", "direction"))
+        if item["name"] not in allowed:
+            raise _fail(f"{where}.name", item["name"], ", ".join(allowed))
+        if item["direction"] not in DIRECTIONS:
+            raise _fail(f"{where}.direction", item["direction"], ", ".join(DIRECTIONS))
+        result.append(Objective(item["name"], item["direction"]))
+    names = [objective.name for objective in result]
+    duplicated = sorted({name for name in names if names.count(name) > 1})
+    if duplicated:
+        raise _fail("objectives", f"<{', '.join(duplicated)} more than once>", "each objective once")
+    return tuple(result)
+
+
+_CONSTRAINT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=)\s*(.+?)\s*$")
+
+
+def _constraints(value: object) -> tuple[Constraint, ...]:
+    if not isinstance(value, list):
+        raise _fail("constraints", value, "a list such as ['train_peak_bytes <= 4GiB']")
+    result = []
+    for index, item in enumerate(value):
+        where = f"constraints[{index}]"
+        if isinstance(item, str):
+            match = _CONSTRAINT.match(item)
+            if match is None:
+                raise _fail(where, item, "'<cost field> <= <limit>' or '<cost field> >= <limit>'")
+            name, operator, limit_text = match.groups()
+        else:
+            item = _mapping(item, where)
+            _keys(item, ("name", "max", "min"), where, required=("name",))
+            if ("max" in item) == ("min" in item):
+                raise _fail(where, item, "exactly one of max or min")
+            name, operator = item["name"], "<=" if "max" in item else ">="
+            limit_text = item["max"] if "max" in item else item["min"]
+        if name not in COST_OBJECTIVES:
+            raise _fail(f"{where}.name", name, f"a cost field checked before training: {', '.join(COST_OBJECTIVES)}")
+        limit = parse_quantity(limit_text)
+        if limit is None:
+            raise _fail(f"{where}.limit", limit_text, QUANTITY_FORMS)
+        if limit < 0 or (operator == "<=" and limit == 0):
+            raise _fail(f"{where}.limit", limit_text, "a limit some architecture can meet (costs are positive)")
+        result.append(Constraint(name, operator, limit))  # type: ignore[arg-type]
+    return tuple(result)
+
+
+def _sampler_seed(data: Mapping[str, Any]) -> int:
+    sampler = data.get("sampler", {})
+    seed = sampler.get("seed", 0) if isinstance(sampler, Mapping) else 0
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 else 0
+
+
+def _sampler(value: object, objectives: int) -> SamplerConfig:
+    if isinstance(value, str):
+        value = {"name": value}
+    value = _mapping(value, "sampler")
+    _keys(value, ("name", "seed", "options"), "sampler")
+    name = value.get("name", "nsga2")
+    if name not in SAMPLERS:
+        raise _fail("sampler.name", name, ", ".join(SAMPLERS))
+    options = dict(_mapping(value.get("options", {}), "sampler.options"))
+    if name == "nsga3" and objectives < 2:
+        raise _fail("sampler.name", name, "nsga2, tpe, random or gp for a single objective (nsga3 needs two or more)")
+    return SamplerConfig(name=name, seed=_int(value.get("seed", 0), "sampler.seed", minimum=0), options=options)
+
+
+def _budget(value: object) -> tuple[int | None, float | None]:
+    value = _mapping(value, "budget")
+    _keys(value, ("trials", "wall_time"), "budget")
+    trials = value.get("trials")
+    wall_time = value.get("wall_time")
+    if trials is None and wall_time is None:
+        raise _fail("budget", dict(value), "at least one of trials (a count) and wall_time (e.g. 30m)")
+    if trials is not None:
+        _int(trials, "budget.trials")
+    seconds = None
+    if wall_time is not None:
+        seconds = parse_duration(wall_time)
+        if seconds is None:
+            raise _fail("budget.wall_time", wall_time, DURATION_FORMS)
+    return trials, seconds
+
+
+def _training(value: object, default_seed: int) -> tuple[TrainingConfig, Budget]:
+    value = dict(_mapping(value, "training"))
+    budget_text = value.pop("budget", "120s")
+    value.setdefault("seed", default_seed)
+    value.setdefault("progress", False)  # trials run on Ray workers: the driver shows progress instead
+    try:
+        return TrainingConfig.from_dict(value), Budget.parse(str(budget_text))
+    except TaskConfigError as error:
+        raise StudyConfigError(str(error).replace("budget", "training.budget", 1)) from error
+
+
+def _fidelity(value: object) -> FidelityConfig:
+    value = _mapping(value, "fidelity")
+    _keys(value, ("min_fraction", "eta"), "fidelity")
+    fraction = value.get("min_fraction", 1.0)
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
+        raise _fail("fidelity.min_fraction", fraction, "a number in (0, 1]; 1 trains every trial at the full budget")
+    return FidelityConfig(float(fraction), _int(value.get("eta", 3), "fidelity.eta", minimum=2))
+
+
+def _resources(value: object) -> Resources:
+    value = _mapping(value, "resources")
+    _keys(value, ("cpus", "gpus", "max_concurrent"), "resources")
+    cpus = _number(value.get("cpus", 1.0), "resources.cpus", strict=True)
+    gpus = _number(value.get("gpus", 0.0), "resources.gpus")
+    if gpus > 1 and gpus != int(gpus):
+        raise _fail("resources.gpus", gpus, "a fraction of one GPU (0 < x <= 1) or a whole number of GPUs")
+    concurrent = value.get("max_concurrent")
+    return Resources(cpus, gpus, None if concurrent is None else _int(concurrent, "resources.max_concurrent"))
+
+
+def _cost(value: object) -> CostSettings:
+    value = _mapping(value, "cost")
+    _keys(value, ("batch", "length", "optimizer"), "cost")
+    length = value.get("length")
+    optimizer = value.get("optimizer", "adamw")
+    if optimizer not in ("adamw", "adam", "sgd", "sgd_momentum"):
+        raise _fail("cost.optimizer", optimizer, "adamw, adam, sgd, sgd_momentum")
+    return CostSettings(
+        batch=_int(value.get("batch", 32), "cost.batch"),
+        length=None if length is None else _int(length, "cost.length"),
+        optimizer=optimizer,
+    )
+
+
+def _storage(value: object) -> str | None:
+    if value is None:
+        return None
+    allowed = "sqlite:///PATH, postgresql://USER@HOST/DB (any SQLAlchemy URL), or journal:PATH (a journal file)"
+    if not isinstance(value, str) or not re.match(r"^(sqlite|postgresql|postgres|mysql)(\+\w+)?://|^journal:", value):
+        raise _fail("storage", value, allowed)
+    return value
+
+
+def _ray(value: object) -> str | None:
+    value = _mapping(value, "ray")
+    _keys(value, ("address",), "ray")
+    address = value.get("address")
+    if address is not None and (not isinstance(address, str) or not address.strip()):
+        raise _fail("ray.address", address, "'auto', 'HOST:PORT' or 'ray://HOST:PORT' (default: a local instance)")
+    return address
+
+
+def _generate(value: object) -> dict[str, Any] | None:
+    if value is None or value is False:
+        return None
+    if value is True:
+        return {}
+    return dict(_mapping(value, "generate_data"))
