@@ -34,6 +34,7 @@ _NAME_FORMS = "1-100 characters: letters, digits, '.', '_', '-', starting with a
 _STUDY_KEYS = (
     *("name", "task", "data", "space", "objectives", "constraints", "sampler", "budget", "training"),
     *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
+    "reference",
 )
 
 
@@ -168,6 +169,8 @@ class StudyConfig:
     output: Path = Path("runs")
     generate_data: dict[str, Any] | None = None
     keep_weights: bool = True
+    reference: dict[str, float] | None = None
+    """Hypervolume reference point per objective; ``None``: derived from the trials (reported as such)."""
     source: Path | None = None
 
     @property
@@ -237,6 +240,7 @@ class StudyConfig:
             output=_path(data.get("output", "runs"), "output", base),
             generate_data=_generate(data.get("generate_data")),
             keep_weights=_bool(data.get("keep_weights", True), "keep_weights"),
+            reference=_reference(data.get("reference"), objectives),
             source=source,
         )
 
@@ -265,6 +269,7 @@ class StudyConfig:
             "output": str(self.output),
             "generate_data": self.generate_data,
             "keep_weights": self.keep_weights,
+            "reference": self.reference,
         }
 
 
@@ -476,3 +481,19 @@ def _generate(value: object) -> dict[str, Any] | None:
     if value is True:
         return {}
     return dict(_mapping(value, "generate_data"))
+
+
+def _reference(value: object, objectives: tuple[Objective, ...]) -> dict[str, float] | None:
+    if value is None:
+        return None
+    value = _mapping(value, "reference")
+    names = [objective.name for objective in objectives]
+    if sorted(value) != sorted(names):
+        raise _fail("reference", dict(value), f"one value for each objective: {', '.join(names)}")
+    result = {}
+    for name in names:
+        number = parse_quantity(value[name])
+        if number is None:
+            raise _fail(f"reference.{name}", value[name], QUANTITY_FORMS)
+        result[name] = number
+    return result

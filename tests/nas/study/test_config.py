@@ -29,6 +29,7 @@ VALID: dict[str, Any] = {
     "resources": {"cpus": 1, "gpus": 0.5},
     "retries": 2,
     "cost": {"batch": 32},
+    "reference": {"accuracy": 0.0, "train_flops": "50G"},
 }
 
 
@@ -127,6 +128,8 @@ BAD: list[tuple[dict[str, Any], str]] = [
     (_with(cost={"batch": "big"}), "cost.batch: got 'big'"),
     (_with(storage="redis://x"), "storage: got 'redis://x'; allowed: sqlite:///PATH"),
     (_with(ray={"address": ""}), "ray.address: got ''"),
+    (_with(reference={"accuracy": 0}), "reference: got {'accuracy': 0}; allowed: one value for each objective"),
+    (_with(reference={"accuracy": 0, "train_flops": "x"}), "reference.train_flops: got 'x'"),
     (_with(keep_weights="yes"), "keep_weights: got 'yes'; allowed: true or false"),
 ]
 

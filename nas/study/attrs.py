@@ -1,0 +1,26 @@
+"""Names of the per-trial user attributes the engine writes (one place, read by status, reports, export).
+
+Every trial records its architecture (spec, id, summary), its cost breakdown, its seed and, once
+trained, its task metrics, training summary and learning curve. A trial that did not complete says
+why (``reason``). Multi-fidelity trials keep every rung's results under ``rungs``.
+"""
+
+from __future__ import annotations
+
+ARCH = "arch"  # the architecture spec as plain data (Architecture.to_dict())
+ARCH_ID = "arch_id"
+SUMMARY = "summary"  # one-line architecture summary
+COST = "cost"  # CostReport.objectives(): train_flops, train_peak_bytes, params, ...
+SEED = "seed"
+METRICS = "metrics"  # the task's metrics at full fidelity
+TRAINING = "training"  # steps, epochs, seconds, final loss, budget of the full-fidelity run
+CURVE = "curve"  # learning curve of the full-fidelity run: [[step, seconds, train_loss], ...]
+RUNGS = "rungs"  # [{rung, fraction, budget, objectives, metrics, train_seconds}, ...]
+REASON = "reason"  # why a trial was pruned or failed
+ATTEMPTS = "attempts"  # [{rung, error}] for runs lost to dead workers or nodes (retried)
+PHASE = "phase"  # "training rung k" while running, "paused after rung k" while waiting for promotion
+INTERRUPTED = "interrupted"  # True on a trial failed because the driver died; it does not count
+RESUMED_FROM = "resumed_from"  # the interrupted trial's number, on the trial that re-runs it
+DUPLICATE_OF = "duplicate_of"  # an architecture already evaluated: its values were reused
+WEIGHTS = "weights"  # path of the trained state_dict, when kept
+TRAIN_SECONDS = "train_seconds"  # total training seconds over all rungs

@@ -1,0 +1,423 @@
+"""The search driver: owns the Optuna study (ask/tell) and runs trials as Ray tasks.
+
+One loop, in the driver process only (the study's single writer):
+
+1. *collect*: wait briefly for finished Ray tasks; tell their results (or retry the ones lost to a
+   dead worker or node, up to ``retries`` times, then fail them with the reason);
+2. *fill*: while the cluster has room, submit either a promotion (multi-fidelity, see
+   :mod:`nas.study.fidelity`) or a new architecture: ``ask`` -> sample -> cost model -> constraints
+   (a violation is told PRUNED with the reason, and costs no training) -> Ray task;
+3. stop when the trial budget is used (or the wall time is up) and nothing is in flight.
+
+Completed trials are written to storage as they finish, so killing the driver loses only the
+runs in flight: ``resume`` marks those failed (``interrupted``) and re-enqueues their parameters.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import yaml
+from optuna.trial import TrialState
+
+from nas.cost import COST_OBJECTIVES, score
+from nas.study import attrs
+from nas.study.config import StudyConfig
+from nas.study.fidelity import promotable
+from nas.study.progress import SearchProgress
+from nas.study.storage import open_study
+from nas.study.worker import run_trial
+from search_spaces import Architecture
+
+SECONDS_ATTR = "centaurus_seconds_used"
+"""Study attribute: search wall time used so far, summed over runs (the wall-time budget spans resumes)."""
+
+
+@dataclass
+class _Job:
+    """One run of one trial at one rung, submitted (or about to be) to Ray."""
+
+    trial: optuna.Trial
+    arch: Architecture
+    cost: dict[str, float]
+    rung: int
+    attempt: int = 0
+    submitted: float = 0.0
+
+
+@dataclass
+class SearchOutcome:
+    """What a call to :meth:`SearchDriver.run` did (counts over the whole study, after the run)."""
+
+    complete: int
+    pruned: int
+    failed: int
+    interrupted: int
+    seconds: float
+    training_seconds: float
+    output_dir: Path
+    counts_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+class SearchDriver:
+    """Runs (or resumes) the search a :class:`StudyConfig` describes."""
+
+    def __init__(self, config: StudyConfig, *, progress: SearchProgress | None = None) -> None:
+        self.config = config
+        self.study = open_study(config)
+        self.progress = progress or SearchProgress(enabled=False)
+        self.rungs = config.fidelity.rungs
+        self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
+        self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
+        self._paused: dict[int, _Job] = {}  # trial number -> job that finished a lower rung
+        self._rung_results: list[dict[int, list[float]]] = [{} for _ in self.rungs]
+        self._promoted: list[set[int]] = [set() for _ in self.rungs]
+        self._completed_by_arch: dict[str, int] = {}
+        self._rungs_by_trial: dict[int, list[dict[str, Any]]] = {}
+        self._attempts: dict[int, list[dict[str, Any]]] = {}
+        self._remote: Callable[..., Any] | None = None
+        self._training_seconds = 0.0
+
+    # ------------------------------------------------------------------------------ public
+    def run(self) -> SearchOutcome:
+        started = time.monotonic()
+        self.config.output_dir.mkdir(parents=True, exist_ok=True)
+        (self.config.output_dir / "config.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+        recovered = recover_interrupted(self.study)
+        if recovered:
+            self.progress.event(f"resume: {recovered} interrupted trial(s) failed and re-enqueued")
+        self._load_history()
+        previous_seconds = float(self.study.user_attrs.get(SECONDS_ATTR, 0.0))
+        deadline = None if self.config.wall_time is None else started + self.config.wall_time - previous_seconds
+        if self.needs_training:
+            self._prepare_data()
+            self._connect_ray()
+        try:
+            while True:
+                self._collect(timeout=0.2 if self._pending else 0.0)
+                can_ask = self._budget_left() > 0 and (deadline is None or time.monotonic() < deadline)
+                while len(self._pending) < self._capacity():
+                    job = self._next_promotion()
+                    if job is None and can_ask:
+                        job = self._new_trial()
+                        can_ask = self._budget_left() > 0 and (deadline is None or time.monotonic() < deadline)
+                        if job is None:
+                            continue  # settled without training (pruned, duplicate, cost-only): ask again
+                    if job is None:
+                        break
+                    self._submit(job)
+                if not self._pending and not can_ask and self._promotion_candidate() is None:
+                    break
+                self._report(started, previous_seconds)
+            self._stop_paused()
+        finally:
+            self.study.set_user_attr(SECONDS_ATTR, previous_seconds + time.monotonic() - started)
+            self._report(started, previous_seconds)
+        return self._outcome(time.monotonic() - started)
+
+    # ------------------------------------------------------------------------- bookkeeping
+    def _load_history(self) -> None:
+        """Rebuild promotion state and the duplicate map from storage (a resumed run continues them)."""
+        for trial in self.study.get_trials(deepcopy=False):
+            arch_id = trial.user_attrs.get(attrs.ARCH_ID)
+            if trial.state == TrialState.COMPLETE and arch_id and attrs.DUPLICATE_OF not in trial.user_attrs:
+                self._completed_by_arch.setdefault(arch_id, trial.number)
+            for rung in trial.user_attrs.get(attrs.RUNGS, []):
+                index = rung["rung"]
+                if index < len(self.rungs) - 1 and index < len(self._rung_results):
+                    self._rung_results[index][trial.number] = rung["objectives"]
+                    if any(later["rung"] > index for later in trial.user_attrs.get(attrs.RUNGS, [])):
+                        self._promoted[index].add(trial.number)
+
+    def _counted_trials(self) -> int:
+        """Trials that use the budget: every asked trial except those interrupted by a dead driver."""
+        states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
+        return sum(
+            1
+            for trial in self.study.get_trials(deepcopy=False, states=states)
+            if not trial.user_attrs.get(attrs.INTERRUPTED)
+        )
+
+    def _budget_left(self) -> int:
+        if self.config.trials is None:
+            return 1 << 30
+        return max(0, self.config.trials - self._counted_trials())
+
+    def _capacity(self) -> int:
+        if not self.needs_training:
+            return 1
+        if self.config.resources.max_concurrent is not None:
+            return self.config.resources.max_concurrent
+        import ray
+
+        available = ray.cluster_resources()
+        slots = int(available.get("CPU", 1) // self.config.resources.cpus)
+        if self.config.resources.gpus > 0:
+            slots = min(slots, int(available.get("GPU", 0) // self.config.resources.gpus))
+        return max(1, slots)
+
+    # ---------------------------------------------------------------------------- asking
+    def _new_trial(self) -> _Job | None:
+        """Ask for an architecture; return a job to run, or ``None`` if it was settled without training."""
+        trial = self.study.ask()
+        try:
+            arch = self.config.space.sample(trial)
+            trial.set_user_attr(attrs.ARCH, arch.to_dict())
+            trial.set_user_attr(attrs.ARCH_ID, arch.id)
+            trial.set_user_attr(attrs.SUMMARY, arch.summary())
+            trial.set_user_attr(attrs.SEED, self.config.training.seed)
+            report = score(arch, self.config.cost.batch, self.config.cost.length, optimizer=self.config.cost.optimizer)  # type: ignore[arg-type]
+            cost = report.objectives()
+            trial.set_user_attr(attrs.COST, cost)
+        except Exception as error:  # a broken sample or cost must not take the search down
+            self._fail(trial, f"before training: {type(error).__name__}: {error}")
+            return None
+        violated = [c for c in self.config.constraints if not c.satisfied_by(cost[c.name])]
+        if violated:
+            reason = "; ".join(f"constraint {c} violated ({c.name} = {cost[c.name]:.6g})" for c in violated)
+            self._tell(trial, TrialState.PRUNED, reason=reason)
+            return None
+        duplicate = self._completed_by_arch.get(arch.id)
+        if duplicate is not None:
+            self._reuse(trial, duplicate)
+            return None
+        if not self.needs_training:
+            self._finish(trial, self._objectives(cost, {}, 0.0))
+            self._completed_by_arch[arch.id] = trial.number
+            return None
+        return _Job(trial, arch, cost, rung=0)
+
+    def _promotion_candidate(self) -> tuple[int, int] | None:
+        """``(rung, trial number)`` of the paused trial to promote next (highest rung first), if any."""
+        for rung in range(len(self.rungs) - 2, -1, -1):
+            candidates = promotable(
+                self._rung_results[rung], self._promoted[rung], self.config.directions, self.config.fidelity.eta
+            )
+            for number in candidates:
+                if number in self._paused:
+                    return rung, number
+        return None
+
+    def _next_promotion(self) -> _Job | None:
+        candidate = self._promotion_candidate()
+        if candidate is None:
+            return None
+        rung, number = candidate
+        self._promoted[rung].add(number)
+        job = self._paused.pop(number)
+        return _Job(job.trial, job.arch, job.cost, rung=rung + 1)
+
+    # ------------------------------------------------------------------------ running
+    def _connect_ray(self) -> None:
+        import ray
+
+        if not ray.is_initialized():
+            address = self.config.ray_address or os.environ.get("RAY_ADDRESS")
+            options: dict[str, Any] = {"namespace": "centaurus-nas", "log_to_driver": False}
+            if address:
+                ray.init(address=address, **options)
+            else:
+                ray.init(include_dashboard=False, **options)
+        self._remote = ray.remote(run_trial)
+
+    def _prepare_data(self) -> None:
+        if self.config.data.exists() or self.config.generate_data is None:
+            return
+        from nas.data.synth import generate_corpus
+
+        self.progress.event(f"generating synthetic {self.config.task} data in {self.config.data}")
+        generate_corpus(self.config.task, self.config.data, **self.config.generate_data)
+
+    def _submit(self, job: _Job) -> None:
+        fraction = self.rungs[job.rung]
+        last = job.rung == len(self.rungs) - 1
+        weights = None
+        if last and self.config.keep_weights:
+            weights = str(self.config.output_dir / "weights" / f"trial-{job.trial.number}.pt")
+        training = self.config.training.to_dict()
+        training["threads"] = training["threads"] or max(1, int(self.config.resources.cpus))
+        payload = {
+            "task": self.config.task,
+            "data": str(self.config.data),
+            "arch": job.arch.to_dict(),
+            "budget": str(self.config.training_budget.scaled(fraction)),
+            "training": training,
+            "weights_path": weights,
+        }
+        assert self._remote is not None
+        options = {"num_cpus": self.config.resources.cpus, "num_gpus": self.config.resources.gpus, "max_retries": 0}
+        reference = self._remote.options(**options).remote(payload)  # type: ignore[attr-defined]
+        job.submitted = time.monotonic()
+        self._pending[reference] = job
+        job.trial.set_user_attr(attrs.PHASE, f"training rung {job.rung}")
+        self.progress.event(
+            f"trial {job.trial.number} {'starts' if job.rung == 0 else 'promoted to'} rung {job.rung}"
+            f" ({payload['budget']}): {job.arch.summary()}"
+        )
+
+    def _collect(self, timeout: float) -> None:
+        if not self._pending:
+            return
+        import ray
+
+        ready, _ = ray.wait(list(self._pending), num_returns=len(self._pending), timeout=timeout)
+        for reference in ready:
+            job = self._pending.pop(reference)
+            try:
+                result = ray.get(reference)
+            except ray.exceptions.RayTaskError as error:
+                cause = error.cause if getattr(error, "cause", None) is not None else error
+                self._fail(job.trial, f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1][:500]}")
+                continue
+            except ray.exceptions.RayError as error:  # a worker or node died, an object was lost
+                self._lost(job, error)
+                continue
+            self._result(job, result)
+
+    def _lost(self, job: _Job, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
+        attempts = self._attempts.setdefault(job.trial.number, [])
+        attempts.append({"rung": job.rung, "error": reason})
+        job.trial.set_user_attr(attrs.ATTEMPTS, attempts)
+        if job.attempt < self.config.retries:
+            retry = f"retrying ({job.attempt + 1}/{self.config.retries})"
+            self.progress.event(f"trial {job.trial.number}: {reason}; {retry}")
+            self._submit(_Job(job.trial, job.arch, job.cost, job.rung, attempt=job.attempt + 1))
+        else:
+            self._fail(job.trial, f"lost {job.attempt + 1} time(s) to dead workers or nodes; last: {reason}")
+
+    def _result(self, job: _Job, result: dict[str, Any]) -> None:
+        trial, training = job.trial, result["training"]
+        self._training_seconds += float(training["seconds"])
+        if result["status"] != "completed":
+            self._fail(trial, result["reason"] or "training failed")
+            return
+        objectives = self._objectives(job.cost, result["metrics"], float(training["seconds"]))
+        rungs = self._rungs_by_trial.setdefault(trial.number, [])
+        rungs.append(
+            {
+                "rung": job.rung,
+                "fraction": self.rungs[job.rung],
+                "budget": result["budget"],
+                "objectives": objectives,
+                "metrics": result["metrics"],
+                "train_seconds": training["seconds"],
+            }
+        )
+        trial.set_user_attr(attrs.RUNGS, rungs)
+        trial.set_user_attr(attrs.TRAIN_SECONDS, sum(r["train_seconds"] for r in rungs))
+        if job.rung < len(self.rungs) - 1:
+            self._rung_results[job.rung][trial.number] = objectives
+            self._paused[trial.number] = job
+            trial.set_user_attr(attrs.PHASE, f"paused after rung {job.rung}")
+            return
+        trial.set_user_attr(attrs.METRICS, result["metrics"])
+        trial.set_user_attr(
+            attrs.TRAINING,
+            {key: training[key] for key in ("steps", "epochs", "seconds")} | {"budget": result["budget"]},
+        )
+        curve = [[point["step"], round(point["seconds"], 3), point["train_loss"]] for point in training["curve"]]
+        trial.set_user_attr(attrs.CURVE, curve)
+        if result.get("weights"):
+            trial.set_user_attr(attrs.WEIGHTS, result["weights"])
+        if any(not math.isfinite(value) for value in objectives):
+            names = [n for n, v in zip(self.config.objective_names, objectives, strict=True) if not math.isfinite(v)]
+            self._fail(trial, f"non-finite objective(s): {', '.join(names)}")
+            return
+        self._finish(trial, objectives)
+        self._completed_by_arch.setdefault(job.arch.id, trial.number)
+
+    def _objectives(self, cost: dict[str, float], metrics: dict[str, float], train_seconds: float) -> list[float]:
+        values = {**cost, **metrics, "train_seconds": train_seconds}
+        return [float(values.get(name, float("nan"))) for name in self.config.objective_names]
+
+    # ------------------------------------------------------------------------- telling
+    def _finish(self, trial: optuna.Trial, values: list[float]) -> None:
+        trial.set_user_attr(attrs.PHASE, "done")
+        self.study.tell(trial, values)
+        names = self.config.objective_names
+        shown = ", ".join(f"{name}={value:.4g}" for name, value in zip(names, values, strict=True))
+        self.progress.event(f"trial {trial.number} complete: {shown}")
+
+    def _fail(self, trial: optuna.Trial, reason: str) -> None:
+        self._tell(trial, TrialState.FAIL, reason=reason)
+
+    def _tell(self, trial: optuna.Trial, state: TrialState, *, reason: str) -> None:
+        trial.set_user_attr(attrs.REASON, reason)
+        trial.set_user_attr(attrs.PHASE, "done")
+        self.study.tell(trial, state=state)
+        self.progress.event(f"trial {trial.number} {state.name.lower()}: {reason}")
+
+    def _reuse(self, trial: optuna.Trial, original: int) -> None:
+        source = self.study.trials[original]
+        for key in (attrs.METRICS, attrs.TRAINING, attrs.WEIGHTS):
+            if key in source.user_attrs:
+                trial.set_user_attr(key, source.user_attrs[key])
+        trial.set_user_attr(attrs.DUPLICATE_OF, original)
+        trial.set_user_attr(attrs.PHASE, "done")
+        self.study.tell(trial, list(source.values))
+        self.progress.event(f"trial {trial.number}: same architecture as trial {original}; its results reused")
+
+    def _stop_paused(self) -> None:
+        """At the end, trials waiting below the top rung stop there (PRUNED, results kept in ``rungs``)."""
+        for _, job in sorted(self._paused.items()):
+            fraction = self.rungs[job.rung]
+            self._tell(
+                job.trial,
+                TrialState.PRUNED,
+                reason=f"stopped after rung {job.rung} ({fraction:g} of the budget): not promoted by Pareto rank",
+            )
+        self._paused.clear()
+
+    # ------------------------------------------------------------------------- reporting
+    def _report(self, started: float, previous_seconds: float) -> None:
+        self.progress.update(
+            self.study,
+            self.config,
+            running=len(self._pending),
+            paused=len(self._paused),
+            seconds=previous_seconds + time.monotonic() - started,
+        )
+
+    def _outcome(self, seconds: float) -> SearchOutcome:
+        trials = self.study.get_trials(deepcopy=False)
+        counts = {state: 0 for state in ("complete", "pruned", "failed", "interrupted")}
+        for trial in trials:
+            if trial.user_attrs.get(attrs.INTERRUPTED):
+                counts["interrupted"] += 1
+            elif trial.state == TrialState.COMPLETE:
+                counts["complete"] += 1
+            elif trial.state == TrialState.PRUNED:
+                counts["pruned"] += 1
+            elif trial.state == TrialState.FAIL:
+                counts["failed"] += 1
+        return SearchOutcome(
+            seconds=seconds,
+            training_seconds=self._training_seconds,
+            output_dir=self.config.output_dir,
+            **counts,
+        )
+
+
+def recover_interrupted(study: optuna.Study) -> int:
+    """Fail the trials a dead driver left RUNNING (marked ``interrupted``) and re-enqueue their parameters.
+
+    Their parameters come back as WAITING trials, which the next ``ask`` returns first; the failed
+    originals do not count against the trial budget, so no completed trial is lost or repeated.
+    """
+    recovered = 0
+    for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        trial = optuna.trial.Trial(study, frozen._trial_id)  # attributes must be written before the tell
+        trial.set_user_attr(attrs.INTERRUPTED, True)
+        trial.set_user_attr(attrs.REASON, "the driver stopped while this trial ran; re-enqueued")
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+        study.enqueue_trial(frozen.params, user_attrs={attrs.RESUMED_FROM: frozen.number})
+        recovered += 1
+    return recovered

@@ -1,0 +1,99 @@
+"""Opening the Optuna study behind a config: SQLite by default, PostgreSQL or a journal file on request.
+
+The driver is the study's only writer; dashboards and ``status`` read the same storage while it
+writes (SQLite handles one writer and many readers; PostgreSQL handles several drivers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import optuna
+
+from nas.study.config import SamplerConfig, StudyConfig
+from nas.study.errors import StudyConfigError
+
+CONFIG_ATTR = "centaurus_config"
+"""Study user attribute holding the config (plain data), so ``resume``/``status`` need only the storage."""
+
+
+def make_storage(url: str) -> optuna.storages.BaseStorage:
+    """``journal:PATH`` is an append-only journal file (good on network file systems); anything else
+    is an SQLAlchemy URL for :class:`optuna.storages.RDBStorage`."""
+    if url.startswith("journal:"):
+        from optuna.storages.journal import JournalFileBackend
+
+        path = Path(url.removeprefix("journal:"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = {"pool_pre_ping": True} if not url.startswith("sqlite") else {"connect_args": {"timeout": 60}}
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+    except Exception as error:  # SQLAlchemy raises many types; all mean "cannot use this storage"
+        raise StudyConfigError(f"storage: cannot open {url!r} ({type(error).__name__}: {error})") from error
+
+
+def make_sampler(config: SamplerConfig, objectives: int) -> optuna.samplers.BaseSampler:
+    options = dict(config.options)
+    try:
+        if config.name == "nsga2":
+            return optuna.samplers.NSGAIISampler(seed=config.seed, **options)
+        if config.name == "nsga3":
+            return optuna.samplers.NSGAIIISampler(seed=config.seed, **options)
+        if config.name == "tpe":
+            return optuna.samplers.TPESampler(seed=config.seed, multivariate=True, **options)
+        if config.name == "gp":
+            return optuna.samplers.GPSampler(seed=config.seed, **options)
+        return optuna.samplers.RandomSampler(seed=config.seed, **options)
+    except TypeError as error:
+        raise StudyConfigError(f"sampler.options: got {options!r}, which {config.name} rejects ({error})") from error
+
+
+def open_study(config: StudyConfig) -> optuna.Study:
+    """Create the study, or load it when it exists (same name, same storage): the basis of resume."""
+    storage = make_storage(config.storage_url)
+    sampler = make_sampler(config.sampler, len(config.objectives))
+    study = optuna.create_study(
+        storage=storage,
+        sampler=sampler,
+        study_name=config.name,
+        directions=config.directions,
+        load_if_exists=True,
+    )
+    existing = [direction.name.lower() for direction in study.directions]
+    if existing != config.directions:
+        raise StudyConfigError(
+            f"objectives: the stored study {config.name!r} has directions {existing}, the config {config.directions};"
+            " allowed: the same objectives as when the study was created (or a new study name)"
+        )
+    study.set_metric_names(config.objective_names)
+    study.set_user_attr(CONFIG_ATTR, config.to_dict())
+    return study
+
+
+def find_config(reference: str | Path) -> StudyConfig:
+    """The config of a study given its YAML file, its output folder (holding ``config.yaml``), or
+    ``STORAGE_URL#NAME``."""
+    text = str(reference)
+    if ("#" in text and "://" in text) or text.startswith("journal:"):
+        url, _, name = text.partition("#")
+        storage = make_storage(url)
+        try:
+            study = optuna.load_study(study_name=name or None, storage=storage)
+        except (KeyError, ValueError) as error:
+            raise StudyConfigError(f"study: no study {name!r} in {url!r} ({error})") from error
+        data = study.user_attrs.get(CONFIG_ATTR)
+        if data is None:
+            raise StudyConfigError(f"study: {name!r} in {url!r} was not created by centaurus-nas (no config stored)")
+        return StudyConfig.from_dict(data)
+    path = Path(text)
+    if path.is_dir():
+        path = path / "config.yaml"
+    if not path.is_file():
+        raise StudyConfigError(
+            f"study: got {text!r}; allowed: a study config (.yaml), a study's output folder holding config.yaml,"
+            " or STORAGE_URL#STUDY_NAME"
+        )
+    return StudyConfig.load(path)

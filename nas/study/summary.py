@@ -1,0 +1,78 @@
+"""A study's state in numbers: trial counts by state, Pareto front size and hypervolume.
+
+Shared by the live progress line, ``centaurus-nas status`` and the end-of-search report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from nas.pareto import hypervolume, non_dominated_mask, reference_point
+from nas.study import attrs
+from nas.study.config import StudyConfig
+
+
+@dataclass(frozen=True)
+class StudyCounts:
+    complete: int
+    pruned: int
+    failed: int
+    running: int
+    waiting: int
+    interrupted: int
+    front_size: int
+    hypervolume: float | None
+    reference: tuple[float, ...] | None
+    reference_declared: bool
+
+    def line(self) -> str:
+        volume = "n/a" if self.hypervolume is None else f"{self.hypervolume:.6g}"
+        source = "declared" if self.reference_declared else "auto"
+        return (
+            f"complete {self.complete} | running {self.running} | pruned {self.pruned} | failed {self.failed}"
+            f" | front {self.front_size} | hypervolume {volume} ({source} reference)"
+        )
+
+
+def complete_values(study: optuna.Study) -> np.ndarray:
+    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not trials:
+        return np.zeros((0, len(study.directions)))
+    return np.array([trial.values for trial in trials], dtype=float)
+
+
+def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
+    counts = dict.fromkeys(("complete", "pruned", "failed", "running", "waiting", "interrupted"), 0)
+    for trial in study.get_trials(deepcopy=False):
+        if trial.user_attrs.get(attrs.INTERRUPTED):
+            counts["interrupted"] += 1
+        elif trial.state == TrialState.COMPLETE:
+            counts["complete"] += 1
+        elif trial.state == TrialState.PRUNED:
+            counts["pruned"] += 1
+        elif trial.state == TrialState.FAIL:
+            counts["failed"] += 1
+        elif trial.state == TrialState.RUNNING:
+            counts["running"] += 1
+        elif trial.state == TrialState.WAITING:
+            counts["waiting"] += 1
+    values = complete_values(study)
+    directions = config.directions
+    front = int(non_dominated_mask(values, directions).sum()) if len(values) else 0
+    reference = None
+    if config.reference is not None:
+        reference = tuple(config.reference[name] for name in config.objective_names)
+    elif len(values):
+        reference = tuple(float(x) for x in reference_point(values, directions))
+    volume = hypervolume(values, np.array(reference), directions) if reference is not None and len(values) else None
+    return StudyCounts(
+        **counts,
+        front_size=front,
+        hypervolume=volume,
+        reference=reference,
+        reference_declared=config.reference is not None,
+    )
