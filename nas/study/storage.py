@@ -6,6 +6,7 @@ writes (SQLite handles one writer and many readers; PostgreSQL handles several d
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import optuna
@@ -68,7 +69,9 @@ def open_study(config: StudyConfig) -> optuna.Study:
             f"objectives: the stored study {config.name!r} has directions {existing}, the config {config.directions};"
             " allowed: the same objectives as when the study was created (or a new study name)"
         )
-    study.set_metric_names(config.objective_names)
+    with warnings.catch_warnings():  # experimental in Optuna 5, and exactly what dashboards need
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names(config.objective_names)
     study.set_user_attr(CONFIG_ATTR, config.to_dict())
     return study
 

@@ -13,7 +13,7 @@ from nas.cli import main
 from nas.errors import TaskConfigError
 from nas.tasks import Budget, KeywordSpottingTask, TrainingConfig, make_task
 from search_spaces import OutputSpec
-from tests.nas.tasks.conftest import KWS_WORDS, tiny_architecture
+from tests.nas.conftest import KWS_WORDS, tiny_architecture
 
 CONFIG = TrainingConfig(batch_size=4, lr=1e-2, seed=0, progress=False, curve_points=100, threads=1)
 

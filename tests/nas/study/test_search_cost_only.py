@@ -1,0 +1,161 @@
+"""Searches scored by the cost model alone (no training, no Ray): recovery of an enumerated front,
+constraints, duplicates, budgets, and the status/pareto commands. Real Optuna, real storage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+import pytest
+
+from nas.cli import main
+from nas.cost import score
+from nas.pareto import hypervolume, non_dominated_mask
+from nas.study import StudyConfig, attrs
+from nas.study.driver import SearchDriver
+from nas.study.summary import complete_values
+from search_spaces import SearchSpace
+
+# 6,720 architectures; params (capacity) against training FLOPs is a real trade-off with a 73-point front.
+SPACE: dict[str, Any] = {
+    "name": "enumerable",
+    "task": "kws",
+    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
+    "output": {"size": 35},
+    "stages": [
+        {
+            "block": ["dws", "s5", "full", "group"],
+            "channels": [8, 16],
+            "num_states": [4, 8],
+            "groups": [2, 4],
+            "stride": 4,
+        },
+        {
+            "block": ["dws", "s5", "neck", "full", "group"],
+            "channels": [16, 32],
+            "num_states": [8, 16],
+            "groups": [2, 4],
+            "bottleneck_ratio": [0.25, 0.5],
+            "stride": 4,
+        },
+        {"block": ["dws", "s5", "full"], "channels": [32, 64], "num_states": [8, 16], "stride": 2},
+    ],
+}
+OBJECTIVES = {"train_flops": "minimize", "params": "maximize"}
+
+
+def _config(tmp_path: Path, **changes: Any) -> StudyConfig:
+    data = {
+        "name": "cost-only",
+        "task": "kws",
+        "data": str(tmp_path / "unused"),
+        "space": SPACE,
+        "objectives": OBJECTIVES,
+        "budget": {"trials": 20},
+        "sampler": {"name": "tpe", "seed": 0},
+        "output": str(tmp_path / "runs"),
+        **changes,
+    }
+    return StudyConfig.from_dict(data)
+
+
+@pytest.mark.slow
+def test_search_recovers_90_percent_of_the_enumerated_front_hypervolume(tmp_path: Path) -> None:
+    """The truth: every one of the 6,720 architectures scored. 150 TPE trials (2.2% of the space) must
+    reach 90% of the true front's hypervolume (measured: 0.96-0.99 over seeds 0-2; random search 0.83-0.90)."""
+    space = SearchSpace.from_dict(SPACE)
+    names, directions = list(OBJECTIVES), list(OBJECTIVES.values())
+    points = np.array([[score(arch, 32).objectives()[name] for name in names] for arch in space.enumerate()])
+    assert len(points) == space.size() == 6720
+    assert non_dominated_mask(points, directions).sum() > 50
+    reference = np.array([points[:, 0].max() * 1.1, 0.0])
+    truth = hypervolume(points, reference, directions)
+
+    config = _config(tmp_path, budget={"trials": 150})
+    SearchDriver(config).run()
+    found = complete_values(optuna.load_study(study_name=config.name, storage=config.storage_url))
+    assert hypervolume(found, reference, directions) >= 0.9 * truth
+
+
+def test_constraints_prune_before_training_with_the_reason(tmp_path: Path) -> None:
+    config = _config(tmp_path, constraints=["params <= 20k"], budget={"trials": 25})
+    outcome = SearchDriver(config).run()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
+    assert outcome.pruned == len(pruned) > 0 and outcome.complete + outcome.pruned == 25
+    for trial in pruned:
+        assert trial.user_attrs[attrs.COST]["params"] > 20_000
+        assert "constraint params <= 20000 violated (params = " in trial.user_attrs[attrs.REASON]
+    for trial in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,)):
+        assert trial.values[1] <= 20_000
+
+
+def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    SearchDriver(config).run()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    assert study.metric_names == ["train_flops", "params"]
+    assert len(study.trials) == 20
+    from search_spaces import Architecture
+
+    for trial in study.trials:
+        arch = Architecture.from_dict(trial.user_attrs[attrs.ARCH])
+        assert arch.id == trial.user_attrs[attrs.ARCH_ID] and arch.summary() == trial.user_attrs[attrs.SUMMARY]
+        assert trial.user_attrs[attrs.SEED] == 0
+        cost = score(arch, 32).objectives()
+        assert trial.user_attrs[attrs.COST] == pytest.approx(cost)
+        if attrs.DUPLICATE_OF not in trial.user_attrs:
+            assert trial.values == pytest.approx([cost["train_flops"], cost["params"]])
+
+
+def test_repeated_architectures_reuse_results(tmp_path: Path) -> None:
+    tiny = {**SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
+    config = _config(tmp_path, space=tiny, budget={"trials": 6}, sampler={"name": "random", "seed": 0})
+    SearchDriver(config).run()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    originals = [t for t in study.trials if attrs.DUPLICATE_OF not in t.user_attrs]
+    duplicates = [t for t in study.trials if attrs.DUPLICATE_OF in t.user_attrs]
+    assert len(originals) == 2 and len(duplicates) == 4  # a two-architecture space
+    for trial in duplicates:
+        assert trial.values == study.trials[trial.user_attrs[attrs.DUPLICATE_OF]].values
+
+
+def test_a_second_run_continues_the_study_to_a_larger_budget(tmp_path: Path) -> None:
+    SearchDriver(_config(tmp_path, budget={"trials": 5})).run()
+    config = _config(tmp_path, budget={"trials": 12})
+    outcome = SearchDriver(config).run()
+    assert outcome.complete == 12
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    assert [t.number for t in study.trials] == list(range(12))
+
+
+def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, reference={"train_flops": "20G", "params": 0})
+    SearchDriver(config).run()
+    assert main(["status", str(config.output_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "complete 20, running 0" in printed and "hypervolume" in printed and "(declared)" in printed
+    values = complete_values(optuna.load_study(study_name=config.name, storage=config.storage_url))
+    expected = hypervolume(values, np.array([20e9, 0.0]), list(OBJECTIVES.values()))
+    assert f"hypervolume {expected:.6g}" in printed
+
+    csv = tmp_path / "front.csv"
+    assert main(["pareto", str(config.output_dir), "--csv", str(csv)]) == 0
+    printed = capsys.readouterr().out
+    import pandas as pd
+
+    front = pd.read_csv(csv)
+    mask = non_dominated_mask(values, list(OBJECTIVES.values()))
+    assert len(front) == len({tuple(v) for v in values[mask]})
+    assert "Pareto front of cost-only" in printed
+    assert main(["pareto", str(config.output_dir), "--objectives", "params", "--csv", str(csv)]) == 0
+    assert len(pd.read_csv(csv)) >= 1
+    assert main(["pareto", str(config.output_dir), "--objectives", "accuracy"]) == 2
+    assert "allowed: a subset of train_flops, params" in capsys.readouterr().err
+
+
+def test_status_of_something_that_is_not_a_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["status", str(tmp_path / "nothing")]) == 2
+    assert "a study config (.yaml), a study's output folder" in capsys.readouterr().err
