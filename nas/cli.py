@@ -79,9 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--no-plans", action="store_true", help="omit the contraction plans from the table")
     cost.set_defaults(handler=_cost_command)
 
+    from nas.data.synth.cli import register as register_data
     from nas.study.cli import register as register_study
     from nas.tasks.cli import register as register_train
 
+    register_data(commands)
     register_train(commands)
     register_study(commands)
     return parser
