@@ -47,9 +47,9 @@ class ASRConfig:
     """
 
     seed: int = 0
-    train_utterances: int = 300
-    dev_utterances: int = 50
-    test_utterances: int = 50
+    train_utterances: int = 1500
+    dev_utterances: int = 100
+    test_utterances: int = 100
     train_speakers: int = 20
     dev_speakers: int = 4
     test_speakers: int = 4

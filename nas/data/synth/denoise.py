@@ -55,8 +55,8 @@ class DenoiseConfig:
     """
 
     seed: int = 0
-    train_utterances: int = 300
-    test_utterances: int = 50
+    train_utterances: int = 800
+    test_utterances: int = 100
     train_speakers: int = 12
     test_speakers: int = 2
     snr_db: tuple[float, float] = (-5.0, 20.0)

@@ -72,8 +72,8 @@ class KWSConfig:
     """
 
     seed: int = 0
-    per_word: int = 40
-    speakers: int = 32
+    per_word: int = 100
+    speakers: int = 48
     words: tuple[str, ...] = SPEECH_COMMANDS_WORDS
     validation_fraction: float = 0.1
     testing_fraction: float = 0.1
