@@ -69,8 +69,17 @@ class SearchOutcome:
 class SearchDriver:
     """Runs (or resumes) the search a :class:`StudyConfig` describes."""
 
-    def __init__(self, config: StudyConfig, *, progress: SearchProgress | None = None) -> None:
+    def __init__(
+        self,
+        config: StudyConfig,
+        *,
+        progress: SearchProgress | None = None,
+        trial_function: Callable[[dict[str, Any]], dict[str, Any]] = run_trial,
+    ) -> None:
+        """``trial_function`` is what Ray runs per trial (payload -> ``TaskResult.to_dict()``); the
+        default trains and evaluates. Benchmarks swap in empty or sleeping trials to time the engine."""
         self.config = config
+        self.trial_function = trial_function
         self.study = open_study(config)
         self.progress = progress or SearchProgress(enabled=False)
         self.rungs = config.fidelity.rungs
@@ -225,7 +234,7 @@ class SearchDriver:
                 ray.init(address=address, **options)
             else:
                 ray.init(include_dashboard=False, **options)
-        self._remote = ray.remote(run_trial)
+        self._remote = ray.remote(self.trial_function)
 
     def _prepare_data(self) -> None:
         if self.config.data.exists() or self.config.generate_data is None:
