@@ -24,6 +24,7 @@ def _train_command(args: argparse.Namespace) -> int:
         threads=args.threads,
         max_eval_items=args.max_eval_items,
         num_workers=args.workers,
+        augment=args.augment,
         progress=not args.quiet,
     )
     task = make_task(task_name, args.data)
@@ -71,5 +72,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--max-eval-items", type=int, help="evaluate on at most this many test items")
     train.add_argument("--out", help="output folder (default: runs/train-TASK-ID-seedS)")
     train.add_argument("--save-weights", action="store_true", help="also save the trained weights")
+    train.add_argument("--augment", action="store_true", help="kws: time shift, gain and background noise")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.set_defaults(handler=_train_command)

@@ -31,6 +31,8 @@ class TrainingConfig:
     max_eval_items: int | None = None
     curve_points: int = 50
     num_workers: int = 0
+    augment: bool = False
+    """KWS only: time shift, gain and background noise on training clips (see ``nas.data.augment``)."""
     progress: bool = True
 
     def __post_init__(self) -> None:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nas.data.augment import KeywordAugment, background_noise
 from nas.data.loaders import SPEECH_COMMANDS_WORDS, SpeechCommands, collate_classification
 from nas.errors import TaskConfigError
 from nas.tasks.base import Direction, Task
@@ -28,6 +29,7 @@ class KeywordSpottingTask(Task):
         super().__init__(data_root)
         self.classes = tuple(classes)
         self._splits: dict[tuple[str, int, int], SpeechCommands] = {}
+        self._noise: list[torch.Tensor] | None = None
 
     def dataset(self, split: str, arch: Architecture) -> SpeechCommands:
         key = (split, arch.input.sample_rate, arch.input.length)
@@ -51,9 +53,13 @@ class KeywordSpottingTask(Task):
             raise TaskConfigError(f"input.channels: got {arch.input.channels}; allowed: 1 (mono speech)")
 
     def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
-        return self._loader(
-            self.dataset("train", arch), config, shuffle=True, epoch=epoch, collate=collate_classification
-        )
+        dataset = self.dataset("train", arch)
+        if config.augment:
+            if self._noise is None:
+                self._noise = background_noise(self.data_root, arch.input.sample_rate)
+            dataset = KeywordAugment(dataset, noise=self._noise, seed=config.seed)
+            dataset.set_epoch(epoch)
+        return self._loader(dataset, config, shuffle=True, epoch=epoch, collate=collate_classification)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
         audio, labels = batch  # type: ignore[misc]

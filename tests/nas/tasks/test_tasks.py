@@ -66,6 +66,12 @@ def test_denoising_improves_si_snr(denoise_root: Path) -> None:
     assert result.metrics["stoi"] > 0 and result.metrics["pesq"] > 1.0
 
 
+def test_kws_trains_with_augmentation(kws_root: Path) -> None:
+    config = TrainingConfig(**{**CONFIG.to_dict(), "augment": True})
+    result = _task("kws", kws_root).run(tiny_architecture("kws"), Budget(steps=3), config)
+    assert result.status == "completed" and result.training.steps == 3
+
+
 def test_runs_are_deterministic_per_seed(kws_root: Path) -> None:
     task, arch = _task("kws", kws_root), tiny_architecture("kws")
     first = task.run(arch, Budget(steps=4), CONFIG)
