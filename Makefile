@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) benchmarks/contraction_plans.py --quick --threads 1
-	$(VENV)/bin/centaurus-nas cost studies/architectures/kws-example.yaml --batch 32 --length 16000 --no-plans
+	$(VENV)/bin/centaurus-nas search studies/kws-quick.yaml
+	$(VENV)/bin/centaurus-nas status runs/kws-quick
 
 test: $(STAMP)
 	$(PY) -m pytest
