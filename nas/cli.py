@@ -80,12 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     cost.set_defaults(handler=_cost_command)
 
     from nas.data.synth.cli import register as register_data
+    from nas.report.cli import register as register_report
     from nas.study.cli import register as register_study
     from nas.tasks.cli import register as register_train
 
     register_data(commands)
     register_train(commands)
     register_study(commands)
+    register_report(commands)
     return parser
 
 

@@ -1,0 +1,91 @@
+"""Numbers in human units for hover texts and the trials table (FLOPs in G, bytes in MiB, ...).
+
+Plots keep raw values on their axes (so zooming and log scales stay exact); only labels are formatted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from nas.cost import human_bytes, human_count
+
+COST_LABELS: dict[str, str] = {
+    "cost.train_flops": "train FLOPs",
+    "cost.train_peak_bytes": "peak memory",
+    "cost.params": "params",
+}
+"""The cost breakdown every hover text and the table show, with their labels."""
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, pd.NA and NaT alike (a frame mixes all of them)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like values are never "missing" as a whole
+        return False
+
+
+def format_value(name: str, value: object) -> str:
+    """``value`` of the quantity ``name`` in its natural unit; ``n/a`` when missing."""
+    if is_missing(value):
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    number = float(value)
+    if not math.isfinite(number):
+        return str(number)
+    base = name.removeprefix("cost.")
+    if base.endswith("_bytes"):
+        return human_bytes(number)
+    if base.endswith("_flops"):
+        return human_count(number, "FLOP")
+    if base == "params":
+        return human_count(number)
+    if base.endswith("macs_per_second"):
+        return human_count(number, "MAC/s")
+    if base.endswith("seconds"):
+        return f"{number:.1f} s"
+    if number == int(number) and abs(number) < 1e15:
+        return str(int(number))
+    return f"{number:.4g}"
+
+
+def sort_key(value: object) -> str:
+    """The raw value a table cell sorts by: a full-precision number, text, or empty when missing."""
+    if is_missing(value):
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(float(value))
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def hover_text(row: Mapping[str, Any], objectives: Mapping[str, str]) -> str:
+    """One trial for a hover box: number and architecture, its objectives, its cost breakdown (plotly HTML)."""
+    lines = [f"<b>trial {row['number']}</b>"]
+    summary = row.get("summary")
+    if not is_missing(summary):
+        lines.append(_escape(str(summary)))
+    for name, direction in objectives.items():
+        arrow = "↓" if direction == "minimize" else "↑"
+        lines.append(f"{name} {arrow} = {format_value(name, row.get(name))}")
+    breakdown = [f"{label} {format_value(column, row.get(column))}" for column, label in COST_LABELS.items()]
+    lines.append("cost: " + ", ".join(breakdown))
+    duplicate = row.get("duplicate_of")
+    if not is_missing(duplicate):
+        lines.append(f"same architecture as trial {int(duplicate)}")  # type: ignore[call-overload]
+    return "<br>".join(lines)
+
+
+def _escape(text: str) -> str:
+    """Plotly renders a subset of HTML in hover texts: keep summaries (``kws | s5 ...``) literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,176 @@
+"""Studies to report on and helpers to read reports: real cost-only searches (no training, no Ray),
+hand-made studies whose every trial is chosen (an accuracy objective, a duplicate, pruned, failed and
+running trials), the report commands as the CLI runs them, and the plot data embedded in a page."""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from nas.cost import score
+from nas.report.cli import register
+from nas.study import StudyConfig, attrs
+from search_spaces import Architecture, InputSpec, OutputSpec, Stage
+
+SPACE: dict[str, Any] = {
+    "name": "report-space",
+    "task": "kws",
+    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
+    "output": {"size": 35},
+    "stages": [
+        {
+            "block": ["dws", "s5", "full", "group"],
+            "channels": [8, 16],
+            "num_states": [4, 8],
+            "groups": [2],
+            "stride": 4,
+        },
+        {
+            "block": ["dws", "s5", "neck"],
+            "channels": [16, 32],
+            "num_states": [8],
+            "bottleneck_ratio": [0.5],
+            "stride": 4,
+        },
+        {"block": ["dws", "s5", "full"], "channels": [32], "num_states": [8, 16], "stride": 2},
+    ],
+}
+TWO = {"train_flops": "minimize", "params": "maximize"}
+THREE = {"train_flops": "minimize", "params": "maximize", "train_peak_bytes": "minimize"}
+
+
+def cost_config(tmp_path: Path, **changes: Any) -> StudyConfig:
+    data = {
+        "name": "report-cost",
+        "task": "kws",
+        "data": str(tmp_path / "unused"),
+        "space": SPACE,
+        "objectives": TWO,
+        "budget": {"trials": 14},
+        "sampler": {"name": "random", "seed": 0},
+        "constraints": ["params <= 40k"],
+        "output": str(tmp_path / "runs"),
+        **changes,
+    }
+    return StudyConfig.from_dict(data)
+
+
+def load(config: StudyConfig) -> optuna.Study:
+    return optuna.load_study(study_name=config.name, storage=config.storage_url)
+
+
+def _arch(*stages: Stage) -> Architecture:
+    return Architecture(task="kws", input=InputSpec(length=16000), output=OutputSpec(35), stages=stages)
+
+
+def hand_made_architectures() -> list[Architecture]:
+    return [
+        _arch(
+            Stage(block="dws", channels=8, num_states=4, stride=4),
+            Stage(block="s5", channels=16, num_states=8, stride=4),
+        ),
+        _arch(
+            Stage(block="s5", channels=8, num_states=4, stride=4),
+            Stage(block="s5", channels=16, num_states=8, stride=4),
+        ),
+        _arch(
+            Stage(block="full", channels=8, num_states=4, stride=4),
+            Stage(block="dws", channels=16, num_states=8, stride=4),
+        ),
+        _arch(
+            Stage(block="group", channels=8, num_states=4, groups=2, stride=4),
+            Stage(block="neck", channels=16, num_states=8, bottleneck_ratio=0.5, stride=4),
+        ),
+        _arch(
+            Stage(block="dws", channels=16, num_states=8, stride=4),
+            Stage(block="dws", channels=32, num_states=8, stride=4),
+        ),
+    ]
+
+
+ACCURACIES = [0.40, 0.55, 0.70, 0.62, 0.35]
+FAILURE = "training failed: RuntimeError: <script>alert('boom')</script> & more"
+PRUNE_REASON = "constraint params <= 1000 violated (params = 2610)"
+
+
+def hand_made_config(tmp_path: Path, **changes: Any) -> StudyConfig:
+    data = {
+        "name": "report-hand",
+        "task": "kws",
+        "data": str(tmp_path / "unused"),
+        "space": SPACE,
+        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
+        "output": str(tmp_path / "runs"),
+        **changes,
+    }
+    return StudyConfig.from_dict(data)
+
+
+def _user_attrs(arch: Architecture, cost: dict[str, float], **extra: Any) -> dict[str, Any]:
+    return {
+        attrs.ARCH: arch.to_dict(),
+        attrs.ARCH_ID: arch.id,
+        attrs.SUMMARY: arch.summary(),
+        attrs.SEED: 0,
+        attrs.COST: cost,
+        **extra,
+    }
+
+
+def fill_hand_made(study: optuna.Study, *, complete: bool = True) -> None:
+    """Trials 0-4 complete (accuracy, train_flops), 5 a duplicate of 1, then one pruned, one failed,
+    one running; ``complete=False`` leaves out every complete trial (and the duplicate)."""
+    archs = hand_made_architectures()
+    costs = [score(arch, 32).objectives() for arch in archs]
+    if complete:
+        for arch, cost, accuracy in zip(archs, costs, ACCURACIES, strict=True):
+            user = _user_attrs(arch, cost, **{attrs.METRICS: {"accuracy": accuracy}, attrs.TRAIN_SECONDS: 1.5})
+            study.add_trial(optuna.trial.create_trial(values=[accuracy, cost["train_flops"]], user_attrs=user))
+        user = _user_attrs(archs[1], costs[1], **{attrs.METRICS: {"accuracy": ACCURACIES[1]}, attrs.DUPLICATE_OF: 1})
+        study.add_trial(optuna.trial.create_trial(values=[ACCURACIES[1], costs[1]["train_flops"]], user_attrs=user))
+    pruned = _user_attrs(archs[0], costs[0], **{attrs.REASON: PRUNE_REASON})
+    study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, user_attrs=pruned))
+    failed = _user_attrs(archs[2], costs[2], **{attrs.REASON: FAILURE})
+    study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL, user_attrs=failed))
+    running = _user_attrs(archs[3], costs[3], **{attrs.PHASE: "training rung 0"})
+    study.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=running))
+
+
+def cli(argv: list[str]) -> int:
+    """Run one of this package's commands as ``centaurus-nas`` would (its parser, its handlers)."""
+    parser = argparse.ArgumentParser(prog="centaurus-nas")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+def _decoded(value: Any) -> Any:
+    """Plotly stores numeric arrays as ``{"dtype", "bdata"[, "shape"]}`` (base64): back to plain lists."""
+    if isinstance(value, dict) and set(value) >= {"dtype", "bdata"}:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            array = array.reshape([int(size) for size in str(value["shape"]).split(",")])
+        return array.tolist()
+    if isinstance(value, dict):
+        return {key: _decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_decoded(item) for item in value]
+    return value
+
+
+def plot_data(page: str) -> dict[str, list[dict[str, Any]]]:
+    """Trace data of every plot embedded in a page, by div id, read back from the ``Plotly.newPlot`` calls."""
+    decoder = json.JSONDecoder()
+    result = {}
+    for match in re.finditer(r'Plotly\.newPlot\(\s*"([^"]+)",\s*', page):
+        traces, _ = decoder.raw_decode(page, match.end())
+        result[match.group(1)] = _decoded(traces)
+    return result

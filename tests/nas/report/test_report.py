@@ -1,0 +1,370 @@
+"""``centaurus-nas report``: the page, its plots' data checked against independent computations, the tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.trial import TrialState
+
+from nas.pareto import hypervolume, non_dominated_mask
+from nas.report import collect, report_data, sections, write_report
+from nas.report.build import table_for_files
+from nas.report.data import FRONT_COLUMN
+from nas.report.figures import DOMINATED_TRACE, FRONT_TRACE, FULL_FRONT_TRACE, pairs
+from nas.report.page import ERRORS_ID, render_page
+from nas.study import StudyConfig, StudyConfigError, attrs
+from nas.study.storage import open_study
+from nas.study.summary import study_counts
+from nas.study.trials import trials_frame
+from search_spaces import Architecture
+from tests.nas.report.studies import (
+    FAILURE,
+    PRUNE_REASON,
+    THREE,
+    TWO,
+    cli,
+    cost_config,
+    fill_hand_made,
+    hand_made_config,
+    plot_data,
+)
+
+
+def _evaluated(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Complete trials that are not reused duplicates, straight from Optuna (independent of the report)."""
+    return [
+        trial for trial in study.get_trials(states=(TrialState.COMPLETE,)) if attrs.DUPLICATE_OF not in trial.user_attrs
+    ]
+
+
+def _numbers(trace: dict) -> set[int]:
+    return {int(number) for number in trace.get("customdata", [])}
+
+
+def _trace(traces: list[dict], name: str) -> dict:
+    found = [trace for trace in traces if trace.get("name") == name]
+    assert len(found) == 1, f"one trace named {name!r} expected, got {[t.get('name') for t in traces]}"
+    return found[0]
+
+
+# ------------------------------------------------------------------------------- cost-only
+def test_report_command_writes_page_csv_and_parquet_and_says_where(
+    cost_study: tuple[StudyConfig, optuna.Study], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, study = cost_study
+    out = tmp_path / "report"
+    assert cli(["report", str(config.output_dir), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("report.html", "trials.csv", "trials.parquet"):
+        assert (out / name).is_file()
+        assert str(out / name) in printed
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"{config.name}: study report" in page
+    assert len(study.trials) == 14 and any(t.state == TrialState.PRUNED for t in study.trials)
+
+
+def test_default_folder_is_inside_the_study_output(cost_study: tuple[StudyConfig, optuna.Study]) -> None:
+    config, _ = cost_study
+    assert cli(["report", str(config.output_dir)]) == 0
+    assert (config.output_dir / "report" / "report.html").is_file()
+
+
+def test_page_is_self_contained(cost_study: tuple[StudyConfig, optuna.Study], tmp_path: Path) -> None:
+    config, study = cost_study
+    page = write_report(study, config, tmp_path).html.read_text(encoding="utf-8")
+    tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page, flags=re.IGNORECASE)
+    assert tags and not [tag for tag in tags if re.search(r"\b(?:src|href)\s*=", tag, flags=re.IGNORECASE)]
+    assert not re.search(r"<script[^>]*src=[\"']?https?:", page, flags=re.IGNORECASE)
+    # plotly.js mentions URLs only for map tiles and topojson, which no trace here uses
+    kinds = {trace.get("type", "scatter") for traces in plot_data(page).values() for trace in traces}
+    assert kinds <= {"scatter", "bar", "parcoords", "scatter3d"}
+    assert page.count("Plotly.newPlot(") == len([s for s in sections(collect(study, config)) if s.figure])
+    assert "plotly.js v" in page  # the library itself is inline
+    assert f'id="{ERRORS_ID}"' in page and 'addEventListener("error"' in page
+    assert "http-equiv" not in page  # only the live page refreshes itself
+
+
+def test_pair_front_points_are_the_non_dominated_complete_trials(
+    cost_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = cost_study
+    page = write_report(study, config, tmp_path).html.read_text(encoding="utf-8")
+    traces = plot_data(page)["plot-pair-train_flops-params"]
+    trials = _evaluated(study)
+    values = np.array([trial.values for trial in trials])
+    mask = non_dominated_mask(values, list(TWO.values()))
+    numbers = np.array([trial.number for trial in trials])
+    assert 0 < mask.sum() < len(trials)
+    assert _numbers(_trace(traces, FRONT_TRACE)) == set(numbers[mask].tolist())
+    assert _numbers(_trace(traces, DOMINATED_TRACE)) == set(numbers[~mask].tolist())
+    front = _trace(traces, FRONT_TRACE)
+    assert front["mode"] == "lines+markers" and front["line"]["shape"] == "hv"  # connected as a staircase
+    assert front["x"] == sorted(front["x"])
+    hover = front["text"][0]
+    for label in ("train FLOPs", "peak memory", "params", "kws |", "train_flops ↓", "params ↑"):
+        assert label in hover
+
+
+def test_three_objectives_have_every_pair_parallel_coordinates_and_3d(
+    three_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = three_study
+    page = write_report(study, config, tmp_path).html.read_text(encoding="utf-8")
+    plots = plot_data(page)
+    names = list(THREE)
+    expected = {f"plot-pair-{x}-{y}" for x, y in pairs(names)}
+    assert len(expected) == 3 and expected <= set(plots)
+    assert {"plot-parallel", "plot-scatter3d", "plot-hypervolume", "plot-blocks", "plot-quality"} <= set(plots)
+    assert plots["plot-parallel"][0]["type"] == "parcoords"
+    trials = _evaluated(study)
+    values = np.array([trial.values for trial in trials])
+    numbers = np.array([trial.number for trial in trials])
+    full = set(numbers[non_dominated_mask(values, list(THREE.values()))].tolist())
+    for x, y in pairs(names):
+        traces = plots[f"plot-pair-{x}-{y}"]
+        columns = [names.index(x), names.index(y)]
+        pair_mask = non_dominated_mask(values[:, columns], [THREE[x], THREE[y]])
+        assert _numbers(_trace(traces, FRONT_TRACE)) == set(numbers[pair_mask].tolist())
+        assert _numbers(_trace(traces, FULL_FRONT_TRACE)) == full - set(numbers[pair_mask].tolist())
+        shown = set().union(*(_numbers(trace) for trace in traces))
+        assert shown == set(numbers.tolist())
+    data = collect(study, config)
+    assert set(data.front["number"]) == full
+
+
+def test_block_usage_counts_equal_counts_from_the_trial_specs(
+    three_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = three_study
+    trials = _evaluated(study)
+    values = np.array([trial.values for trial in trials])
+    mask = non_dominated_mask(values, list(THREE.values()))
+    expected: Counter[tuple[int, str, str]] = Counter()
+    for trial, on_front in zip(trials, mask, strict=True):
+        arch = Architecture.from_dict(trial.user_attrs[attrs.ARCH])
+        for index, stage in enumerate(arch.stages):
+            expected[(index, stage.block, "front" if on_front else "dominated")] += 1
+    data = collect(study, config)
+    usage = data.block_usage
+    found = {(int(r.stage), r.block, r.group): int(r.count) for r in usage.itertuples() if r.count}
+    assert found == dict(expected)
+    for row in usage.itertuples():
+        group_size = int(mask.sum()) if row.group == "front" else int((~mask).sum())
+        assert row.total == group_size
+        assert row.share == pytest.approx(row.count / group_size)
+    bars = plot_data(write_report(study, config, tmp_path).html.read_text(encoding="utf-8"))["plot-blocks"]
+    from_bars: Counter[tuple[int, str, str]] = Counter()
+    for bar in bars:
+        for stage, (count, _total) in zip(bar["x"], bar["customdata"], strict=True):
+            if count:
+                from_bars[(int(stage.split()[-1]), bar["name"], bar["meta"])] += int(count)
+    assert from_bars == expected
+
+
+def test_hypervolume_history_ends_at_the_status_hypervolume_and_names_its_reference(
+    cost_study: tuple[StudyConfig, optuna.Study],
+) -> None:
+    config, study = cost_study
+    data = collect(study, config)
+    counts = study_counts(study, config)
+    assert data.hypervolume == pytest.approx(counts.hypervolume)
+    assert np.all(np.diff(data.history["hypervolume"].to_numpy(dtype=float)) >= 0)
+    assert len(data.history) == counts.complete
+    figure = next(s.figure for s in sections(data) if s.key == "hypervolume")
+    assert "automatic reference point" in figure.layout.title.subtitle.text
+
+    declared = StudyConfig.from_dict({**config.to_dict(), "reference": {"train_flops": "20G", "params": 0}})
+    data = collect(study, declared)
+    values = np.array([t.values for t in study.get_trials(states=(TrialState.COMPLETE,))])
+    assert data.hypervolume == pytest.approx(hypervolume(values, np.array([20e9, 0.0]), list(TWO.values())))
+    figure = next(s.figure for s in sections(data) if s.key == "hypervolume")
+    assert "declared in the config" in figure.layout.title.subtitle.text
+
+
+def test_csv_and_parquet_round_trip(cost_study: tuple[StudyConfig, optuna.Study], tmp_path: Path) -> None:
+    config, study = cost_study
+    files = write_report(study, config, tmp_path)
+    expected = table_for_files(collect(study, config))
+    parquet = pd.read_parquet(files.parquet)
+    pd.testing.assert_frame_equal(parquet, expected, check_dtype=False)
+    csv = pd.read_csv(files.csv)
+    assert list(csv.columns) == list(expected.columns)
+    assert csv["number"].tolist() == expected["number"].tolist()
+    assert csv["state"].tolist() == expected["state"].tolist()
+    assert csv["summary"].tolist() == expected["summary"].tolist()
+    assert csv[FRONT_COLUMN].tolist() == expected[FRONT_COLUMN].tolist()
+    for column in ("train_flops", "params", "cost.train_peak_bytes"):
+        np.testing.assert_allclose(csv[column].to_numpy(float), expected[column].to_numpy(float), equal_nan=True)
+    pruned = csv[csv["state"] == "pruned"]
+    assert len(pruned) and pruned["reason"].str.contains("constraint params <= 40000 violated").all()
+    assert set(trials_frame(study, config).columns) <= set(csv.columns)
+
+
+# --------------------------------------------------------------------- accuracy, edge cases
+def test_hand_made_study_with_accuracy_duplicate_pruned_failed_and_running(
+    hand_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = hand_study
+    data = collect(study, config)
+    assert data.quality == "accuracy"
+    assert data.evaluated["number"].tolist() == [0, 1, 2, 3, 4]  # the duplicate (5) counts once
+    assert sorted(data.front["number"]) == [1, 2, 3]
+    page = write_report(study, config, tmp_path).html.read_text(encoding="utf-8")
+    plots = plot_data(page)
+    traces = plots["plot-pair-train_flops-accuracy"]  # the cost on x, the task metric on y
+    assert _numbers(_trace(traces, FRONT_TRACE)) == {1, 2, 3}
+    assert _trace(traces, FRONT_TRACE)["line"]["shape"] == "hv"
+    quality = plots["plot-quality"]
+    assert set().union(*(_numbers(trace) for trace in quality)) == {0, 1, 2, 3, 4}
+    names = {trace["name"] for trace in quality}
+    assert names == {"dws+s5", "s5 only", "dws+full", "neck+group", "dws only"}
+    # the table lists every trial, with its state and reason, escaped
+    table = page[page.index('id="trials-table"') :]
+    assert len(re.findall(r"<tr class=", table)) == 9
+    assert PRUNE_REASON.replace("<", "&lt;") in table
+    assert "&lt;script&gt;alert(&#x27;boom&#x27;)&lt;/script&gt; &amp; more" in table
+    assert "<script>alert(" not in page
+    assert re.search(r'<tr class="fail"><td class="num" data-v="7.0">7</td>', table)
+    assert re.search(r'<tr class="running">', table)
+    assert FAILURE.split(":")[0] in table
+
+
+def test_no_complete_trial_yet(tmp_path: Path) -> None:
+    config = hand_made_config(tmp_path)
+    study = open_study(config)
+    fill_hand_made(study, complete=False)
+    files = write_report(study, config, tmp_path / "out")
+    page = files.html.read_text(encoding="utf-8")
+    assert "No complete trials yet" in page and "Plotly.newPlot(" not in page
+    assert page.count("<tr class=") == 3 and "&lt;script&gt;" in page
+    assert page.rstrip().endswith("</html>")
+    assert len(pd.read_parquet(files.parquet)) == 3
+
+
+def test_empty_study(tmp_path: Path) -> None:
+    config = cost_config(tmp_path)
+    study = open_study(config)
+    files = write_report(study, config, tmp_path / "out")
+    page = files.html.read_text(encoding="utf-8")
+    assert "No complete trials yet" in page and "no trials yet" in page
+    assert "Plotly.newPlot(" not in page and page.rstrip().endswith("</html>")
+    assert len(pd.read_csv(files.csv)) == 0 and len(pd.read_parquet(files.parquet)) == 0
+
+
+def test_one_objective(tmp_path: Path) -> None:
+    config = cost_config(tmp_path, objectives={"params": "maximize"}, budget={"trials": 6}, constraints=[])
+    from nas.study.driver import SearchDriver
+
+    SearchDriver(config).run()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    page = write_report(study, config, tmp_path / "out").html.read_text(encoding="utf-8")
+    plots = plot_data(page)
+    assert "plot-objective-params" in plots and not [key for key in plots if key.startswith("plot-pair-")]
+    best = max(t.values[0] for t in study.get_trials(states=(TrialState.COMPLETE,)))
+    front = _trace(plots["plot-objective-params"], FRONT_TRACE)
+    assert front["y"] and set(front["y"]) == {best}
+    assert "plot-hypervolume" in plots and "plot-quality" in plots
+
+
+def test_missing_objective_values_are_left_out_and_said(hand_study: tuple[StudyConfig, optuna.Study]) -> None:
+    config, study = hand_study
+    frame = trials_frame(study, config)
+    frame.loc[frame["number"] == 2, "accuracy"] = math.nan  # on the front with its value; now unknown
+    archs = {trial.number: trial.user_attrs[attrs.ARCH] for trial in study.trials}
+    data = report_data(frame, archs, config)
+    assert 2 not in set(data.front["number"]) and sorted(data.front["number"]) == [1, 3]
+    assert any("missing (NaN) objective" in note for note in data.notes)
+    assert data.hypervolume is not None and math.isfinite(data.hypervolume)
+    page = render_page(data)
+    assert "1 evaluated trial(s) without a value for" in page
+    pair = next(s.figure for s in sections(data) if s.key == "pair-train_flops-accuracy")
+    assert 2 not in set().union(*(set(trace.customdata) for trace in pair.data))
+
+
+def test_all_values_missing_gives_no_hypervolume_but_a_page(hand_study: tuple[StudyConfig, optuna.Study]) -> None:
+    config, study = hand_study
+    frame = trials_frame(study, config)
+    frame["accuracy"] = math.nan
+    data = report_data(frame, {}, config)
+    assert data.reference is None and data.hypervolume is None and data.front.empty
+    assert any("cannot derive a reference point" in note for note in data.notes)
+    page = render_page(data)
+    assert "no hypervolume" in page and page.rstrip().endswith("</html>")
+
+
+def test_report_of_a_study_that_has_not_started(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = cost_config(tmp_path)
+    config_file = tmp_path / "study.yaml"
+    import yaml
+
+    config_file.write_text(yaml.safe_dump(config.to_dict()))
+    with pytest.raises(StudyConfigError, match="does not exist yet"):
+        cli(["report", str(config_file)])
+    assert not (config.output_dir / "study.db").exists()  # looking did not create an empty database
+
+
+@pytest.mark.slow
+def test_report_of_a_trained_accuracy_study_on_ray(tmp_path: Path, kws_root: Path) -> None:
+    """Real training on a local Ray: the metrics come from the workers, the quality view uses accuracy."""
+    import ray
+
+    from nas.study.driver import SearchDriver
+
+    config = StudyConfig.from_dict(
+        {
+            "name": "report-ray",
+            "task": "kws",
+            "data": str(kws_root),
+            "space": _ray_space(),
+            "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
+            "budget": {"trials": 3},
+            "training": {"budget": "2steps", "batch_size": 4},
+            "sampler": {"name": "random", "seed": 0},
+            "output": str(tmp_path / "runs"),
+        }
+    )
+    started = not ray.is_initialized()  # another test may have left its local Ray up: use it then
+    if started:
+        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-report-tests")
+    try:
+        SearchDriver(config).run()
+    finally:
+        if started:
+            ray.shutdown()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    data = collect(study, config)
+    assert data.quality == "accuracy" and len(data.evaluated) == 3
+    assert data.evaluated["metric.accuracy"].tolist() == data.evaluated["accuracy"].tolist()
+    page = write_report(study, config, tmp_path / "out").html.read_text(encoding="utf-8")
+    plots = plot_data(page)
+    quality = plots["plot-quality"]
+    assert sorted(n for trace in quality for n in trace["customdata"]) == data.evaluated["number"].tolist()
+    assert "train time" in page
+
+
+def _ray_space() -> dict:
+    return {
+        "name": "tiny",
+        "task": "kws",
+        "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
+        "output": {"size": 35},
+        "stages": [
+            {"block": ["dws", "s5", "full"], "channels": [8], "num_states": [4], "stride": 4},
+            {"block": ["dws", "s5"], "channels": [16], "num_states": [8], "stride": 4},
+        ],
+    }
+
+
+def test_the_page_never_shows_a_database_password(hand_study: tuple[StudyConfig, optuna.Study]) -> None:
+    config, study = hand_study
+    data = dataclasses.replace(collect(study, config), storage_url="postgresql://nas:s3cret@db.example:5432/studies")
+    page = render_page(data)
+    assert "s3cret" not in page and "postgresql://nas:***@db.example:5432/studies" in page

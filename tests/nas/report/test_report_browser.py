@@ -1,0 +1,240 @@
+"""The report in a real browser: headless Chromium loads the page from disk (no network), runs its
+JavaScript, and we read back the DOM it ends with and a screenshot.
+
+No browser-automation package is needed: ``--dump-dom`` prints the DOM after the page loaded (and
+its timers ran, ``--virtual-time-budget``), and the page records every JavaScript error into
+``#report-js-errors`` itself. A plot counts as rendered when plotly turned its div into a
+``js-plotly-plot`` holding SVG (and, for 2-D traces, one SVG ``point`` per trial drawn).
+
+Screenshots go to ``build/report-screenshots/`` in the repository (ignored by git), or to
+``$CENTAURUS_SCREENSHOT_DIR``; copy them to ``docs/`` for the README.
+Skipped only when no Chromium binary exists (on Debian: ``apt-get install -y chromium``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import optuna
+import pytest
+
+from nas.report import write_report
+from nas.report.page import ERRORS_ID, TABLE_ID
+from nas.study import StudyConfig
+from nas.study.storage import open_study
+from tests.nas.report.studies import plot_data
+
+REPO = Path(__file__).resolve().parents[3]
+_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+
+
+def _chromium() -> str | None:
+    explicit = os.environ.get("CHROMIUM")
+    if explicit:
+        return explicit if shutil.which(explicit) else None
+    return next((found for found in map(shutil.which, _NAMES) if found), None)
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium binary (chromium, chromium-browser, google-chrome or $CHROMIUM) on PATH;"
+    " on Debian: apt-get install -y chromium",
+)
+_FLAGS = (
+    "--headless",
+    "--no-sandbox",  # CI runs as root
+    "--disable-gpu",
+    "--enable-unsafe-swiftshader",  # software WebGL for parallel coordinates and the 3-D view
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--run-all-compositor-stages-before-draw",
+    "--virtual-time-budget=20000",
+)
+
+
+def _screenshot_dir() -> Path:
+    folder = Path(os.environ.get("CENTAURUS_SCREENSHOT_DIR") or REPO / "build" / "report-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _load(page: Path, profile: Path, screenshot: Path | None = None, size: tuple[int, int] = (1400, 2200)) -> str:
+    """The DOM of ``page`` after headless Chromium ran it (and a PNG screenshot of its top, if asked)."""
+    assert CHROMIUM is not None
+    command = [CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}"]
+    if screenshot is not None:
+        command.append(f"--screenshot={screenshot}")
+    command += ["--dump-dom", page.resolve().as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, f"chromium exited with {done.returncode}:\n{done.stderr[-3000:]}"
+    assert "</html>" in done.stdout, f"no DOM from chromium:\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+@dataclass
+class _Plot:
+    """What one plot div holds once plotly drew it."""
+
+    svg: int = 0
+    main_svg: int = 0
+    points: int = 0
+    canvas: int = 0
+
+
+class _Dom(HTMLParser):
+    """What the tests need from a dumped DOM: plot divs and their content, the error box, table rows."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.plots: dict[str, _Plot] = {}
+        self.errors_count: str | None = None
+        self.errors_text = ""
+        self.table_rows = 0
+        self._stack: list[tuple[str, str | None]] = []  # open elements: (tag, role or None)
+
+    def handle_starttag(self, tag: str, attributes: list[tuple[str, str | None]]) -> None:
+        attrs = {name: value or "" for name, value in attributes}
+        classes = attrs.get("class", "").split()
+        for _, role in self._stack:
+            if role is not None and role.startswith("plot:"):
+                plot = self.plots[role.removeprefix("plot:")]
+                plot.svg += tag == "svg"
+                plot.main_svg += tag == "svg" and "main-svg" in classes
+                plot.points += "point" in classes
+                plot.canvas += tag == "canvas"
+        parent = self._stack[-1][1] if self._stack else None
+        role = None
+        if "js-plotly-plot" in classes:
+            key = attrs.get("id") or f"anonymous-{len(self.plots)}"
+            self.plots[key] = _Plot()
+            role = f"plot:{key}"
+        elif attrs.get("id") == ERRORS_ID:
+            self.errors_count = attrs.get("data-count")
+            role = "errors"
+        elif tag == "table" and attrs.get("id") == TABLE_ID:
+            role = "table"
+        elif tag == "tbody" and parent == "table":
+            role = "tbody"
+        elif tag == "tr" and parent == "tbody":
+            self.table_rows += 1
+        if tag not in _VOID:
+            self._stack.append((tag, role))
+
+    def handle_endtag(self, tag: str) -> None:
+        if all(open_tag != tag for open_tag, _ in self._stack):
+            return
+        while self._stack and self._stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data: str) -> None:
+        if any(role == "errors" for _, role in self._stack):
+            self.errors_text += data
+
+
+def _parse(dom: str) -> _Dom:
+    parser = _Dom()
+    parser.feed(dom)
+    parser.close()
+    return parser
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", header[16:24])
+
+
+def _check_rendered(page: Path, dom: str, trials: int) -> _Dom:
+    parsed = _parse(dom)
+    assert parsed.errors_count == "0" and not parsed.errors_text.strip(), f"JavaScript errors: {parsed.errors_text}"
+    expected = plot_data(page.read_text(encoding="utf-8"))
+    assert expected, "the report has no plots"
+    assert set(parsed.plots) == set(expected), "every plot div became a rendered plotly plot"
+    for key, plot in parsed.plots.items():
+        assert plot.main_svg >= 1 and plot.svg >= 1, f"{key}: no SVG"
+        kinds = {trace.get("type", "scatter") for trace in expected[key]}
+        if kinds <= {"scatter", "bar"}:
+            drawn = sum(len(trace.get("customdata") or []) for trace in expected[key] if trace.get("mode") != "lines")
+            assert plot.points >= drawn > 0, f"{key}: {plot.points} SVG points drawn for {drawn} data points"
+        else:  # WebGL traces draw on a canvas; their axes and legend are SVG
+            assert plot.canvas >= 1, f"{key}: no canvas"
+    assert parsed.table_rows == trials
+    return parsed
+
+
+def test_report_renders_in_chromium_without_errors(
+    three_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = three_study
+    files = write_report(study, config, tmp_path / "report")
+    shot = _screenshot_dir() / "report-three-objectives.png"
+    shot.unlink(missing_ok=True)
+    dom = _load(files.html, tmp_path / "profile", screenshot=shot)
+    parsed = _check_rendered(files.html, dom, trials=len(study.trials))
+    assert {"plot-parallel", "plot-scatter3d"} <= set(parsed.plots)
+    assert _png_size(shot) == (1400, 2200) and shot.stat().st_size > 20_000
+    print(f"screenshot: {shot}")
+
+
+def test_accuracy_report_with_failed_trials_renders(
+    hand_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = hand_study
+    files = write_report(study, config, tmp_path / "report")
+    shot = _screenshot_dir() / "report-accuracy.png"
+    shot.unlink(missing_ok=True)
+    dom = _load(files.html, tmp_path / "profile", screenshot=shot, size=(1400, 1400))
+    _check_rendered(files.html, dom, trials=len(study.trials))
+    assert _png_size(shot) == (1400, 1400)
+    print(f"screenshot: {shot}")
+
+
+def test_empty_report_renders_and_a_broken_script_is_caught(tmp_path: Path) -> None:
+    config = StudyConfig.from_dict(
+        {
+            "name": "empty",
+            "task": "kws",
+            "data": str(tmp_path / "unused"),
+            "space": _tiny_space(),
+            "objectives": {"train_flops": "minimize"},
+            "output": str(tmp_path / "runs"),
+        }
+    )
+    files = write_report(open_study(config), config, tmp_path / "report")
+    parsed = _parse(_load(files.html, tmp_path / "profile"))
+    assert parsed.errors_count == "0" and not parsed.plots and parsed.table_rows == 1  # the "no trials yet" row
+
+    # the recorder is what the checks above rely on: a failing script must show up in the DOM
+    broken = tmp_path / "broken.html"
+    page = files.html.read_text(encoding="utf-8")
+    broken.write_text(page.replace("</body>", "<script>undefinedFunction();</script></body>"), encoding="utf-8")
+    parsed = _parse(_load(broken, tmp_path / "profile"))
+    assert parsed.errors_count == "1" and "undefinedFunction" in parsed.errors_text
+
+
+def _tiny_space() -> dict:
+    return {
+        "name": "tiny",
+        "task": "kws",
+        "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
+        "output": {"size": 35},
+        "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}],
+    }
