@@ -97,9 +97,8 @@ def main() -> None:
         generate_corpus("kws", data, per_word=30, speakers=24)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     rows = []
-    print(
-        f"{'search':<16} {'seed':>4} {'full-fid.':>9} {'pruned':>6} {'train s':>8} {'wall s':>7} {'HV':>10} {'best acc':>8}"
-    )
+    header = ("search", "seed", "full-fid.", "pruned", "train s", "wall s", "HV", "best acc")
+    print("{:<16} {:>4} {:>9} {:>6} {:>8} {:>7} {:>10} {:>8}".format(*header))
     for seed in args.seeds:
         for name, fidelity in (
             ("full fidelity", {}),
