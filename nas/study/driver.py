@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 from nas.cost import COST_OBJECTIVES, score
 from nas.study import attrs
 from nas.study.config import StudyConfig
+from nas.study.errors import StudyConfigError
 from nas.study.fidelity import promotable
 from nas.study.progress import SearchProgress
 from nas.study.storage import open_study
@@ -135,6 +136,8 @@ class SearchDriver:
     def _load_history(self) -> None:
         """Rebuild promotion state and the duplicate map from storage (a resumed run continues them)."""
         for trial in self.study.get_trials(deepcopy=False):
+            if trial.user_attrs.get(attrs.INTERRUPTED):
+                continue  # its re-run (enqueued by resume) brings its own results
             arch_id = trial.user_attrs.get(attrs.ARCH_ID)
             if trial.state == TrialState.COMPLETE and arch_id and attrs.DUPLICATE_OF not in trial.user_attrs:
                 self._completed_by_arch.setdefault(arch_id, trial.number)
@@ -237,8 +240,14 @@ class SearchDriver:
         self._remote = ray.remote(self.trial_function)
 
     def _prepare_data(self) -> None:
-        if self.config.data.exists() or self.config.generate_data is None:
+        if self.config.data.exists():
             return
+        if self.config.generate_data is None:
+            raise StudyConfigError(
+                f"data: got {str(self.config.data)!r}, which does not exist; allowed: a dataset folder in the"
+                f" task's standard layout (`centaurus-nas data {self.config.task} --out DIR` makes one), or set"
+                " generate_data to generate it when missing"
+            )
         from nas.data.synth import generate_corpus
 
         self.progress.event(f"generating synthetic {self.config.task} data in {self.config.data}")

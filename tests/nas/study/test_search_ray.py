@@ -127,6 +127,15 @@ def test_a_worker_killed_more_often_than_allowed_fails_the_trial(
     assert failed.user_attrs[attrs.REASON].startswith("lost 1 time(s) to dead workers or nodes")
 
 
+def test_a_missing_data_folder_fails_before_anything_starts(tmp_path: Path) -> None:
+    from nas.study.errors import StudyConfigError
+
+    config = study_config(tmp_path, tmp_path / "no-such-folder")
+    with pytest.raises(StudyConfigError, match="data: got .*no-such-folder.*does not exist.*generate_data"):
+        SearchDriver(config).run()
+    assert _load(config).trials == []
+
+
 def test_removing_a_node_mid_search_does_not_stop_the_search(tmp_path: Path, kws_root: Path) -> None:
     from ray.cluster_utils import Cluster
 
