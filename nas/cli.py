@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     cost.set_defaults(handler=_cost_command)
 
     from nas.data.synth.cli import register as register_data
+    from nas.export.cli import register as register_export
     from nas.report.cli import register as register_report
     from nas.study.cli import register as register_study
     from nas.tasks.cli import register as register_train
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_train(commands)
     register_study(commands)
     register_report(commands)
+    register_export(commands)
     return parser
 
 

@@ -6,13 +6,14 @@ import argparse
 import json
 from pathlib import Path
 
+from nas.export import resolve_source
 from nas.tasks import TASKS, Budget, TrainingConfig, make_task
 from nas.tasks.results import TaskResult
-from search_spaces import Architecture
 
 
 def _train_command(args: argparse.Namespace) -> int:
-    arch = Architecture.load(args.arch)
+    source = resolve_source(args.arch)  # a spec file, an exported trial's folder, or an export folder
+    arch = source.architecture
     task_name = args.task or arch.task
     budget = Budget.parse(args.budget)
     config = TrainingConfig(
@@ -27,9 +28,10 @@ def _train_command(args: argparse.Namespace) -> int:
         augment=args.augment,
         progress=not args.quiet,
     )
-    task = make_task(task_name, args.data)
-    out = Path(args.out or f"runs/train-{task_name}-{arch.id[:8]}-seed{args.seed}")
-    print(f"training {arch.summary()} on {args.data} ({task_name}), budget {budget}, seed {args.seed}")
+    data, config = source.resolve(args.data, config)  # no --data: the export's dataset and training config
+    task = make_task(task_name, data)
+    out = Path(args.out or f"runs/train-{task_name}-{arch.id[:8]}-seed{config.seed}")
+    print(f"training {arch.summary()} on {data} ({task_name}), budget {budget}, seed {config.seed}")
     weights = out / "weights.pt" if args.save_weights else None
     result = task.run(arch, budget, config, weights_path=weights)
     out.mkdir(parents=True, exist_ok=True)
@@ -58,8 +60,8 @@ def format_result(result: TaskResult) -> str:
 
 def register(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train one architecture on a dataset folder and print its metrics")
-    train.add_argument("arch", help="architecture spec (.yaml, .yml or .json)")
-    train.add_argument("--data", required=True, help="dataset folder in its standard layout (see `data`)")
+    train.add_argument("arch", help="architecture spec (.yaml, .yml, .json) or an export folder (see `export`)")
+    train.add_argument("--data", help="dataset folder in its standard layout (see `data`); default: an export's own")
     train.add_argument("--task", choices=tuple(TASKS), help="default: the spec's task")
     train.add_argument("--budget", default="300s", help="e.g. 300s, 5m, 2000steps, 3epochs, or 3epochs,600s")
     train.add_argument("--seed", type=int, default=0)

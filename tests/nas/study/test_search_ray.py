@@ -131,7 +131,7 @@ def test_a_missing_data_folder_fails_before_anything_starts(tmp_path: Path) -> N
     from nas.study.errors import StudyConfigError
 
     config = study_config(tmp_path, tmp_path / "no-such-folder")
-    with pytest.raises(StudyConfigError, match="data: got .*no-such-folder.*does not exist.*generate_data"):
+    with pytest.raises(StudyConfigError, match=r"data: got .*no-such-folder.*does not exist.*generate_data"):
         SearchDriver(config).run()
     assert _load(config).trials == []
 

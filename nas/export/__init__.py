@@ -1,0 +1,63 @@
+"""Export of winning architectures: spec, trained weights, TorchScript, ONNX, streaming module and model card.
+
+``export_study("runs/kws-quick", "exports", pareto=True)`` (or ``centaurus-nas export``) writes one
+folder per trial; :func:`load_export`, :func:`load_torchscript` and :func:`load_streaming` read them
+back, and :func:`resolve_source` lets ``centaurus-nas train`` retrain an export at a full budget.
+"""
+
+from nas.export.errors import ExportError
+from nas.export.exporter import (
+    ExportedTrial,
+    ExportOptions,
+    ExportSummary,
+    export_study,
+    export_trial,
+    open_study,
+    select,
+    write_index,
+)
+from nas.export.loader import (
+    load_architecture,
+    load_export,
+    load_streaming,
+    load_torchscript,
+    read_manifest,
+    trial_folder,
+)
+from nas.export.onnx_model import OnnxAttempt, OnnxOutcome, export_onnx
+from nas.export.resolve import TrainingSource, resolve_architecture, resolve_source
+from nas.export.selection import best_trial, number_ranges, numbered_trials, pareto_trials
+from nas.export.streaming import StreamingModel, streaming_info
+from nas.export.torchscript import TorchScriptOutcome, export_torchscript
+
+__all__ = [
+    "ExportError",
+    "ExportOptions",
+    "ExportSummary",
+    "ExportedTrial",
+    "OnnxAttempt",
+    "OnnxOutcome",
+    "StreamingModel",
+    "TorchScriptOutcome",
+    "TrainingSource",
+    "best_trial",
+    "export_onnx",
+    "export_study",
+    "export_torchscript",
+    "export_trial",
+    "load_architecture",
+    "load_export",
+    "load_streaming",
+    "load_torchscript",
+    "number_ranges",
+    "numbered_trials",
+    "open_study",
+    "pareto_trials",
+    "read_manifest",
+    "resolve_architecture",
+    "resolve_source",
+    "select",
+    "streaming_info",
+    "trial_folder",
+    "write_index",
+]
