@@ -92,7 +92,8 @@ class DenoisingUNet(nn.Module):
     The spec's stages are the encoder; its last stage (stride 1) is the bottleneck. The decoder
     mirrors every other stage in reverse: upsampling by that stage's stride (kernel=stride
     transposed convolution), an additive skip from the encoder stage's output, then blocks of the
-    same type. The output is the input plus a 1x1 projection (the network predicts a correction).
+    same type. The output is the input plus a 1x1 projection (the network predicts a correction),
+    initialised to zero so that an untrained denoiser is the identity, not a random filter.
     """
 
     def __init__(self, in_channels: int, out_channels: int, stages: Sequence[StageLike]) -> None:
@@ -115,6 +116,9 @@ class DenoisingUNet(nn.Module):
         self.decoder = nn.ModuleList(decoder)
         self.head = nn.Conv1d(stages[0].channels, out_channels, 1)
         self.passthrough = in_channels == out_channels
+        if self.passthrough:  # start as the identity: training can only add a correction it has learned
+            nn.init.zeros_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
         self.total_stride = _total_stride(stages)
 
     def _run(self, audio: torch.Tensor, streams: Streams | None) -> torch.Tensor:
