@@ -19,7 +19,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class _Job:
     cost: dict[str, float]
     rung: int
     attempt: int = 0
-    submitted: float = 0.0
 
 
 @dataclass
@@ -64,7 +63,6 @@ class SearchOutcome:
     seconds: float
     training_seconds: float
     output_dir: Path
-    counts_by_reason: dict[str, int] = field(default_factory=dict)
 
 
 class SearchDriver:
@@ -272,7 +270,6 @@ class SearchDriver:
         assert self._remote is not None
         options = {"num_cpus": self.config.resources.cpus, "num_gpus": self.config.resources.gpus, "max_retries": 0}
         reference = self._remote.options(**options).remote(payload)  # type: ignore[attr-defined]
-        job.submitted = time.monotonic()
         self._pending[reference] = job
         job.trial.set_user_attr(attrs.PHASE, f"training rung {job.rung}")
         self.progress.event(
