@@ -34,6 +34,7 @@ from nas.study.errors import StudyConfigError
 from nas.study.fidelity import promotable
 from nas.study.progress import SearchProgress
 from nas.study.storage import open_study
+from nas.study.summary import state_counts
 from nas.study.worker import run_trial
 from search_spaces import Architecture
 
@@ -402,22 +403,15 @@ class SearchDriver:
         )
 
     def _outcome(self, seconds: float) -> SearchOutcome:
-        trials = self.study.get_trials(deepcopy=False)
-        counts = {state: 0 for state in ("complete", "pruned", "failed", "interrupted")}
-        for trial in trials:
-            if trial.user_attrs.get(attrs.INTERRUPTED):
-                counts["interrupted"] += 1
-            elif trial.state == TrialState.COMPLETE:
-                counts["complete"] += 1
-            elif trial.state == TrialState.PRUNED:
-                counts["pruned"] += 1
-            elif trial.state == TrialState.FAIL:
-                counts["failed"] += 1
+        counts = state_counts(self.study)
         return SearchOutcome(
             seconds=seconds,
             training_seconds=self._training_seconds,
             output_dir=self.config.output_dir,
-            **counts,
+            complete=counts["complete"],
+            pruned=counts["pruned"],
+            failed=counts["failed"],
+            interrupted=counts["interrupted"],
         )
 
 

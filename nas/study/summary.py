@@ -45,21 +45,26 @@ def complete_values(study: optuna.Study) -> np.ndarray:
     return np.array([trial.values for trial in trials], dtype=float)
 
 
-def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
+def state_counts(study: optuna.Study) -> dict[str, int]:
+    """Trials by state; trials a dead driver left behind count as ``interrupted``, not ``failed``."""
     counts = dict.fromkeys(("complete", "pruned", "failed", "running", "waiting", "interrupted"), 0)
+    names = {
+        TrialState.COMPLETE: "complete",
+        TrialState.PRUNED: "pruned",
+        TrialState.FAIL: "failed",
+        TrialState.RUNNING: "running",
+        TrialState.WAITING: "waiting",
+    }
     for trial in study.get_trials(deepcopy=False):
         if trial.user_attrs.get(attrs.INTERRUPTED):
             counts["interrupted"] += 1
-        elif trial.state == TrialState.COMPLETE:
-            counts["complete"] += 1
-        elif trial.state == TrialState.PRUNED:
-            counts["pruned"] += 1
-        elif trial.state == TrialState.FAIL:
-            counts["failed"] += 1
-        elif trial.state == TrialState.RUNNING:
-            counts["running"] += 1
-        elif trial.state == TrialState.WAITING:
-            counts["waiting"] += 1
+        elif trial.state in names:
+            counts[names[trial.state]] += 1
+    return counts
+
+
+def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
+    counts = state_counts(study)
     values = complete_values(study)
     directions = config.directions
     front = int(non_dominated_mask(values, directions).sum()) if len(values) else 0
