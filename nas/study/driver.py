@@ -290,7 +290,8 @@ class SearchDriver:
                 result = ray.get(reference)
             except ray.exceptions.RayTaskError as error:
                 cause = error.cause if getattr(error, "cause", None) is not None else error
-                self._fail(job.trial, f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1][:500]}")
+                message = (str(cause).strip().splitlines() or [""])[0]  # the headline, not a layout drawing
+                self._fail(job.trial, f"{type(cause).__name__}: {message[:500]}")
                 continue
             except ray.exceptions.RayError as error:  # a worker or node died, an object was lost
                 self._lost(job, error)

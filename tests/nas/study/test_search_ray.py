@@ -127,6 +127,18 @@ def test_a_worker_killed_more_often_than_allowed_fails_the_trial(
     assert failed.user_attrs[attrs.REASON].startswith("lost 1 time(s) to dead workers or nodes")
 
 
+def test_an_exception_in_a_trial_fails_it_with_the_reason(tmp_path: Path, local_ray: None) -> None:
+    """A dataset folder without the expected layout: every trial raises on its worker; the study completes."""
+    broken = tmp_path / "not-speech-commands"
+    broken.mkdir()
+    config = study_config(tmp_path, broken, budget={"trials": 2})
+    outcome = SearchDriver(config).run()
+    assert outcome.failed == 2 and outcome.complete == 0
+    for trial in _load(config).trials:
+        assert trial.user_attrs[attrs.REASON].startswith("DatasetError: ")
+        assert "not-speech-commands" in trial.user_attrs[attrs.REASON]
+
+
 def test_a_missing_data_folder_fails_before_anything_starts(tmp_path: Path) -> None:
     from nas.study.errors import StudyConfigError
 
