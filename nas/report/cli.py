@@ -39,19 +39,22 @@ def _can_open_browser() -> bool:
     return has_display or sys.platform in ("darwin", "win32")
 
 
-def _stop_on_sigterm(signum: int, frame: object) -> None:
-    """``kill PID`` stops the dashboard as cleanly as Ctrl-C (optuna-dashboard is not left orphaned)."""
+def _stop_on_signal(signum: int, frame: object) -> None:
+    """``kill PID`` and Ctrl-C stop the dashboard cleanly (optuna-dashboard is not left orphaned)."""
     raise KeyboardInterrupt
 
 
 def _dashboard_command(args: argparse.Namespace) -> int:
+    # SIGINT too: a process started in the background by a non-interactive shell inherits SIGINT
+    # ignored, and Python then never raises KeyboardInterrupt, so Ctrl-C (or kill -INT) did nothing.
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main_thread else None
+    stop_signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {sig: signal.signal(sig, _stop_on_signal) for sig in stop_signals} if in_main_thread else {}
     try:
         return _serve_dashboard(args)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _serve_dashboard(args: argparse.Namespace) -> int:
