@@ -11,12 +11,13 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
-from nas.data.synth._audio import to_pcm16
+from nas.data.synth._audio import SAMPLE_RATE, to_pcm16
 from nas.errors import DatasetError
 
 MANIFEST = "generation.json"
@@ -101,6 +102,22 @@ def prepare_output(out: Path, generator: str, entries: Iterable[str], overwrite:
 def write_manifest(out: Path, manifest: dict[str, object]) -> None:
     """generation.json: generator, settings, seed, and (once finished) the summary; no timestamps, so reruns match."""
     write_text(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def begin_manifest(out: Path, generator: str, layout: str, config: object, entries: list[str]) -> dict[str, object]:
+    """Write the ``complete: False`` manifest a generator starts with (so an interrupted run is recognised
+    as ours and may be overwritten) and return it for the generator to complete."""
+    manifest: dict[str, object] = {
+        "generator": generator,
+        "layout": layout,
+        "complete": False,
+        "config": asdict(config),  # type: ignore[call-overload]
+        "entries": entries,
+        "sample_rate": SAMPLE_RATE,
+        "versions": espeak_versions(),
+    }
+    write_manifest(out, manifest)
+    return manifest
 
 
 def espeak_versions() -> dict[str, str]:

@@ -15,14 +15,21 @@ and space, as in LibriSpeech. Audio is clean (as the "clean" subsets), one sente
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_peak, trim_silence
 from nas.data.synth._checks import check_count, check_fraction, check_interval
-from nas.data.synth._output import espeak_versions, prepare_output, write_audio, write_lines, write_manifest, write_text
+from nas.data.synth._output import (
+    begin_manifest,
+    prepare_output,
+    write_audio,
+    write_lines,
+    write_manifest,
+    write_text,
+)
 from nas.data.synth._pool import WorkerPool, progress_bar
 from nas.data.synth.espeak import shared_synthesizer
 from nas.data.synth.speakers import Speaker, make_speakers, split_variants
@@ -208,16 +215,7 @@ def generate_asr(
     speakers, utterances = _plan(config)
     entries = [*ASR_SUBSETS, "SPEAKERS.TXT", "README.txt", "generation.json"]
     prepare_output(out, _GENERATOR, entries, overwrite)
-    manifest: dict[str, object] = {
-        "generator": _GENERATOR,
-        "layout": "librispeech",
-        "complete": False,
-        "config": asdict(config),
-        "entries": entries,
-        "sample_rate": SAMPLE_RATE,
-        "versions": espeak_versions(),
-    }
-    write_manifest(out, manifest)
+    manifest = begin_manifest(out, _GENERATOR, "librispeech", config, entries)
     chapters = sorted({str(Path(utterance.path).parent) for utterance in utterances})
     for chapter in chapters:
         (out / chapter).mkdir(parents=True)

@@ -17,14 +17,21 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_peak, trim_silence
 from nas.data.synth._checks import check_count, check_fraction, check_interval, resolve_noise_kinds
-from nas.data.synth._output import espeak_versions, prepare_output, write_audio, write_lines, write_manifest, write_text
+from nas.data.synth._output import (
+    begin_manifest,
+    prepare_output,
+    write_audio,
+    write_lines,
+    write_manifest,
+    write_text,
+)
 from nas.data.synth._pool import WorkerPool, progress_bar
 from nas.data.synth.espeak import shared_synthesizer
 from nas.data.synth.noise import NoiseFolder, NoiseMaker, mix_at_snr
@@ -304,16 +311,7 @@ def generate_kws(
     backgrounds = _backgrounds(config, folder)
     entries = [*config.words, _BACKGROUND, "validation_list.txt", "testing_list.txt", "README.txt", "generation.json"]
     prepare_output(out, _GENERATOR, entries, overwrite)
-    manifest: dict[str, object] = {
-        "generator": _GENERATOR,
-        "layout": "speech_commands_v2",
-        "complete": False,
-        "config": asdict(config),
-        "entries": entries,
-        "sample_rate": SAMPLE_RATE,
-        "versions": espeak_versions(),
-    }
-    write_manifest(out, manifest)
+    manifest = begin_manifest(out, _GENERATOR, "speech_commands_v2", config, entries)
     for word in config.words:
         (out / word).mkdir()
     if backgrounds:
