@@ -36,7 +36,8 @@ from nas.export.streaming import STREAMING_EXAMPLE, streaming_info
 from nas.export.torchscript import export_torchscript
 from nas.study import attrs
 from nas.study.config import StudyConfig
-from nas.study.storage import find_config, make_storage
+from nas.study.errors import StudyConfigError
+from nas.study.storage import find_config, load_existing_study
 from search_spaces import Architecture
 
 FORMAT = "centaurus-nas-export"
@@ -127,8 +128,8 @@ def open_study(reference: str | Path) -> tuple[optuna.Study, StudyConfig]:
     """The study behind a config file, an output folder or ``URL#NAME`` (as for ``status``/``pareto``)."""
     config = find_config(reference)
     try:
-        study = optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url))
-    except KeyError as error:
+        study = load_existing_study(config)
+    except StudyConfigError as error:
         raise ExportError(
             f"study: got {str(reference)!r}, whose study {config.name!r} is not in {config.storage_url} (not run yet?);"
             " allowed: a study that has been searched"

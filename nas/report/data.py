@@ -21,7 +21,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,8 +31,7 @@ from centaurus import MODES
 from nas.pareto import ParetoError, hypervolume_history, non_dominated_mask, reference_point
 from nas.study import attrs
 from nas.study.config import StudyConfig
-from nas.study.errors import StudyConfigError
-from nas.study.storage import make_storage
+from nas.study.storage import load_existing_study
 from nas.study.trials import trials_frame
 from nas.tasks import TASKS
 
@@ -112,20 +110,8 @@ class ReportData:
 
 # ------------------------------------------------------------------------------------- loading
 def load_study(config: StudyConfig) -> optuna.Study:
-    """The stored study of ``config``, without ever creating an empty SQLite file or study on the way."""
-    url = config.storage_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
-        raise StudyConfigError(
-            f"study: got {config.name!r}, whose storage {url!r} does not exist yet;"
-            f" allowed: a study that has started (run `centaurus-nas search` on its config first)"
-        )
-    try:
-        return optuna.load_study(study_name=config.name, storage=make_storage(url))
-    except KeyError as error:
-        raise StudyConfigError(
-            f"study: got {config.name!r}, which is not in {url!r} yet; allowed: a study that has started"
-            " (run `centaurus-nas search` on its config first)"
-        ) from error
+    """The stored study of ``config`` (see :func:`nas.study.storage.load_existing_study`)."""
+    return load_existing_study(config)
 
 
 def collect(study: optuna.Study, config: StudyConfig) -> ReportData:

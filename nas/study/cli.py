@@ -14,13 +14,13 @@ from rich.table import Table
 from nas.study.config import StudyConfig
 from nas.study.driver import SECONDS_ATTR, SearchDriver
 from nas.study.progress import SearchProgress
-from nas.study.storage import find_config, make_storage
+from nas.study.storage import find_config, load_existing_study
 from nas.study.summary import study_counts
 from nas.study.trials import front_frame, write_tables
 
 
 def _load(config: StudyConfig) -> optuna.Study:
-    return optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url))
+    return load_existing_study(config)
 
 
 def _run(config: StudyConfig, args: argparse.Namespace) -> int:

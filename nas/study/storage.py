@@ -76,6 +76,23 @@ def open_study(config: StudyConfig) -> optuna.Study:
     return study
 
 
+def load_existing_study(config: StudyConfig) -> optuna.Study:
+    """The stored study of ``config``, without ever creating an empty SQLite file or study on the way."""
+    url = config.storage_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise StudyConfigError(
+            f"study: got {config.name!r}, whose storage {url!r} does not exist yet;"
+            f" allowed: a study that has started (run `centaurus-nas search` on its config first)"
+        )
+    try:
+        return optuna.load_study(study_name=config.name, storage=make_storage(url))
+    except KeyError as error:
+        raise StudyConfigError(
+            f"study: got {config.name!r}, which is not in {url!r} yet; allowed: a study that has started"
+            " (run `centaurus-nas search` on its config first)"
+        ) from error
+
+
 def find_config(reference: str | Path) -> StudyConfig:
     """The config of a study given its YAML file, its output folder (holding ``config.yaml``), or
     ``STORAGE_URL#NAME``."""
