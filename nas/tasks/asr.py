@@ -111,12 +111,7 @@ class SpeechRecognitionTask(Task):
         self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
     ) -> dict[str, float]:
         dataset = self.dataset(split, arch)
-        if config.max_eval_items is not None and config.max_eval_items < len(dataset):
-            dataset = Subset(dataset, range(config.max_eval_items))
-        collate = partial(collate_transcripts, multiple_of=arch.total_stride)
-        loader = self._loader(
-            dataset, config, shuffle=False, epoch=0, collate=collate, batch_size=config.eval_batch_size
-        )
+        loader = self._evaluation_batches(dataset, config, partial(collate_transcripts, multiple_of=arch.total_stride))
         device = next(model.parameters()).device
         stride = arch.total_stride
         references: list[str] = []

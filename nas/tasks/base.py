@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from centaurus.networks import build
 from nas.errors import TaskConfigError
@@ -133,6 +133,12 @@ class Task(ABC):
     def _check_task(self, arch: Architecture) -> None:
         if arch.task != self.name:
             raise TaskConfigError(f"task: the architecture is for {arch.task!r}; this task is {self.name!r}")
+
+    def _evaluation_batches(self, dataset: Dataset, config: TrainingConfig, collate) -> DataLoader:
+        """The first ``max_eval_items`` items of ``dataset`` (all when unset), in order, in evaluation batches."""
+        if config.max_eval_items is not None and config.max_eval_items < len(dataset):  # type: ignore[arg-type]
+            dataset = Subset(dataset, range(config.max_eval_items))
+        return self._loader(dataset, config, shuffle=False, epoch=0, collate=collate, batch_size=config.eval_batch_size)
 
     @staticmethod
     def _loader(

@@ -94,12 +94,7 @@ class DenoisingTask(Task):
         self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
     ) -> dict[str, float]:
         dataset = self.dataset(split, arch)
-        if config.max_eval_items is not None and config.max_eval_items < len(dataset):
-            dataset = torch.utils.data.Subset(dataset, range(config.max_eval_items))  # type: ignore[assignment]
-        collate = partial(collate_pairs, multiple_of=arch.total_stride)
-        loader = self._loader(
-            dataset, config, shuffle=False, epoch=0, collate=collate, batch_size=config.eval_batch_size
-        )
+        loader = self._evaluation_batches(dataset, config, partial(collate_pairs, multiple_of=arch.total_stride))
         device = next(model.parameters()).device
         rate = arch.input.sample_rate
         scores: dict[str, list[float]] = {key: [] for key in self.metrics if key != "si_snri"}

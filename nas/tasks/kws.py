@@ -69,11 +69,7 @@ class KeywordSpottingTask(Task):
         self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
     ) -> dict[str, float]:
         dataset = self.dataset(split, arch)
-        if config.max_eval_items is not None and config.max_eval_items < len(dataset):
-            dataset = torch.utils.data.Subset(dataset, range(config.max_eval_items))  # type: ignore[assignment]
-        loader = self._loader(
-            dataset, config, shuffle=False, epoch=0, collate=collate_classification, batch_size=config.eval_batch_size
-        )
+        loader = self._evaluation_batches(dataset, config, collate_classification)
         device = next(model.parameters()).device
         correct, total, loss_sum = 0, 0, 0.0
         with progress_bar(f"kws eval ({split})", enabled=config.progress, total=len(loader)) as bar:
