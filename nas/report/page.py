@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
 from dataclasses import dataclass
 from functools import cache
 
@@ -24,6 +23,7 @@ import plotly.offline
 from nas.report._format import COST_LABELS, format_value, is_missing, sort_key
 from nas.report.data import BLOCKS_COLUMN, FRONT_COLUMN, ReportData
 from nas.report.figures import Section, sections
+from nas.study.storage import redact
 
 ERRORS_ID = "report-js-errors"
 TABLE_ID = "trials-table"
@@ -201,11 +201,6 @@ def _header(data: ReportData, live: LiveOptions | None) -> list[str]:
     refresh = f"; live: reloads when new trials finish (checked every {live.interval_seconds:g} s)" if live else ""
     lines.append(f'<p class="meta">generated {stamp}{refresh}</p>')
     return lines
-
-
-def redact(url: str) -> str:
-    """A storage URL without its password: reports get shared, database credentials must not travel with them."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _notes(data: ReportData) -> list[str]:

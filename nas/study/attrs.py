@@ -24,3 +24,5 @@ RESUMED_FROM = "resumed_from"  # the interrupted trial's number, on the trial th
 DUPLICATE_OF = "duplicate_of"  # an architecture already evaluated: its values were reused
 WEIGHTS = "weights"  # path of the trained state_dict, when kept
 TRAIN_SECONDS = "train_seconds"  # total training seconds over all rungs
+DRIVER = "driver"  # {"id", "host", "pid"} of the driver running the trial (several may share a study)
+HEARTBEAT = "heartbeat"  # Unix time the running trial's driver last said it is alive

@@ -11,13 +11,20 @@ One loop, in the driver process only (the study's single writer):
 
 Completed trials are written to storage as they finish, so killing the driver loses only the
 runs in flight: ``resume`` marks those failed (``interrupted``) and re-enqueues their parameters.
+
+Several drivers (on one machine or many) may share a study in PostgreSQL: each stamps its trials
+with its identity and keeps a heartbeat on them, so one driver's recovery never touches another
+live driver's trials, and together they stop at the study's trial budget (each checks the stored
+count before asking, so they overshoot it by at most one trial per extra driver).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +47,10 @@ from search_spaces import Architecture
 
 SECONDS_ATTR = "centaurus_seconds_used"
 """Study attribute: search wall time used so far, summed over runs (the wall-time budget spans resumes)."""
+HEARTBEAT_SECONDS = 10.0
+"""How often a driver renews the heartbeat of its running trials."""
+STALE_SECONDS = 120.0
+"""A running trial whose heartbeat is older than this belongs to a dead driver (on another machine)."""
 
 
 @dataclass
@@ -80,8 +91,8 @@ class SearchDriver:
         default trains and evaluates. Benchmarks swap in empty or sleeping trials to time the engine."""
         self.config = config
         self.trial_function = trial_function
-        self.study = open_study(config)
         self.progress = progress or SearchProgress(enabled=False)
+        self.study = open_study(config, on_retry=self.progress.event)
         self.rungs = config.fidelity.rungs
         self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
         self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
@@ -93,13 +104,15 @@ class SearchDriver:
         self._attempts: dict[int, list[dict[str, Any]]] = {}
         self._remote: Callable[..., Any] | None = None
         self._training_seconds = 0.0
+        self.identity = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid()}
+        self._last_heartbeat = 0.0
 
     # ------------------------------------------------------------------------------ public
     def run(self) -> SearchOutcome:
         started = time.monotonic()
         self.config.output_dir.mkdir(parents=True, exist_ok=True)
         (self.config.output_dir / "config.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
-        recovered = recover_interrupted(self.study)
+        recovered = recover_interrupted(self.study, alive=self.identity)
         if recovered:
             self.progress.event(f"resume: {recovered} interrupted trial(s) failed and re-enqueued")
         self._load_history()
@@ -124,6 +137,7 @@ class SearchDriver:
                     self._submit(job)
                 if not self._pending and not can_ask and self._promotion_candidate() is None:
                     break
+                self._heartbeat()
                 self._report(started, previous_seconds)
             self._stop_paused()
         finally:
@@ -178,6 +192,8 @@ class SearchDriver:
     def _new_trial(self) -> _Job | None:
         """Ask for an architecture; return a job to run, or ``None`` if it was settled without training."""
         trial = self.study.ask()
+        trial.set_user_attr(attrs.DRIVER, self.identity)
+        trial.set_user_attr(attrs.HEARTBEAT, time.time())
         try:
             arch = self.config.space.sample(trial)
             trial.set_user_attr(attrs.ARCH, arch.to_dict())
@@ -194,6 +210,10 @@ class SearchDriver:
         if violated:
             reason = "; ".join(f"constraint {c} violated ({c.name} = {cost[c.name]:.6g})" for c in violated)
             self._tell(trial, TrialState.PRUNED, reason=reason)
+            return None
+        too_big = self._exceeds_memory(cost["train_peak_bytes"])
+        if too_big is not None:
+            self._tell(trial, TrialState.PRUNED, reason=too_big)
             return None
         duplicate = self._completed_by_arch.get(arch.id)
         if duplicate is not None:
@@ -237,6 +257,32 @@ class SearchDriver:
             else:
                 ray.init(include_dashboard=False, **options)
         self._remote = ray.remote(self.trial_function)
+
+    def _exceeds_memory(self, peak_bytes: float) -> str | None:
+        """Why a trial predicted to need more memory than any worker has must not train, or ``None``.
+
+        Trials on CPUs train in host memory; the cost model's peak training memory (at the config's
+        cost batch) is compared with the largest worker's (with a Ray cluster) or this machine's RAM.
+        GPU trials are left to the config's constraints: device memory is not known here.
+        """
+        if not self.needs_training or self.config.resources.gpus > 0:
+            return None
+        available = _worker_memory_bytes()
+        if available is None or peak_bytes <= available:
+            return None
+        return (
+            f"train_peak_bytes = {peak_bytes / 2**30:.1f} GiB (predicted at batch {self.config.cost.batch}) exceeds"
+            f" this machine's memory ({available / 2**30:.1f} GiB): it would be killed, so it is not trained"
+        )
+
+    def _heartbeat(self, force: bool = False) -> None:
+        """Tell other drivers (and ``resume``) that this driver's running and paused trials are alive."""
+        now = time.time()
+        if not force and now - self._last_heartbeat < HEARTBEAT_SECONDS:
+            return
+        self._last_heartbeat = now
+        for job in [*self._pending.values(), *self._paused.values()]:
+            job.trial.set_user_attr(attrs.HEARTBEAT, now)
 
     def _prepare_data(self) -> None:
         if self.config.data.exists():
@@ -416,14 +462,69 @@ class SearchDriver:
         )
 
 
-def recover_interrupted(study: optuna.Study) -> int:
+def _worker_memory_bytes() -> float | None:
+    """The most memory one trial can have: the largest Ray node's (when connected), else this machine's RAM."""
+    try:
+        import ray
+
+        if ray.is_initialized():
+            nodes = [node for node in ray.nodes() if node.get("Alive")]
+            sizes = [
+                node["Resources"].get("memory", 0) + node["Resources"].get("object_store_memory", 0) for node in nodes
+            ]
+            if sizes and max(sizes) > 0:
+                return float(max(sizes))
+    except Exception:  # Ray's node table is best effort; fall back to this machine
+        pass
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def driver_is_dead(trial: optuna.trial.FrozenTrial, *, now: float | None = None, alive: dict | None = None) -> bool:
+    """Whether the driver that runs ``trial`` (RUNNING in storage) has stopped.
+
+    Its own process table answers for a driver on this machine; for one elsewhere, a heartbeat
+    older than :data:`STALE_SECONDS` does. ``alive`` (the asking driver) is never dead.
+    """
+    now = time.time() if now is None else now
+    owner = trial.user_attrs.get(attrs.DRIVER)
+    if isinstance(owner, dict):
+        if alive is not None and owner.get("id") == alive.get("id"):
+            return False
+        if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+            same_process = owner["pid"] == os.getpid()
+            return not same_process and not _pid_alive(owner["pid"])
+    beat = trial.user_attrs.get(attrs.HEARTBEAT)
+    if not isinstance(beat, (int, float)):
+        started = trial.datetime_start
+        beat = started.timestamp() if started is not None else 0.0
+    return now - float(beat) > STALE_SECONDS
+
+
+def recover_interrupted(study: optuna.Study, *, alive: dict | None = None) -> int:
     """Fail the trials a dead driver left RUNNING (marked ``interrupted``) and re-enqueue their parameters.
 
     Their parameters come back as WAITING trials, which the next ``ask`` returns first; the failed
     originals do not count against the trial budget, so no completed trial is lost or repeated.
+    Trials of drivers still alive (see :func:`driver_is_dead`) are left alone.
     """
     recovered = 0
+    now = time.time()
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if not driver_is_dead(frozen, now=now, alive=alive):
+            continue
         trial = optuna.trial.Trial(study, frozen._trial_id)  # attributes must be written before the tell
         trial.set_user_attr(attrs.INTERRUPTED, True)
         trial.set_user_attr(attrs.REASON, "the driver stopped while this trial ran; re-enqueued")

@@ -7,3 +7,10 @@ from centaurus.errors import CentaurusConfigError
 
 class StudyConfigError(CentaurusConfigError):
     """An invalid study config: the message names the field, the bad value and what is allowed."""
+
+
+class StorageUnavailableError(CentaurusConfigError):
+    """The study's storage stayed unreachable longer than the driver waits for it.
+
+    Everything told before the outage is stored; the message says how to continue (``resume``).
+    """

@@ -1,26 +1,40 @@
 """Opening the Optuna study behind a config: SQLite by default, PostgreSQL or a journal file on request.
 
-The driver is the study's only writer; dashboards and ``status`` read the same storage while it
-writes (SQLite handles one writer and many readers; PostgreSQL handles several drivers).
+Dashboards and ``status`` read the same storage while drivers write it (SQLite handles one
+writer and many readers; PostgreSQL handles several drivers on one study). Database storages are
+wrapped in :class:`~nas.study.resilient.ResilientStorage`, so a server restart or a network blip
+during a search is waited out instead of ending it.
 """
 
 from __future__ import annotations
 
+import re
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import optuna
+from optuna.storages._cached_storage import _CachedStorage  # what Optuna wraps an RDBStorage in itself
 
 from nas.study.config import SamplerConfig, StudyConfig
 from nas.study.errors import StudyConfigError
+from nas.study.resilient import ResilientStorage
+
+_CONNECT_TIMEOUT = 10  # seconds to reach a database server before calling its URL unreachable
 
 CONFIG_ATTR = "centaurus_config"
 """Study user attribute holding the config (plain data), so ``resume``/``status`` need only the storage."""
 
 
-def make_storage(url: str) -> optuna.storages.BaseStorage:
+def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> optuna.storages.BaseStorage:
     """``journal:PATH`` is an append-only journal file (good on network file systems); anything else
-    is an SQLAlchemy URL for :class:`optuna.storages.RDBStorage`."""
+    is an SQLAlchemy URL for :class:`optuna.storages.RDBStorage`, cached like Optuna caches it and
+    retried on connection failures (``on_retry`` hears of each retry).
+
+    Opening does not retry: a URL that points nowhere fails now, with the reason, within
+    ``_CONNECT_TIMEOUT`` seconds.
+    """
     if url.startswith("journal:"):
         from optuna.storages.journal import JournalFileBackend
 
@@ -29,11 +43,26 @@ def make_storage(url: str) -> optuna.storages.BaseStorage:
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = {"pool_pre_ping": True} if not url.startswith("sqlite") else {"connect_args": {"timeout": 60}}
+    if url.startswith("sqlite"):
+        engine: dict[str, Any] = {"connect_args": {"timeout": 60}}
+    else:
+        engine = {"pool_pre_ping": True}
+        if url.startswith(("postgresql", "postgres")):
+            engine["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT}
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        database = optuna.storages.RDBStorage(url, engine_kwargs=engine)
     except Exception as error:  # SQLAlchemy raises many types; all mean "cannot use this storage"
-        raise StudyConfigError(f"storage: cannot open {url!r} ({type(error).__name__}: {error})") from error
+        headline = (str(error).strip().splitlines() or [""])[0]
+        raise StudyConfigError(
+            f"storage: cannot open {redact(url)!r} ({type(error).__name__}: {headline});"
+            " allowed: a reachable database URL (check host, port, user, database and driver) or a SQLite file"
+        ) from error
+    return ResilientStorage(_CachedStorage(database), description=redact(url), on_retry=on_retry)
+
+
+def redact(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for messages and logs)."""
+    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def make_sampler(config: SamplerConfig, objectives: int) -> optuna.samplers.BaseSampler:
@@ -52,9 +81,9 @@ def make_sampler(config: SamplerConfig, objectives: int) -> optuna.samplers.Base
         raise StudyConfigError(f"sampler.options: got {options!r}, which {config.name} rejects ({error})") from error
 
 
-def open_study(config: StudyConfig) -> optuna.Study:
+def open_study(config: StudyConfig, *, on_retry: Callable[[str], None] | None = None) -> optuna.Study:
     """Create the study, or load it when it exists (same name, same storage): the basis of resume."""
-    storage = make_storage(config.storage_url)
+    storage = make_storage(config.storage_url, on_retry=on_retry)
     sampler = make_sampler(config.sampler, len(config.objectives))
     study = optuna.create_study(
         storage=storage,

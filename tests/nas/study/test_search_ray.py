@@ -6,6 +6,7 @@ tiny tone corpus; each trial trains a few steps.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -82,11 +83,22 @@ def test_multi_fidelity_search_keeps_full_fidelity_results_only_in_the_front(
         assert "stopped after rung 0" in trial.user_attrs[attrs.REASON]
 
 
+def _descends_from_us(process: psutil.Process) -> bool:
+    try:
+        return os.getpid() in {parent.pid for parent in process.parents()}
+    except psutil.Error:
+        return False
+
+
 def _kill_first_trial_worker(stop: threading.Event, killed: list[int]) -> None:
-    """SIGKILL the first Ray worker process seen executing ``run_trial`` (its process title says so)."""
+    """SIGKILL the first Ray worker process seen executing ``run_trial`` (its process title says so).
+
+    Only workers descended from this test process: another Ray instance on the machine (a search a
+    developer is running) is not this test's to kill.
+    """
     while not stop.is_set() and not killed:
         for process in psutil.process_iter(["pid", "cmdline"]):
-            if "ray::run_trial" in " ".join(process.info["cmdline"] or []):
+            if "ray::run_trial" in " ".join(process.info["cmdline"] or []) and _descends_from_us(process):
                 process.kill()
                 killed.append(process.info["pid"])
                 return

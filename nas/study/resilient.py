@@ -1,0 +1,135 @@
+"""A storage that rides out short outages: retries lost connections with backoff, then gives up clearly.
+
+A PostgreSQL server restarting, a network blip or a busy SQLite file must not end a search
+whose workers are still training: every storage call that fails because the connection failed is
+retried with exponential backoff (0.5 s doubling to 15 s) until ``outage_seconds`` have passed,
+then :class:`StorageUnavailableError` stops the driver with a message that says how to resume.
+Results that arrive during the outage wait in the driver and are told when the storage is back.
+
+Only connection failures are retried (SQLAlchemy's ``OperationalError``, ``InterfaceError`` and
+``DisconnectionError``, or any error with one of those as its cause): a bad value fails at once.
+A write whose commit reached the server just before the connection broke may be retried once
+more; finishing a trial is made idempotent for that case (a second tell of the same state is
+accepted), and a trial created twice stays RUNNING until ``resume`` fails and re-enqueues it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import optuna
+from optuna.storages import BaseStorage
+from optuna.trial import TrialState
+
+from nas.study.errors import StorageUnavailableError
+
+OUTAGE_SECONDS_ENV = "CENTAURUS_STORAGE_OUTAGE_SECONDS"
+DEFAULT_OUTAGE_SECONDS = 300.0
+_FIRST_DELAY, _MAX_DELAY = 0.5, 15.0
+
+
+def outage_seconds() -> float:
+    """How long the driver waits for a lost storage: ``$CENTAURUS_STORAGE_OUTAGE_SECONDS`` or 300 s."""
+    text = os.environ.get(OUTAGE_SECONDS_ENV)
+    if text is None:
+        return DEFAULT_OUTAGE_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise StorageUnavailableError(f"{OUTAGE_SECONDS_ENV}: got {text!r}; allowed: a number of seconds >= 0")
+    return value
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True when ``error`` (or anything in its cause chain) says the connection to the database failed."""
+    import sqlalchemy.exc
+
+    transient = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError, sqlalchemy.exc.DisconnectionError)
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, transient):
+            return True
+        if isinstance(current, sqlalchemy.exc.DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class ResilientStorage(BaseStorage):
+    """Wraps a storage; every public storage method retries connection failures (see the module docs)."""
+
+    def __init__(
+        self,
+        inner: BaseStorage,
+        *,
+        description: str,
+        outage: float | None = None,
+        on_retry: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._inner = inner
+        self._description = description
+        self._outage = outage_seconds() if outage is None else outage
+        self._on_retry = on_retry
+        self._sleep = sleep
+        self.retries = 0  # connection failures survived so far (reported by tests and benchmarks)
+
+    @property
+    def inner(self) -> BaseStorage:
+        return self._inner
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        method = getattr(self._inner, name)
+        started, delay, attempt = time.monotonic(), _FIRST_DELAY, 0
+        while True:
+            try:
+                return method(*args, **kwargs)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                if attempt > 0 and name == "set_trial_state_values" and self._already_finished(*args, **kwargs):
+                    return True  # the first attempt committed before its connection broke
+                raise
+            except Exception as error:
+                if not is_connection_error(error):
+                    raise
+                waited = time.monotonic() - started
+                if waited >= self._outage:
+                    raise StorageUnavailableError(
+                        f"storage: {self._description} unreachable for {waited:.0f} s (last error:"
+                        f" {type(error).__name__}: {str(error).strip().splitlines()[0][:200]}); every trial told"
+                        " before the outage is stored: run `centaurus-nas resume` on this study when it is back"
+                        f" (wait longer with {OUTAGE_SECONDS_ENV})"
+                    ) from error
+                attempt += 1
+                self.retries += 1
+                if self._on_retry is not None:
+                    self._on_retry(f"storage unreachable ({type(error).__name__}); retry {attempt} in {delay:.1f} s")
+                self._sleep(min(delay, max(0.0, self._outage - waited)))
+                delay = min(delay * 2, _MAX_DELAY)
+
+    def _already_finished(self, trial_id: int, state: TrialState, values: Any = None) -> bool:
+        return self._inner.get_trial(trial_id).state == state
+
+    def __getattr__(self, name: str) -> Any:  # anything beyond BaseStorage (e.g. remove_session) goes straight through
+        return getattr(self._inner, name)
+
+
+def _forward(name: str) -> Callable[..., Any]:
+    def method(self: ResilientStorage, *args: Any, **kwargs: Any) -> Any:
+        return self._call(name, *args, **kwargs)
+
+    method.__name__ = name
+    method.__doc__ = f"``{name}`` of the wrapped storage, retried on connection failures."
+    return method
+
+
+_PUBLIC = [name for name in dir(BaseStorage) if not name.startswith("_") and callable(getattr(BaseStorage, name))]
+for _name in _PUBLIC:
+    setattr(ResilientStorage, _name, _forward(_name))
+ResilientStorage.__abstractmethods__ = frozenset()

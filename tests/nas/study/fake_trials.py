@@ -1,0 +1,70 @@
+"""Trials that only sleep, for fault and load tests of the engine: what is under test is the driver,
+the storage and Ray, not training, so each trial takes a fixed short time and returns a result in
+the exact shape of ``run_trial``'s (``TaskResult.to_dict()``).
+
+Run as a script it is a driver: ``python -m tests.nas.study.fake_trials CONFIG --sleep S`` runs (or
+resumes) the study of ``CONFIG`` with sleeping trials and prints the driver's events, one per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+
+def sleepy_trial_function(seconds: float) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A trial function that sleeps ``seconds`` and scores the architecture by a hash of its spec.
+
+    It is built inside this factory so that Ray pickles it by value: workers need not import tests.
+    """
+
+    def sleepy_trial(payload: dict[str, Any]) -> dict[str, Any]:
+        import json
+        import time
+        import zlib
+
+        time.sleep(seconds)
+        score = zlib.crc32(json.dumps(payload["arch"], sort_keys=True).encode()) % 1000 / 1000
+        training = {"status": "completed", "reason": None, "steps": 1, "epochs": 0.1, "seconds": seconds}
+        return {
+            "task": payload["task"],
+            "status": "completed",
+            "reason": None,
+            "metrics": {"accuracy": score},
+            "training": {**training, "curve": [], "skipped_batches": 0},
+            "eval_seconds": 0.0,
+            "parameters": 0,
+            "seed": 0,
+            "budget": payload["budget"],
+            "config": {},
+            "weights": None,
+        }
+
+    return sleepy_trial
+
+
+def main(argv: list[str] | None = None) -> int:
+    from nas.errors import CentaurusConfigError
+    from nas.study import StudyConfig
+    from nas.study.driver import SearchDriver
+    from nas.study.progress import SearchProgress
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("config")
+    parser.add_argument("--sleep", type=float, default=0.5)
+    args = parser.parse_args(argv)
+    try:
+        config = StudyConfig.load(args.config)
+        with SearchProgress(enabled=True) as progress:
+            outcome = SearchDriver(config, progress=progress, trial_function=sleepy_trial_function(args.sleep)).run()
+    except CentaurusConfigError as error:
+        print(f"centaurus-nas: error: {error}", file=sys.stderr, flush=True)
+        return 2
+    print(f"done: {outcome.complete} complete, {outcome.failed} failed, {outcome.pruned} pruned", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
