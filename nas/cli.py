@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--no-plans", action="store_true", help="omit the contraction plans from the table")
     cost.set_defaults(handler=_cost_command)
 
+    from nas.compare.cli import register as register_compare
     from nas.data.synth.cli import register as register_data
     from nas.export.cli import register as register_export
     from nas.report.cli import register as register_report
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_study(commands)
     register_report(commands)
     register_export(commands)
+    register_compare(commands)
     return parser
 
 
