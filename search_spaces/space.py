@@ -263,6 +263,8 @@ class SearchSpace(_io.TextSerialisable):
         stages, shared = values["stages"], values.get("shared", ())
         if isinstance(stages, str) or not isinstance(stages, Sequence):
             _checks.fail("stages", _checks.describe(stages), "a list of stage mappings")
+        if not stages:  # the constructor's own message speaks of tuples of StageChoices, not of what a file holds
+            _checks.fail("stages", "[]", "a non-empty list of stage mappings (a network has at least one stage)")
         if isinstance(shared, str):
             shared = (shared,)
         elif not isinstance(shared, Sequence):

@@ -8,11 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import optuna
+from optuna.trial import TrialState
 from rich.console import Console
 from rich.table import Table
 
+from nas.study import attrs
 from nas.study.config import StudyConfig
 from nas.study.driver import SECONDS_ATTR, SearchDriver
+from nas.study.errors import StudyConfigError
 from nas.study.progress import SearchProgress
 from nas.study.storage import find_config, load_existing_study
 from nas.study.summary import study_counts
@@ -26,12 +29,13 @@ def _load(config: StudyConfig) -> optuna.Study:
 def _run(config: StudyConfig, args: argparse.Namespace) -> int:
     if args.address:
         config = replace(config, ray_address=args.address)
-    if getattr(args, "trials", None):
+    if getattr(args, "trials", None) is not None:
         config = replace(config, trials=args.trials)
     console = Console()
     console.print(f"study {config.name}: {config.task} on {config.data}, storage {config.storage_url}", markup=False)
     with SearchProgress(enabled=not args.quiet, console=console) as progress:
         driver = SearchDriver(config, progress=progress)
+        first_new = len(driver.study.trials)
         outcome = driver.run()
     console.print(
         f"done in {outcome.seconds:.0f} s ({outcome.training_seconds:.0f} s of training): {outcome.complete} complete,"
@@ -41,7 +45,39 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
     _print_front(console, driver.study, config, None)
     trials_path, front_path = write_tables(driver.study, config)
     console.print(f"wrote {trials_path}, {front_path} and {config.output_dir / 'config.yaml'}", markup=False)
+    _check_something_was_trained(driver.study.trials[first_new:], config)
     return 0
+
+
+def _check_something_was_trained(trials: list[optuna.trial.FrozenTrial], config: StudyConfig) -> None:
+    """Raise when every trial this run asked for was pruned before training.
+
+    That happens when no architecture of the space can meet the constraints (or the machine): the search
+    "succeeds" with an empty front, which looks like a bug unless it says so. The pruned trials stay in the
+    study with their reasons, so nothing is lost by reporting it as an error.
+    """
+    pruned = [t for t in trials if t.state == TrialState.PRUNED and attrs.RUNGS not in t.user_attrs]
+    if not trials or len(pruned) < len(trials):
+        return
+    costs = [t.user_attrs.get(attrs.COST, {}) for t in pruned]
+    reasons = [str(t.user_attrs.get(attrs.REASON, "")) for t in pruned]
+    if config.constraints and all(reason.startswith("constraint ") for reason in reasons):
+        closest = []
+        for constraint in config.constraints:
+            values = [cost[constraint.name] for cost in costs if constraint.name in cost]
+            if values and not any(constraint.satisfied_by(value) for value in values):
+                lowest = constraint.operator == "<="
+                best = min(values) if lowest else max(values)
+                closest.append(f"{constraint} ({'smallest' if lowest else 'largest'} seen {best:.6g})")
+        raise StudyConfigError(
+            f"constraints: got {', '.join(closest) or ', '.join(map(str, config.constraints))}, which every one of the"
+            f" {len(pruned)} trial(s) of this run violated, so nothing was trained; allowed: limits that some"
+            " architecture of the space meets (loosen them, or change the space or the cost settings)"
+        )
+    raise StudyConfigError(
+        f"search: all {len(pruned)} trial(s) of this run were pruned before training (first: {reasons[0]});"
+        " allowed: a space, cost settings and constraints that some architecture meets"
+    )
 
 
 def _search_command(args: argparse.Namespace) -> int:
@@ -111,11 +147,22 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
+def _trial_count(text: str) -> int:
+    """``--trials``: a count >= 1, checked here because it bypasses the config's validation of ``budget.trials``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer >= 1")
+    return value
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="run (or continue) the study a config describes")
     search.add_argument("config", help="study config (studies/*.yaml)")
     search.add_argument("--address", help="join this Ray cluster (default: $RAY_ADDRESS, else a local instance)")
-    search.add_argument("--trials", type=int, help="override the config's trial budget")
+    search.add_argument("--trials", type=_trial_count, help="override the config's trial budget")
     search.add_argument("--quiet", action="store_true", help="no live progress")
     search.set_defaults(handler=_search_command)
 
@@ -123,7 +170,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     resume = commands.add_parser("resume", help="continue a study after its driver stopped")
     resume.add_argument("study", help=where)
     resume.add_argument("--address", help="join this Ray cluster")
-    resume.add_argument("--trials", type=int, help="override the trial budget")
+    resume.add_argument("--trials", type=_trial_count, help="override the trial budget")
     resume.add_argument("--quiet", action="store_true")
     resume.set_defaults(handler=_resume_command)
 

@@ -8,6 +8,7 @@ and what is allowed, e.g. ``objectives[1].direction: got 'max'; allowed: maximiz
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -49,10 +50,37 @@ def _mapping(value: object, where: str) -> Mapping[str, Any]:
     return value
 
 
+def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
+    """Where and what, on one line (PyYAML's own message spans several lines and draws a caret).
+
+    Tabs get a hint of their own: they look like indentation in an editor but YAML forbids them there.
+    """
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    if mark is None:
+        return f"({problem})"
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
+    shown = line.strip()[:80]
+    where = f"at line {mark.line + 1}, column {mark.column + 1}" + (f" ({shown!r})" if shown else "")
+    context, start = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and start is not None and (start.line, start.column) != (mark.line, mark.column):
+        problem += f", {context} that starts at line {start.line + 1}, column {start.column + 1}"
+    if "\t" in line[: mark.column + 1]:
+        problem += "; YAML indents with spaces, never tabs"
+    return f"{where}: {problem}"
+
+
+def _suggestion(key: object, allowed: Sequence[str]) -> str:
+    """`` (did you mean 'objectives'?)`` for a likely typo of an allowed key, else nothing."""
+    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def _keys(data: Mapping[str, Any], allowed: Sequence[str], where: str, required: Sequence[str] = ()) -> None:
     for key in data:
         if key not in allowed:
-            raise _fail(where, f"<unknown key {key!r}>", f"the keys {', '.join(allowed)}")
+            raise _fail(where, f"<unknown key {key!r}>{_suggestion(key, allowed)}", f"the keys {', '.join(allowed)}")
     for key in required:
         if key not in data:
             raise _fail(where, f"<no {key!r}>", f"a mapping with the required keys {', '.join(required)}")
@@ -196,10 +224,11 @@ class StudyConfig:
         path = Path(path)
         if not path.is_file():
             raise StudyConfigError(f"study config: got {str(path)!r}, which is not a file; allowed: a YAML file")
+        text = path.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            raise StudyConfigError(f"study config {path}: not valid YAML ({error})") from error
+            raise StudyConfigError(f"study config {path}: not valid YAML {_yaml_problem(error, text)}") from error
         return cls.from_dict(data, base=path.parent, source=path)
 
     @classmethod

@@ -92,9 +92,11 @@ class SearchDriver:
         self.config = config
         self.trial_function = trial_function
         self.progress = progress or SearchProgress(enabled=False)
-        self.study = open_study(config, on_retry=self.progress.event)
         self.rungs = config.fidelity.rungs
         self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
+        if self.needs_training:
+            self._check_data()  # before the study is opened: a bad config must not touch a stored study
+        self.study = open_study(config, on_retry=self.progress.event)
         self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
         self._paused: dict[int, _Job] = {}  # trial number -> job that finished a lower rung
         self._rung_results: list[dict[int, list[float]]] = [{} for _ in self.rungs]
@@ -284,15 +286,19 @@ class SearchDriver:
         for job in [*self._pending.values(), *self._paused.values()]:
             job.trial.set_user_attr(attrs.HEARTBEAT, now)
 
+    def _check_data(self) -> None:
+        if self.config.data.exists() or self.config.generate_data is not None:
+            return
+        raise StudyConfigError(
+            f"data: got {str(self.config.data)!r}, which does not exist; allowed: a dataset folder in the"
+            f" task's standard layout (`centaurus-nas data {self.config.task} --out DIR` makes one), or set"
+            " generate_data to generate it when missing"
+        )
+
     def _prepare_data(self) -> None:
+        self._check_data()
         if self.config.data.exists():
             return
-        if self.config.generate_data is None:
-            raise StudyConfigError(
-                f"data: got {str(self.config.data)!r}, which does not exist; allowed: a dataset folder in the"
-                f" task's standard layout (`centaurus-nas data {self.config.task} --out DIR` makes one), or set"
-                " generate_data to generate it when missing"
-            )
         from nas.data.synth import generate_corpus
 
         self.progress.event(f"generating synthetic {self.config.task} data in {self.config.data}")

@@ -39,10 +39,13 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
         from optuna.storages.journal import JournalFileBackend
 
         path = Path(url.removeprefix("journal:"))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+        _make_parent(path, url)
+        try:
+            return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
+        except OSError as error:
+            raise StudyConfigError(f"storage: cannot open {url!r} ({error}); allowed: a writable file path") from error
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(Path(url.removeprefix("sqlite:///")), url)
     if url.startswith("sqlite"):
         engine: dict[str, Any] = {"connect_args": {"timeout": 60}}
     else:
@@ -58,6 +61,16 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
             " allowed: a reachable database URL (check host, port, user, database and driver) or a SQLite file"
         ) from error
     return ResilientStorage(_CachedStorage(database), description=redact(url), on_retry=on_retry)
+
+
+def _make_parent(path: Path, url: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise StudyConfigError(
+            f"storage: cannot open {url!r} (cannot create {str(path.parent)!r}: {error.strerror or error});"
+            " allowed: a file in a folder you can write"
+        ) from error
 
 
 def redact(url: str) -> str:
@@ -93,6 +106,13 @@ def open_study(config: StudyConfig, *, on_retry: Callable[[str], None] | None = 
         load_if_exists=True,
     )
     existing = [direction.name.lower() for direction in study.directions]
+    stored_names = study.metric_names
+    if stored_names is not None and list(stored_names) != config.objective_names:
+        raise StudyConfigError(
+            f"objectives: the stored study {config.name!r} has objectives {list(stored_names)}, the config"
+            f" {config.objective_names}; allowed: the same objectives as when the study was created"
+            " (or a new study name)"
+        )
     if existing != config.directions:
         raise StudyConfigError(
             f"objectives: the stored study {config.name!r} has directions {existing}, the config {config.directions};"
@@ -128,6 +148,11 @@ def find_config(reference: str | Path) -> StudyConfig:
     text = str(reference)
     if ("#" in text and "://" in text) or text.startswith("journal:"):
         url, _, name = text.partition("#")
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+            raise StudyConfigError(
+                f"study: got {text!r}, but {url.removeprefix('sqlite:///')!r} does not exist;"
+                " allowed: STORAGE_URL#STUDY_NAME of an existing study"
+            )
         storage = make_storage(url)
         try:
             study = optuna.load_study(study_name=name or None, storage=storage)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -36,25 +38,32 @@ class TrainingConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
+        """Check every field's type as well as its range: these values come from YAML and the command line,
+        where ``lr: fast`` or ``device: 0`` must be named as a bad setting, not end in a ``TypeError``."""
         for name in ("batch_size", "eval_batch_size", "curve_points"):
             _positive_int(name, getattr(self, name))
-        for name in ("lr", "ssm_lr"):
-            if not getattr(self, name) > 0:
+        for name in ("lr", "ssm_lr", "grad_clip"):
+            if not _finite_number(getattr(self, name)) or not getattr(self, name) > 0:
                 raise TaskConfigError(f"training.{name}: got {getattr(self, name)!r}; allowed: a positive number")
-        if not self.weight_decay >= 0:
-            raise TaskConfigError(f"training.weight_decay: got {self.weight_decay!r}; allowed: >= 0")
-        if not 0 <= self.warmup_fraction < 1:
+        if not _finite_number(self.weight_decay) or not self.weight_decay >= 0:
+            raise TaskConfigError(f"training.weight_decay: got {self.weight_decay!r}; allowed: a number >= 0")
+        if not _finite_number(self.warmup_fraction) or not 0 <= self.warmup_fraction < 1:
             raise TaskConfigError(f"training.warmup_fraction: got {self.warmup_fraction!r}; allowed: 0 <= x < 1")
-        if not self.grad_clip > 0:
-            raise TaskConfigError(f"training.grad_clip: got {self.grad_clip!r}; allowed: a positive number")
-        if self.device not in ("auto", "cpu") and not self.device.startswith("cuda"):
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise TaskConfigError(f"training.seed: got {self.seed!r}; allowed: an integer >= 0")
+        if not isinstance(self.device, str) or (
+            self.device not in ("auto", "cpu") and not self.device.startswith("cuda")
+        ):
             raise TaskConfigError(f"training.device: got {self.device!r}; allowed: auto, cpu, cuda, cuda:N")
         if self.threads is not None:
             _positive_int("threads", self.threads)
         if self.max_eval_items is not None:
             _positive_int("max_eval_items", self.max_eval_items)
-        if not isinstance(self.num_workers, int) or self.num_workers < 0:
+        if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
             raise TaskConfigError(f"training.num_workers: got {self.num_workers!r}; allowed: an integer >= 0")
+        for name in ("augment", "progress"):
+            if not isinstance(getattr(self, name), bool):
+                raise TaskConfigError(f"training.{name}: got {getattr(self, name)!r}; allowed: true or false")
 
     def resolved_device(self) -> torch.device:
         """``auto`` is the first CUDA device when there is one, else the CPU."""
@@ -72,8 +81,17 @@ class TrainingConfig:
         known = {field.name for field in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise TaskConfigError(f"training: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise TaskConfigError(
+                f"training: unknown key(s) {', '.join(unknown)}{hint}; allowed: {', '.join(sorted(known))}"
+            )
         return cls(**data)  # type: ignore[arg-type]
+
+
+def _finite_number(value: object) -> bool:
+    """An int or float (not a bool, not NaN or infinite): what a rate, fraction or clip norm must be."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _positive_int(name: str, value: object) -> None:

@@ -88,7 +88,7 @@ CONFIG_ERRORS: list[tuple[Any, str]] = [
     (_data(name=""), r"^name: got ''; allowed: a non-empty string$"),
     (_data(task="vad"), r"^task: got 'vad'; allowed: kws, denoise, asr$"),
     (_data(output={"size": 1}), r"^output\.size: got 1; allowed: at least 2 classes for kws$"),
-    (_data(stages=[]), r"^stages: got \(\); allowed: a non-empty tuple of StageChoices$"),
+    (_data(stages=[]), r"^stages: got \[\]; allowed: a non-empty list of stage mappings \(a network has"),
     # choices, one by one
     (_data(s1={"block": ["s5", "conv"]}), r"^stages\[1\]\.block: got 'conv'; allowed: dws, s5, neck, full, group$"),
     (_data(s1={"channels": [4, 0]}), r"^stages\[1\]\.channels: got 0; allowed: a positive integer$"),
