@@ -1,0 +1,27 @@
+"""The ready-to-run study configurations in ``studies/`` all validate, and each task has both scales."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nas.study import StudyConfig
+
+STUDIES = Path(__file__).resolve().parents[1] / "studies"
+CONFIGS = sorted(path for path in STUDIES.rglob("*.yaml") if "architectures" not in path.parts)
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[str(path.relative_to(STUDIES)) for path in CONFIGS])
+def test_every_study_config_validates(path: Path) -> None:
+    config = StudyConfig.load(path)
+    assert config.trials is not None, "ready-to-run studies say how many trials they run"
+    if path.parent.name in ("kws", "denoise", "asr"):
+        assert config.task == path.parent.name and config.space.name == config.task  # the heterogeneous space
+
+
+@pytest.mark.parametrize("task", ["kws", "denoise", "asr"])
+def test_each_task_has_a_quick_and_a_full_study(task: str) -> None:
+    quick, full = StudyConfig.load(STUDIES / task / "quick.yaml"), StudyConfig.load(STUDIES / task / "full.yaml")
+    assert quick.resources.gpus == 0 and quick.generate_data is not None  # runs here, on generated data
+    assert full.resources.gpus >= 1 and full.generate_data is None  # real datasets, on GPUs
