@@ -8,7 +8,9 @@ during a search is waited out instead of ending it.
 
 from __future__ import annotations
 
+import random
 import re
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +24,7 @@ from nas.study.errors import StudyConfigError
 from nas.study.resilient import ResilientStorage
 
 _CONNECT_TIMEOUT = 10  # seconds to reach a database server before calling its URL unreachable
+_SCHEMA_ATTEMPTS = 5  # tries to open a database whose schema another driver is creating right now
 
 CONFIG_ATTR = "centaurus_config"
 """Study user attribute holding the config (plain data), so ``resume``/``status`` need only the storage."""
@@ -53,7 +56,7 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
         if url.startswith(("postgresql", "postgres")):
             engine["connect_args"] = {"connect_timeout": _CONNECT_TIMEOUT}
     try:
-        database = optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        database = _open_database(url, engine)
     except Exception as error:  # SQLAlchemy raises many types; all mean "cannot use this storage"
         headline = (str(error).strip().splitlines() or [""])[0]
         raise StudyConfigError(
@@ -61,6 +64,27 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
             " allowed: a reachable database URL (check host, port, user, database and driver) or a SQLite file"
         ) from error
     return ResilientStorage(_CachedStorage(database), description=redact(url), on_retry=on_retry)
+
+
+def _open_database(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStorage:
+    """Open (and on first use, create the tables of) an Optuna database.
+
+    Drivers started together on an empty database race to create its schema, and the losers see
+    "already exists" errors (PostgreSQL creates types and tables without IF NOT EXISTS under
+    concurrency); by the time they retry, the winner has finished, so a short wait and a retry succeed.
+    """
+    import sqlalchemy.exc
+
+    for attempt in range(_SCHEMA_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.IntegrityError) as error:
+            if "already exists" not in str(error) and "duplicate key" not in str(error):
+                raise
+            if attempt == _SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 + random.random() * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _make_parent(path: Path, url: str) -> None:
