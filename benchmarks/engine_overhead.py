@@ -99,7 +99,7 @@ def main() -> None:
         from nas.data.synth import generate_corpus
 
         generate_corpus("kws", data, per_word=30, speakers=24)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     ray.get(ray.remote(empty_trial).remote({"budget": "1s"}))  # warm a worker
 
     print(f"engine overhead per trial, {args.trials} empty trials (median of each phase alone, ms):")

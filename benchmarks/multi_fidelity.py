@@ -95,7 +95,7 @@ def main() -> None:
         from nas.data.synth import generate_corpus
 
         generate_corpus("kws", data, per_word=30, speakers=24)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     rows = []
     header = ("search", "seed", "full-fid.", "pruned", "train s", "wall s", "HV", "best acc")
     print("{:<16} {:>4} {:>9} {:>6} {:>8} {:>7} {:>10} {:>8}".format(*header))

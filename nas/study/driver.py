@@ -257,7 +257,8 @@ class SearchDriver:
             if address:
                 ray.init(address=address, **options)
             else:
-                ray.init(include_dashboard=False, **options)
+                # "local": always a new instance of our own, never another search's Ray found on this machine
+                ray.init(address="local", include_dashboard=False, **options)
         self._remote = ray.remote(self.trial_function)
 
     def _exceeds_memory(self, peak_bytes: float) -> str | None:

@@ -99,3 +99,23 @@ def tiny_architecture(task: str) -> Architecture:
         Stage(block="s5", channels=16, num_states=8, stride=10),
     )
     return Architecture(task="asr", input=InputSpec(length=16000), output=OutputSpec(28), stages=stages)
+
+
+@pytest.fixture
+def record_figure():
+    """Append a :class:`tests.support.figures.Figure` to the reliability table printed at the end of the run."""
+    from tests.support.figures import FIGURES
+
+    return FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from tests.support.figures import FIGURES, FIGURES_PATH, figures_table
+
+    if not FIGURES:
+        return
+    table = figures_table(FIGURES)
+    terminalreporter.write_sep("=", "reliability figures (README: Reliability)")
+    terminalreporter.write_line(table)
+    FIGURES_PATH.parent.mkdir(parents=True, exist_ok=True)
+    FIGURES_PATH.write_text(table + "\n")

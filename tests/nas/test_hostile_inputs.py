@@ -605,6 +605,30 @@ def test_a_hostile_input_is_named_and_harms_nothing(
     if case.then is not None:
         case.then(env)
     assert_study_intact(env, baseline.snapshot, adds_pruned=case.adds_pruned)
+    _PASSED.append(case.id)
+
+
+_PASSED: list[str] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _figures_row():
+    """After the table has run: one row of the reliability figures (only cases that passed count)."""
+    yield
+    from tests.support.figures import FIGURES, Figure
+
+    if _PASSED:
+        failed = len(CASES) - len(_PASSED)
+        FIGURES.append(
+            Figure(
+                "hostile and broken input (table-driven)",
+                "-",
+                f"{len(_PASSED)} bad inputs: configs, command lines, datasets, audio, storage URLs",
+                "each stopped with a message naming its cause, no traceback"
+                + (f" ({failed} cases did not run or failed)" if failed else ""),
+                0,
+            )
+        )
 
 
 def test_the_table_has_one_case_per_id() -> None:

@@ -34,7 +34,13 @@ def searched(tmp_path_factory: pytest.TempPathFactory, kws_root: Path) -> dict[s
     }
     started = not ray.is_initialized()
     if started:
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-export-tests")
+        ray.init(
+            address="local",
+            num_cpus=1,
+            include_dashboard=False,
+            log_to_driver=False,
+            namespace="centaurus-nas-export-tests",
+        )
     try:
         for config in configs.values():
             outcome = SearchDriver(config).run()

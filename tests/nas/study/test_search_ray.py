@@ -56,7 +56,7 @@ def _load(config: StudyConfig) -> optuna.Study:
 
 @pytest.fixture
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-tests")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-tests")
     yield
     ray.shutdown()
 

@@ -1,0 +1,31 @@
+"""Fault and hostile-input tests record what they injected and what survived; the run ends with a
+table of it (printed after the test summary and written to ``build/reliability-figures.md``), so
+the README's reliability figures come from a run, not from memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+FIGURES_PATH = Path(__file__).resolve().parents[2] / "build" / "reliability-figures.md"
+
+
+@dataclass(frozen=True)
+class Figure:
+    scenario: str
+    load: str  # drivers x trials
+    faults: str  # what was injected, how many times
+    survived: str  # what the engine did about it
+    lost: int  # completed trials lost or repeated, or study data changed (must be 0)
+
+
+FIGURES: list[Figure] = []
+
+
+def figures_table(figures: list[Figure]) -> str:
+    lines = [
+        "| scenario | load (drivers x trials) | faults injected | survived | data lost |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [f"| {f.scenario} | {f.load} | {f.faults} | {f.survived} | {f.lost} |" for f in figures]
+    return "\n".join(lines)
