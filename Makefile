@@ -22,7 +22,9 @@ demo: $(STAMP)
 	$(VENV)/bin/centaurus-nas search studies/kws-quick.yaml
 	$(VENV)/bin/centaurus-nas status runs/kws-quick
 
+# The storage tests start a throw-away PostgreSQL server; ensure-postgres installs Debian's package when missing.
 test: $(STAMP)
+	scripts/ensure-postgres
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -15,7 +15,7 @@ from nas.report.build import default_folder, write_report
 from nas.report.dashboard import OptunaDashboard
 from nas.report.data import load_study
 from nas.report.server import ReportServer
-from nas.study.storage import find_config
+from nas.study.storage import find_config, redact
 
 _WHERE = "a study config, its output folder, or STORAGE_URL#STUDY_NAME"
 
@@ -72,7 +72,7 @@ def _serve_dashboard(args: argparse.Namespace) -> int:
         if dashboard is not None:
             dashboard.stop()
         raise
-    print(f"study {config.name} in {config.storage_url}")
+    print(f"study {config.name} in {redact(config.storage_url)}")
     print(f"  report (re-rendered when trials finish, checked every {args.interval:g} s): {server.url}")
     if dashboard is not None:
         print(f"  optuna-dashboard: {dashboard.url} (its log: {dashboard.log_path})")

@@ -17,7 +17,7 @@ from nas.study.config import StudyConfig
 from nas.study.driver import SECONDS_ATTR, SearchDriver
 from nas.study.errors import StudyConfigError
 from nas.study.progress import SearchProgress
-from nas.study.storage import find_config, load_existing_study
+from nas.study.storage import find_config, load_existing_study, redact
 from nas.study.summary import study_counts
 from nas.study.trials import front_frame, write_tables
 
@@ -32,7 +32,9 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
     if getattr(args, "trials", None) is not None:
         config = replace(config, trials=args.trials)
     console = Console()
-    console.print(f"study {config.name}: {config.task} on {config.data}, storage {config.storage_url}", markup=False)
+    console.print(
+        f"study {config.name}: {config.task} on {config.data}, storage {redact(config.storage_url)}", markup=False
+    )
     with SearchProgress(enabled=not args.quiet, console=console) as progress:
         driver = SearchDriver(config, progress=progress)
         first_new = len(driver.study.trials)
@@ -96,7 +98,7 @@ def _status_command(args: argparse.Namespace) -> int:
     budget = f"{config.trials} trials" if config.trials else "no trial limit"
     if config.wall_time:
         budget += f", {config.wall_time:.0f} s"
-    print(f"study {config.name} ({config.task}) in {config.storage_url}")
+    print(f"study {config.name} ({config.task}) in {redact(config.storage_url)}")
     print(f"budget: {budget}; search time used: {seconds:.0f} s")
     print(
         f"complete {counts.complete}, running {counts.running}, waiting {counts.waiting}, pruned {counts.pruned},"

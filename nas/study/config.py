@@ -490,7 +490,10 @@ def _storage(value: object) -> str | None:
     if value is None:
         return None
     allowed = "sqlite:///PATH, postgresql://USER@HOST/DB (any SQLAlchemy URL), or journal:PATH (a journal file)"
-    if not isinstance(value, str) or not re.match(r"^(sqlite|postgresql|postgres|mysql)(\+\w+)?://|^journal:", value):
+    if isinstance(value, str) and re.match(r"^postgres(\+\w+)?://", value):
+        allowed += "; SQLAlchemy knows PostgreSQL only as postgresql://"
+        raise _fail("storage", value, allowed)
+    if not isinstance(value, str) or not re.match(r"^(sqlite|postgresql|mysql)(\+\w+)?://|^journal:", value):
         raise _fail("storage", value, allowed)
     return value
 

@@ -69,22 +69,35 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
 def _open_database(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStorage:
     """Open (and on first use, create the tables of) an Optuna database.
 
-    Drivers started together on an empty database race to create its schema, and the losers see
-    "already exists" errors (PostgreSQL creates types and tables without IF NOT EXISTS under
-    concurrency); by the time they retry, the winner has finished, so a short wait and a retry succeed.
+    Processes opening an empty database together (drivers started at once, or a dashboard polling a
+    study whose driver is starting) race to create its schema, and the losers see "already exists"
+    errors (table creation checks, then creates: not atomic, in PostgreSQL or SQLite); by the time
+    they retry, the winner has finished, so a short wait and a retry succeed.
     """
     import sqlalchemy.exc
 
     for attempt in range(_SCHEMA_ATTEMPTS):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=engine)
-        except (sqlalchemy.exc.ProgrammingError, sqlalchemy.exc.IntegrityError) as error:
+        except (
+            sqlalchemy.exc.ProgrammingError,
+            sqlalchemy.exc.IntegrityError,
+            sqlalchemy.exc.OperationalError,
+        ) as error:
             if "already exists" not in str(error) and "duplicate key" not in str(error):
                 raise
             if attempt == _SCHEMA_ATTEMPTS - 1:
                 raise
             time.sleep(0.2 + random.random() * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _missing_file(url: str) -> bool:
+    """A file storage (SQLite or journal) whose file does not exist: looking at it must not create it."""
+    for prefix in ("sqlite:///", "journal:"):
+        if url.startswith(prefix):
+            return not Path(url.removeprefix(prefix)).is_file()
+    return False
 
 
 def _make_parent(path: Path, url: str) -> None:
@@ -152,7 +165,7 @@ def open_study(config: StudyConfig, *, on_retry: Callable[[str], None] | None = 
 def load_existing_study(config: StudyConfig) -> optuna.Study:
     """The stored study of ``config``, without ever creating an empty SQLite file or study on the way."""
     url = config.storage_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+    if _missing_file(url):
         raise StudyConfigError(
             f"study: got {config.name!r}, whose storage {url!r} does not exist yet;"
             f" allowed: a study that has started (run `centaurus-nas search` on its config first)"
@@ -161,7 +174,7 @@ def load_existing_study(config: StudyConfig) -> optuna.Study:
         return optuna.load_study(study_name=config.name, storage=make_storage(url))
     except KeyError as error:
         raise StudyConfigError(
-            f"study: got {config.name!r}, which is not in {url!r} yet; allowed: a study that has started"
+            f"study: got {config.name!r}, which is not in {redact(url)!r} yet; allowed: a study that has started"
             " (run `centaurus-nas search` on its config first)"
         ) from error
 
@@ -172,9 +185,9 @@ def find_config(reference: str | Path) -> StudyConfig:
     text = str(reference)
     if ("#" in text and "://" in text) or text.startswith("journal:"):
         url, _, name = text.partition("#")
-        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        if _missing_file(url):
             raise StudyConfigError(
-                f"study: got {text!r}, but {url.removeprefix('sqlite:///')!r} does not exist;"
+                f"study: got {text!r}, but {url.split(':', 1)[1].removeprefix('///')!r} does not exist;"
                 " allowed: STORAGE_URL#STUDY_NAME of an existing study"
             )
         storage = make_storage(url)

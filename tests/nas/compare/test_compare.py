@@ -153,7 +153,12 @@ def test_compare_command_runs_every_study_and_analyses_them(tmp_path: Path, kws_
     path = tmp_path / "cmp.yaml"
     path.write_text(yaml.safe_dump(base.to_dict()))
     out = tmp_path / "results"
-    assert main(["compare", str(path), "--blocks", "dws,s5", "--seeds", "0", "--out", str(out), "--quiet"]) == 0
+    try:
+        assert main(["compare", str(path), "--blocks", "dws,s5", "--seeds", "0", "--out", str(out), "--quiet"]) == 0
+    finally:
+        import ray
+
+        ray.shutdown()  # the command started a local Ray in this process: later tests start their own
     studies = pd.read_csv(out / "studies.csv")
     assert list(studies["space"]) == [HETEROGENEOUS, "dws", "s5"] and list(studies["complete"]) == [1, 1, 1]
     trials = pd.read_csv(out / "trials.csv")

@@ -300,15 +300,36 @@ def test_all_values_missing_gives_no_hypervolume_but_a_page(hand_study: tuple[St
     assert "no hypervolume" in page and page.rstrip().endswith("</html>")
 
 
-def test_report_of_a_study_that_has_not_started(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = cost_config(tmp_path)
+def test_report_of_a_study_that_has_not_started(tmp_path: Path, storage_url: str) -> None:
+    config = cost_config(tmp_path, storage=None if storage_url.startswith("sqlite") else storage_url)
     config_file = tmp_path / "study.yaml"
     import yaml
 
     config_file.write_text(yaml.safe_dump(config.to_dict()))
-    with pytest.raises(StudyConfigError, match="does not exist yet"):
+    file_based = config.storage is None or config.storage.startswith("journal:")  # looking creates no file
+    expected = "does not exist yet" if file_based else "which is not in"
+    with pytest.raises(StudyConfigError, match=expected):
         cli(["report", str(config_file)])
     assert not (config.output_dir / "study.db").exists()  # looking did not create an empty database
+
+
+def test_report_of_a_study_named_by_its_storage_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], storage_url: str
+) -> None:
+    """``report URL#NAME`` on every storage backend: the config comes from the study itself."""
+    from nas.study.driver import SearchDriver
+    from nas.study.storage import make_storage
+
+    config = cost_config(tmp_path, storage=storage_url)
+    SearchDriver(config).run()
+    out = tmp_path / "report"
+    assert cli(["report", f"{storage_url}#{config.name}", "--out", str(out)]) == 0
+    assert f"report of study {config.name} (14 trials)" in capsys.readouterr().out
+    assert f"{config.name}: study report" in (out / "report.html").read_text(encoding="utf-8")
+    study = optuna.load_study(study_name=config.name, storage=make_storage(storage_url))
+    table = pd.read_csv(out / "trials.csv")
+    assert table["number"].tolist() == [trial.number for trial in study.trials]
+    assert table["state"].tolist() == [trial.state.name.lower() for trial in study.trials]
 
 
 @pytest.mark.slow
@@ -333,7 +354,13 @@ def test_report_of_a_trained_accuracy_study_on_ray(tmp_path: Path, kws_root: Pat
     )
     started = not ray.is_initialized()  # another test may have left its local Ray up: use it then
     if started:
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-report-tests")
+        ray.init(
+            address="local",
+            num_cpus=1,
+            include_dashboard=False,
+            log_to_driver=False,
+            namespace="centaurus-nas-report-tests",
+        )
     try:
         SearchDriver(config).run()
     finally:

@@ -29,6 +29,7 @@ from nas.study import StudyConfig, attrs
 from nas.study.driver import SearchDriver
 from tests.nas.study.fake_trials import sleepy_trial_function
 from tests.nas.study.test_search_ray import SPACE
+from tests.support.figures import Figure
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[3]
@@ -108,9 +109,11 @@ def _kill_trial_workers(stop: threading.Event, killed: list[int], rng: random.Ra
                 pass
 
 
-def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path) -> None:
+def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path, record_figure) -> None:
     config = StudyConfig.from_dict(_config_data(tmp_path, kws_root))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-fault-tests")
+    ray.init(
+        address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="centaurus-nas-fault-tests"
+    )
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_trial_workers, args=(stop, killed, random.Random(0), 8), daemon=True)
     try:
@@ -130,6 +133,16 @@ def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path) ->
         if trial.state == TrialState.FAIL:
             assert trial.user_attrs[attrs.REASON].startswith("lost 3 time(s) to dead workers")
     _check_nothing_lost_or_repeated(trials, _complete(trials))
+    retried = sum(1 for t in trials if t.user_attrs.get(attrs.ATTEMPTS) and t.state == TrialState.COMPLETE)
+    record_figure(
+        Figure(
+            "Ray workers SIGKILLed at random moments",
+            "1 x 30",
+            f"{len(killed)} worker kills",
+            f"budget met; {retried} trials retried and completed, {outcome.failed} failed after 3 losses, reasons kept",
+            0,
+        )
+    )
 
 
 # -------------------------------------------------------------------------- driver killed
@@ -164,7 +177,7 @@ def ray_cluster():
     cluster.shutdown()
 
 
-def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path, ray_cluster) -> None:
+def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path, ray_cluster, record_figure) -> None:
     data = _config_data(tmp_path, kws_root, budget={"trials": 24}, ray={"address": ray_cluster.address})
     path = _write(tmp_path, data)
     config = StudyConfig.load(path)
@@ -192,3 +205,125 @@ def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path
     interrupted = [t for t in trials if t.user_attrs.get(attrs.INTERRUPTED)]
     assert interrupted, "some kill hit a trial in flight"
     assert re.search(r"resume: \d+ interrupted trial", log.read_text())
+    record_figure(
+        Figure(
+            "driver SIGKILLed at a random moment, then resumed",
+            "1 x 24",
+            "5 driver kills",
+            f"budget met; {len(interrupted)} interrupted trials failed and re-run once each",
+            0,
+        )
+    )
+
+
+# ---------------------------------------------------------------- PostgreSQL: load and outage
+TOLD = re.compile(r"trial (\d+)(?: (?:complete|pruned|failed):|: same architecture as trial)")
+
+
+def _told(log: Path) -> list[int]:
+    """The trial numbers this driver told (completed, pruned, failed, or reused a duplicate's results)."""
+    return [int(number) for number in TOLD.findall(log.read_text())]
+
+
+def test_four_drivers_share_one_postgres_study(
+    tmp_path: Path, kws_root: Path, postgres_url: str, ray_cluster, record_figure
+) -> None:
+    budget, drivers = 40, 4
+    data = _config_data(tmp_path, kws_root, budget={"trials": budget}, storage=postgres_url)
+    data["ray"] = {"address": ray_cluster.address}
+    path = _write(tmp_path, data)
+    logs = [tmp_path / f"driver-{index}.log" for index in range(drivers)]
+    processes = [_driver(path, log, sleep=0.3) for log in logs]
+    for process, log in zip(processes, logs, strict=True):
+        assert process.wait(timeout=240) == 0, log.read_text()
+    trials = _trials(StudyConfig.load(path))
+    told = [_told(log) for log in logs]
+    everyone = [number for numbers in told for number in numbers]
+    assert len(everyone) == len(set(everyone)), "no trial is told by two drivers"
+    finished = {t.number for t in trials if t.state != TrialState.RUNNING}
+    assert set(everyone) == finished == {t.number for t in trials}, "every trial asked was told, by its driver"
+    assert sorted(t.number for t in trials) == list(range(len(trials)))
+    assert budget <= len(_counted(trials)) <= budget + drivers - 1  # each driver checks the stored count
+    owners = {t.user_attrs[attrs.DRIVER]["id"] for t in trials}
+    assert len(owners) == drivers and all(told), "every driver ran trials"
+    _check_nothing_lost_or_repeated(trials, _complete(trials))
+    record_figure(
+        Figure(
+            "4 drivers (processes) on one PostgreSQL study",
+            f"{drivers} x {len(trials)}",
+            "concurrent asks and tells, schema created by whichever driver came first",
+            f"{len(everyone)} tells, each trial told once by its own driver ({', '.join(str(len(n)) for n in told)})",
+            0,
+        )
+    )
+
+
+def _wait_for_completions(log: Path, count: int, driver: subprocess.Popen[bytes], seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while log.read_text().count(" complete:") < count:
+        assert driver.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
+
+
+def test_postgres_restarted_during_a_search_is_waited_for(
+    tmp_path: Path, kws_root: Path, postgres_url: str, restartable_postgres_server, ray_cluster, record_figure
+) -> None:
+    data = _config_data(tmp_path, kws_root, budget={"trials": 24}, storage=postgres_url)
+    data["ray"] = {"address": ray_cluster.address}
+    path = _write(tmp_path, data)
+    config, log = StudyConfig.load(path), tmp_path / "driver.log"
+    driver = _driver(path, log, sleep=0.5)
+    _wait_for_completions(log, 3, driver)
+    before = _complete(_trials(config))
+    restartable_postgres_server.stop()
+    time.sleep(5)  # trials keep finishing on the workers; their tells wait
+    restartable_postgres_server.start()
+    assert driver.wait(timeout=180) == 0, log.read_text()
+    trials = _trials(config)
+    retries = log.read_text().count("storage unreachable")
+    assert retries > 0
+    assert len(_counted(trials)) == 24
+    _check_nothing_lost_or_repeated(trials, before)
+    record_figure(
+        Figure(
+            "PostgreSQL stopped for 5 s mid-search",
+            "1 x 24",
+            "1 server stop and restart",
+            f"driver waited ({retries} retries with backoff) and finished the budget",
+            0,
+        )
+    )
+
+
+def test_postgres_down_longer_than_allowed_stops_clearly_then_resumes(
+    tmp_path: Path, kws_root: Path, postgres_url: str, restartable_postgres_server, ray_cluster, record_figure
+) -> None:
+    data = _config_data(tmp_path, kws_root, budget={"trials": 20}, storage=postgres_url)
+    data["ray"] = {"address": ray_cluster.address}
+    path = _write(tmp_path, data)
+    config, log = StudyConfig.load(path), tmp_path / "driver.log"
+    driver = _driver(path, log, sleep=0.5, env={"CENTAURUS_STORAGE_OUTAGE_SECONDS": "3"})
+    _wait_for_completions(log, 3, driver)
+    before = _complete(_trials(config))
+    restartable_postgres_server.stop()
+    try:
+        assert driver.wait(timeout=120) == 2, log.read_text()
+    finally:
+        restartable_postgres_server.start()
+    text = log.read_text()
+    assert "centaurus-nas: error: storage:" in text and "unreachable for" in text and "resume" in text
+    assert "Traceback" not in text
+    resumed = _driver(path, log, sleep=0.5)
+    assert resumed.wait(timeout=180) == 0, log.read_text()
+    trials = _trials(config)
+    assert len(_counted(trials)) == 20
+    _check_nothing_lost_or_repeated(trials, before)
+    record_figure(
+        Figure(
+            "PostgreSQL down longer than the driver waits (3 s)",
+            "1 x 20",
+            "1 outage, then `resume`",
+            "driver stopped with exit 2 and a message saying how to resume; resume finished the budget",
+            0,
+        )
+    )

@@ -1,8 +1,10 @@
 """Searches scored by the cost model alone (no training, no Ray): recovery of an enumerated front,
-constraints, duplicates, budgets, and the status/pareto commands. Real Optuna, real storage."""
+constraints, duplicates, budgets, and the status/pareto commands. Real Optuna, real storage: the
+tests taking ``storage_url`` run once each on SQLite, a journal file and PostgreSQL (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +15,12 @@ import pytest
 from nas.cli import main
 from nas.cost import score
 from nas.pareto import hypervolume, non_dominated_mask
-from nas.study import StudyConfig, attrs
+from nas.study import StudyConfig, StudyConfigError, attrs
 from nas.study.driver import SearchDriver
+from nas.study.storage import find_config, load_existing_study, make_storage
 from nas.study.summary import complete_values
 from search_spaces import SearchSpace
+from tests.support.postgres import free_port
 
 # 6,720 architectures; params (capacity) against training FLOPs is a real trade-off with a 73-point front.
 SPACE: dict[str, Any] = {
@@ -61,6 +65,11 @@ def _config(tmp_path: Path, **changes: Any) -> StudyConfig:
     return StudyConfig.from_dict(data)
 
 
+def _study(config: StudyConfig) -> optuna.Study:
+    """The stored study, opened by Optuna itself (a journal URL needs its storage object, not a string)."""
+    return optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url))
+
+
 @pytest.mark.slow
 def test_search_recovers_90_percent_of_the_enumerated_front_hypervolume(tmp_path: Path) -> None:
     """The truth: every one of the 6,720 architectures scored. 150 TPE trials (2.2% of the space) must
@@ -92,10 +101,10 @@ def test_constraints_prune_before_training_with_the_reason(tmp_path: Path) -> No
         assert trial.values[1] <= 20_000
 
 
-def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path) -> None:
-    config = _config(tmp_path)
+def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path, storage_url: str) -> None:
+    config = _config(tmp_path, storage=storage_url)
     SearchDriver(config).run()
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = _study(config)
     assert study.metric_names == ["train_flops", "params"]
     assert len(study.trials) == 20
     from search_spaces import Architecture
@@ -122,24 +131,33 @@ def test_repeated_architectures_reuse_results(tmp_path: Path) -> None:
         assert trial.values == study.trials[trial.user_attrs[attrs.DUPLICATE_OF]].values
 
 
-def test_a_second_run_continues_the_study_to_a_larger_budget(tmp_path: Path) -> None:
-    SearchDriver(_config(tmp_path, budget={"trials": 5})).run()
-    config = _config(tmp_path, budget={"trials": 12})
+def test_a_second_run_continues_the_study_to_a_larger_budget(tmp_path: Path, storage_url: str) -> None:
+    SearchDriver(_config(tmp_path, budget={"trials": 5}, storage=storage_url)).run()
+    first = {t.number: (t.params, t.values) for t in _study(_config(tmp_path, storage=storage_url)).trials}
+    config = _config(tmp_path, budget={"trials": 12}, storage=storage_url)
     outcome = SearchDriver(config).run()
     assert outcome.complete == 12
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = _study(config)
     assert [t.number for t in study.trials] == list(range(12))
+    assert {t.number: (t.params, t.values) for t in study.trials[:5]} == first  # continued, not restarted
 
 
-def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    config = _config(tmp_path, reference={"train_flops": "20G", "params": 0})
+def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str], storage_url: str) -> None:
+    config = _config(tmp_path, reference={"train_flops": "20G", "params": 0}, storage=storage_url)
     SearchDriver(config).run()
     assert main(["status", str(config.output_dir)]) == 0
     printed = capsys.readouterr().out
     assert "complete 20, running 0" in printed and "hypervolume" in printed and "(declared)" in printed
-    values = complete_values(optuna.load_study(study_name=config.name, storage=config.storage_url))
+    assert f"in {storage_url}" in printed
+    values = complete_values(_study(config))
     expected = hypervolume(values, np.array([20e9, 0.0]), list(OBJECTIVES.values()))
     assert f"hypervolume {expected:.6g}" in printed
+    # The storage alone names the study too (the config travels inside it); an empty name means its only study.
+    assert main(["status", f"{storage_url}#{config.name}"]) == 0
+    assert capsys.readouterr().out == printed
+    assert find_config(f"{storage_url}#").to_dict() == find_config(f"{storage_url}#{config.name}").to_dict()
+    with pytest.raises(StudyConfigError, match="no study 'other'"):
+        find_config(f"{storage_url}#other")
 
     csv = tmp_path / "front.csv"
     assert main(["pareto", str(config.output_dir), "--csv", str(csv)]) == 0
@@ -159,3 +177,36 @@ def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_status_of_something_that_is_not_a_study(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["status", str(tmp_path / "nothing")]) == 2
     assert "a study config (.yaml), a study's output folder" in capsys.readouterr().err
+
+
+def test_a_study_not_in_its_storage_yet_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], storage_url: str
+) -> None:
+    """``status``, ``pareto`` and ``report`` on a study whose driver never ran: an error that says so,
+    on every backend (SQLite: the file does not exist; the others: the storage has no such study)."""
+    config = _config(tmp_path, storage=storage_url)
+    file_based = storage_url.startswith(("sqlite", "journal:"))  # SQLite and journal: the file does not exist
+    expected = "does not exist yet" if file_based else f"which is not in {storage_url!r} yet"
+    with pytest.raises(StudyConfigError, match=re.escape(expected)):
+        load_existing_study(config)
+    assert main(["status", f"{storage_url}#{config.name}"]) == 2
+    missing = "does not exist;" if file_based else f"study: no study {config.name!r} in"
+    assert missing in capsys.readouterr().err
+    if file_based:
+        assert not Path(storage_url.split(":", 1)[1].removeprefix("///")).exists()  # looking created nothing
+
+    SearchDriver(_config(tmp_path, name="another", budget={"trials": 1}, storage=storage_url)).run()
+    with pytest.raises(StudyConfigError, match=re.escape("which is not in")):
+        load_existing_study(config)  # the storage exists now, and holds another study only
+    capsys.readouterr()
+    assert main(["pareto", f"{storage_url}#{config.name}"]) == 2
+    assert f"study: no study {config.name!r} in {storage_url!r}" in capsys.readouterr().err
+
+
+def test_an_unreachable_postgresql_server_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Nobody listens on the port: every command says it cannot open the storage instead of a traceback."""
+    url = f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/studies"
+    with pytest.raises(StudyConfigError, match=re.escape(f"storage: cannot open {url!r} (OperationalError")):
+        load_existing_study(_config(tmp_path, storage=url))
+    assert main(["status", f"{url}#cost-only"]) == 2
+    assert f"storage: cannot open {url!r}" in capsys.readouterr().err
