@@ -11,7 +11,8 @@ Conventions (see DESIGN.md):
   multiply-add, 4 for a real weight on a spectrum, 8 between spectra); FFT FLOPs use 2.5 N log2 N
   per real transform; elementwise FLOPs are an estimate (one per element and primitive).
 * Saved activations are counted per storage, once, whoever saves it (a tensor saved by two ops
-  counts once); parameters are saved by reference and not counted.
+  counts once); parameters are saved by reference and not counted. Whether an SSM layer saves its
+  input's storage or a copy of its own depends on the input's memory layout (``nas.cost.layouts``).
 * Peak training memory = parameters + gradients + optimizer state + saved activations + the
   largest transient intermediate of any op (workspace).
 """
@@ -28,6 +29,7 @@ from centaurus.errors import CentaurusConfigError
 from centaurus.networks.layout import LayerOp, network_layout
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.planning import ContractionPlan, choose_plan
+from nas.cost.layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
 
 Optimizer = Literal["adamw", "adam", "sgd", "sgd_momentum"]
 _OPTIMIZER_STATES: dict[str, int] = {"adamw": 2, "adam": 2, "sgd": 0, "sgd_momentum": 1}
@@ -147,18 +149,21 @@ class _Ledger:
         return sum(self.saved.values())
 
 
-def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
+def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger, layout: str) -> LayerCost:
+    """An SSM layer whose input is laid out in memory as ``layout`` (see ``nas.cost.layouts``)."""
     sizes = op.size_map
     plan = choose_plan(op.variant, sizes, op.batch, op.length, real_itemsize=item)  # type: ignore[arg-type]
     kernel_elements = op.pole_count * op.length
     saved = 0
-    # What the plan saves: its input u (shared storage with whoever produced it), the kernel K,
-    # and plan-internal intermediates.
+    # What the plan saves: its input u, the kernel K, and plan-internal intermediates. u is the
+    # storage of whoever produced it (and may be saved by others too, e.g. a skip projection),
+    # unless a time-domain einsum has to copy it to lay it out for bmm: then the copy is the layer's.
     (source,) = op.inputs
+    u_key = source if input_is_saved_as_is(plan, layout) else f"{op.name}:u"
     u_bytes = op.batch * op.in_channels * op.length * item
     kernel_bytes = kernel_elements * item
     plan_saved = plan.saved_bytes
-    for leaf, nbytes, key in (("u", u_bytes, source), ("K", kernel_bytes, f"{op.name}:kernel")):
+    for leaf, nbytes, key in (("u", u_bytes, u_key), ("K", kernel_bytes, f"{op.name}:kernel")):
         if leaf in plan.saved_tensors:
             plan_saved -= nbytes
             saved += ledger.save(key, nbytes)
@@ -267,13 +272,15 @@ def score(
     layout = network_layout(arch, batch, length)
     ledger = _Ledger()
     rows: list[LayerCost] = []
+    memory_layouts = {"input": CONTIGUOUS}  # memory order of each op's output, by op name
     for op in layout:
         if op.kind == "ssm":
-            row = _ssm_cost(op, item, ledger)
+            row = _ssm_cost(op, item, ledger, memory_layouts[op.inputs[0]])
         elif op.kind in ("conv1x1", "downsample", "upsample", "linear"):
             row = _matmul_cost(op, item, ledger)
         else:
             row = _elementwise_cost(op, item, ledger)
+        memory_layouts[op.name] = output_layout(op, memory_layouts, row.plan)
         rows.append(row)
     params = sum(row.params for row in rows)
     state_complex_bytes = 2 * item

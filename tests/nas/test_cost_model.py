@@ -7,16 +7,21 @@ saves (``nas.cost.measure``), on networks built from sampled architectures of ev
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
 import torch
+from torch import nn
 
-from centaurus import SSMLayer
+from centaurus import ContractionPlan, SSMLayer
 from centaurus.networks import build
+from centaurus.networks.layout import LayerOp
+from centaurus.post import ChannelLayerNorm
 from nas.cli import main
 from nas.cost import measure_training_step
 from nas.cost.conventions import flop_counter_flops
+from nas.cost.layouts import CONTIGUOUS, TIME_MAJOR, input_is_saved_as_is, output_layout, ssm_output_layout
 from nas.cost.model import score
 from search_spaces import BUILTIN_SPACES, builtin_space
 
@@ -56,6 +61,98 @@ def test_predictions_match_measurement(name: str) -> None:
         assert flop_counter_flops(report) == pytest.approx(measured.matmul_flops, rel=1e-6), summary
         assert report.fft_flops == pytest.approx(measured.fft_flops, rel=1e-5), summary  # per-step rounding
         assert report.activation_bytes == pytest.approx(measured.saved_bytes, rel=0.05), summary
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "none"])
+def test_saved_bytes_when_a_layer_copies_its_input(norm: str) -> None:
+    """A block input read by both an SSM layer and its 1x1 skip projection: from batch 2 on, the
+    layer's time-domain einsum (bcl,nc->bnl) saves a copy of a contiguous input, a view of a
+    time-major one (after a layer norm), and the projection saves the input itself."""
+    torch.set_num_threads(1)
+    base = _sampled("asr-s5", 2)[1]  # asr | s5 b4 8 n16 /4 | s5 32 n8 /4 | ... (residual blocks)
+    arch = dataclasses.replace(base, stages=tuple(dataclasses.replace(s, norm=norm) for s in base.stages))
+    for batch in (1, 2, 4):
+        length = 4 * arch.total_stride
+        report = score(arch, batch=batch, length=length)
+        torch.manual_seed(0)
+        measured = measure_training_step(build(arch), torch.randn(batch, 1, length), track_peak=False)
+        assert report.activation_bytes == measured.saved_bytes, (norm, batch)
+
+
+# Tiny layers of every mode with unequal axes, so that no two layouts coincide by accident.
+_LAYOUT_LAYERS = {
+    "dws": dict(in_channels=3, out_channels=5, num_states=4),
+    "s5": dict(in_channels=3, out_channels=5, num_states=4),
+    "neck": dict(in_channels=3, out_channels=5, num_states=4, bottleneck=2),
+    "full": dict(in_channels=3, out_channels=5, num_states=2),
+    "group": dict(in_channels=4, out_channels=6, num_states=3, groups=2),
+}
+
+
+def _memory_order(tensor: torch.Tensor) -> str:
+    """The axes of a (b, c, l) tensor of size > 1, outermost first."""
+    axes = [axis for axis in range(3) if tensor.shape[axis] > 1]
+    return "".join("bcl"[axis] for axis in sorted(axes, key=lambda axis: -tensor.stride(axis)))
+
+
+def _plan_variants(layer: SSMLayer, batch: int, length: int) -> list[ContractionPlan]:
+    """One candidate plan per distinct (einsum on u, last step): what the layout rules depend on."""
+    variants: dict[tuple[str, str], ContractionPlan] = {}
+    for plan in layer.candidate_plans(batch, length):
+        on_u = [step.equation for step in plan.steps if "u" in step.inputs and not step.in_segment]
+        last = plan.steps[-1]
+        variants.setdefault((";".join(on_u), f"{last.kind} {last.equation}"), plan)
+    return list(variants.values())
+
+
+@pytest.mark.parametrize("mode", list(_LAYOUT_LAYERS))
+def test_layout_rules_match_torch_on_ssm_layers(mode: str) -> None:
+    """Whether a plan saves the input's own storage, and how its output is laid out, as torch does."""
+    torch.manual_seed(0)
+    layer = SSMLayer(mode=mode, **_LAYOUT_LAYERS[mode])  # type: ignore[arg-type]
+    channels, length = layer.in_channels, 7
+    for batch in (1, 2):
+        for plan in _plan_variants(layer, batch, length):
+            for layout in (CONTIGUOUS, TIME_MAJOR):
+                if layout == CONTIGUOUS:
+                    u = torch.randn(batch, channels, length, requires_grad=True)
+                else:
+                    u = torch.randn(batch, length, channels).transpose(1, 2).requires_grad_()
+                storages: set[int] = set()
+
+                def pack(tensor: torch.Tensor, storages: set[int] = storages) -> torch.Tensor:
+                    storages.add(tensor.untyped_storage().data_ptr())
+                    return tensor
+
+                with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
+                    output = layer(u, plan)
+                where = f"{mode} b={batch} {layout} {plan.key}"
+                saves_u = u.untyped_storage().data_ptr() in storages
+                assert saves_u == ("u" in plan.saved_tensors and input_is_saved_as_is(plan, layout)), where
+                predicted = [axis for axis in ssm_output_layout(plan) if output.shape["bcl".index(axis)] > 1]
+                assert _memory_order(output) == "".join(predicted), where
+
+
+@pytest.mark.parametrize("layout", [CONTIGUOUS, TIME_MAJOR])
+def test_layout_rules_match_torch_around_ssm_layers(layout: str) -> None:
+    """Convolutions, norms, activations and sums: the memory order of their outputs."""
+    torch.manual_seed(0)
+    x = torch.randn(2, 4, 6) if layout == CONTIGUOUS else torch.randn(2, 6, 4).transpose(1, 2)
+    other = torch.randn(2, 4, 6)
+    layouts = {"x": layout, "other": CONTIGUOUS}
+    cases: list[tuple[LayerOp, torch.Tensor]] = [
+        (LayerOp("c", "conv1x1", 2, 6, 4, 4, inputs=("x",)), nn.Conv1d(4, 4, 1)(x)),
+        (LayerOp("d", "downsample", 2, 6, 4, 4, stride=2, inputs=("x",)), nn.Conv1d(4, 4, 2, stride=2)(x)),
+        (LayerOp("u", "upsample", 2, 6, 4, 4, stride=2, inputs=("x",)), nn.ConvTranspose1d(4, 4, 2, stride=2)(x)),
+        (LayerOp("bn", "norm", 2, 6, 4, 4, variant="batch", inputs=("x",)), nn.BatchNorm1d(4)(x)),
+        (LayerOp("ln", "norm", 2, 6, 4, 4, variant="layer", inputs=("x",)), ChannelLayerNorm(4)(x)),
+        (LayerOp("a", "activation", 2, 6, 4, 4, variant="gelu", inputs=("x",)), nn.GELU()(x)),
+        (LayerOp("r", "activation", 2, 6, 4, 4, variant="relu", inputs=("x",)), nn.ReLU()(x)),
+        (LayerOp("s1", "add", 2, 6, 4, 4, inputs=("x", "other")), x + other),
+        (LayerOp("s2", "add", 2, 6, 4, 4, inputs=("other", "x")), other + x),
+    ]
+    for op, output in cases:
+        assert _memory_order(output) == output_layout(op, layouts), op.name
 
 
 def test_report_totals_and_units() -> None:
