@@ -81,7 +81,12 @@ def numbered_trials(study: optuna.Study, config: StudyConfig, numbers: Sequence[
 
 
 def best_trial(study: optuna.Study, config: StudyConfig, objective: str) -> FrozenTrial:
-    """The complete trial with the best value of ``objective`` in its direction (ties: the earliest trial)."""
+    """The complete trial with the best value of ``objective`` in its direction.
+
+    Ties are broken by the other objectives, in the study's order and directions, then by trial
+    number: among equally good trials the one exported is never dominated by another of them
+    (e.g. of several models at 100% CER, the one with the fewest training FLOPs).
+    """
     names = config.objective_names
     if objective not in names:
         raise ExportError(
@@ -98,4 +103,11 @@ def best_trial(study: optuna.Study, config: StudyConfig, objective: str) -> Froz
     ]
     if not candidates:
         raise ExportError(f"--best: study {config.name!r} has no complete trial with a finite {objective}")
-    return min(candidates, key=lambda trial: (sign * trial.values[index], trial.number))
+    signs = [-1.0 if direction == "maximize" else 1.0 for direction in config.directions]
+    others = [i for i in range(len(names)) if i != index]
+
+    def rank(trial: FrozenTrial) -> tuple[float, ...]:
+        tie_breaks = (signs[i] * trial.values[i] if math.isfinite(trial.values[i]) else math.inf for i in others)
+        return (sign * trial.values[index], *tie_breaks, trial.number)
+
+    return min(candidates, key=rank)
