@@ -74,14 +74,16 @@ def _markdown(frame: pd.DataFrame) -> str:
     return "\n".join([header, rule, *rows])
 
 
-def write_results(result: ComparisonResult, base: StudyConfig, out: Path, command: str) -> list[Path]:
+def write_results(
+    result: ComparisonResult, base: StudyConfig, out: Path, command: str, *, plotlyjs: str = "inline"
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "trials.csv", out / "studies.csv", out / "spaces.csv"]
     result.trials.to_csv(written[0], index=False)
     result.studies.to_csv(written[1], index=False)
     result.spaces.to_csv(written[2], index=False)
     title = f"{base.task}: heterogeneous vs homogeneous spaces ({base.name}, {len(set(result.studies['seed']))} seeds)"
-    html, png, why = write_figure(comparison_figure(result, title), out)
+    html, png, why = write_figure(comparison_figure(result, title), out, plotlyjs=plotlyjs)
     written += [html] + ([png] if png else [])
     caps = ", ".join(f"cap{index + 1} = {cap:.3g}" for index, cap in enumerate(result.caps))
     reference = ", ".join(f"{name} {value:.4g}" for name, value in result.reference.items())
@@ -136,7 +138,7 @@ def _compare_command(args: argparse.Namespace) -> int:
     command = f"centaurus-nas compare {args.config} --seeds {args.seeds} --out {out}"
     if args.blocks:
         command += f" --blocks {args.blocks}"
-    written = write_results(result, base, out, command)
+    written = write_results(result, base, out, command, plotlyjs=args.plotlyjs)
     console.print(result.verdict, markup=False)
     console.print("wrote " + ", ".join(str(path) for path in written), markup=False)
     return 0
@@ -153,6 +155,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--caps", help="cost caps on the first cost objective, e.g. 2G,5G,20G (default: quartiles)")
     compare.add_argument("--trials", type=int, help="override the trial budget of every study")
     compare.add_argument("--analyse-only", action="store_true", help="only redo tables and figures from stored studies")
+    compare.add_argument(
+        "--plotlyjs",
+        choices=("inline", "cdn"),
+        default="inline",
+        help="fronts.html: plotly inlined (offline) or from its CDN",
+    )
     compare.add_argument("--address", help="join this Ray cluster (default: $RAY_ADDRESS, else a local instance)")
     compare.add_argument("--quiet", action="store_true", help="no live progress")
     compare.set_defaults(handler=_compare_command)

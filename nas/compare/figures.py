@@ -1,6 +1,6 @@
 """The comparison's figure: quality against cost with each space's front, beside hypervolume per space.
 
-Written as an offline HTML page (plotly inlined, no network needed to view it) and as a PNG
+Written as an HTML page (plotly inlined by default, so no network is needed to view it) and as a PNG
 rendered by kaleido, which drives a local Chrome or Chromium; without one, the PNG is skipped
 with the reason and the HTML still stands.
 """
@@ -113,11 +113,17 @@ def comparison_figure(result: ComparisonResult, title: str) -> go.Figure:
     return figure
 
 
-def write_figure(figure: go.Figure, folder: Path, stem: str = "fronts") -> tuple[Path, Path | None, str | None]:
-    """Write ``stem.html`` and ``stem.png``; returns both paths (PNG None when it could not be rendered) and why."""
+def write_figure(
+    figure: go.Figure, folder: Path, stem: str = "fronts", *, plotlyjs: str = "inline"
+) -> tuple[Path, Path | None, str | None]:
+    """Write ``stem.html`` and ``stem.png``; returns both paths (PNG None when it could not be rendered) and why.
+
+    ``plotlyjs="inline"`` makes the page work offline (about 5 MB); ``"cdn"`` loads plotly.js from
+    its CDN instead (a few hundred KB: what the results committed to the repository use).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     html = folder / f"{stem}.html"
-    figure.write_html(html, include_plotlyjs=True, full_html=True)
+    figure.write_html(html, include_plotlyjs=True if plotlyjs == "inline" else "cdn", full_html=True)
     png = folder / f"{stem}.png"
     try:
         figure.write_image(png, width=1400, height=600, scale=1)
