@@ -1,6 +1,6 @@
 """The search driver: owns the Optuna study (ask/tell) and runs trials as Ray tasks.
 
-One loop, in the driver process only (the study's single writer):
+One loop, in the driver process only (the only writer of the trials it asks):
 
 1. *collect*: wait briefly for finished Ray tasks; tell their results (or retry the ones lost to a
    dead worker or node, up to ``retries`` times, then fail them with the reason);
@@ -278,10 +278,10 @@ class SearchDriver:
             f" this machine's memory ({available / 2**30:.1f} GiB): it would be killed, so it is not trained"
         )
 
-    def _heartbeat(self, force: bool = False) -> None:
+    def _heartbeat(self) -> None:
         """Tell other drivers (and ``resume``) that this driver's running and paused trials are alive."""
         now = time.time()
-        if not force and now - self._last_heartbeat < HEARTBEAT_SECONDS:
+        if now - self._last_heartbeat < HEARTBEAT_SECONDS:
             return
         self._last_heartbeat = now
         for job in [*self._pending.values(), *self._paused.values()]:
