@@ -19,15 +19,13 @@ from nas.compare.variants import HETEROGENEOUS
 from nas.pareto import non_dominated_mask
 
 
-def _front_2d(x: np.ndarray, y: np.ndarray, maximize: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The points on the (cost down, quality up or down) front, sorted by cost, as a staircase."""
+def _front_2d(x: np.ndarray, y: np.ndarray, maximize: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The (cost down, quality up or down) front: its points sorted by cost, and the staircase through them."""
     points = np.column_stack([x, y])
     mask = non_dominated_mask(points, ["minimize", "maximize" if maximize else "minimize"])
     order = np.argsort(x[mask])
     fx, fy = x[mask][order], y[mask][order]
-    step_x = np.repeat(fx, 2)[1:]
-    step_y = np.repeat(fy, 2)[:-1]
-    return step_x, step_y
+    return fx, fy, np.repeat(fx, 2)[1:], np.repeat(fy, 2)[:-1]
 
 
 def comparison_figure(result: ComparisonResult, title: str) -> go.Figure:
@@ -65,7 +63,20 @@ def comparison_figure(result: ComparisonResult, title: str) -> go.Figure:
             col=1,
         )
         if len(mine):
-            fx, fy = _front_2d(x, y, maximize)
+            px, py, fx, fy = _front_2d(x, y, maximize)
+            figure.add_trace(
+                go.Scatter(
+                    x=px,
+                    y=py,
+                    mode="markers",
+                    legendgroup=space,
+                    showlegend=False,
+                    marker={"color": colour, "size": 12, "symbol": "circle-open", "line": {"width": 2}},
+                    hoverinfo="skip",
+                ),  # ringed, so a front of one point shows too
+                row=1,
+                col=1,
+            )
             figure.add_trace(
                 go.Scatter(
                     x=fx,
