@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -54,9 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("config")
     parser.add_argument("--sleep", type=float, default=0.5)
+    parser.add_argument("--start-when", help="print 'ready', then wait until this file exists (drivers start together)")
     args = parser.parse_args(argv)
     try:
         config = StudyConfig.load(args.config)
+        if args.start_when:
+            print("ready", flush=True)
+            while not Path(args.start_when).exists():
+                time.sleep(0.05)
         with SearchProgress(enabled=True) as progress:
             outcome = SearchDriver(config, progress=progress, trial_function=sleepy_trial_function(args.sleep)).run()
     except CentaurusConfigError as error:

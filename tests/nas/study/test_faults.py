@@ -146,8 +146,12 @@ def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path, re
 
 
 # -------------------------------------------------------------------------- driver killed
-def _driver(config_path: Path, log: Path, sleep: float, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+def _driver(
+    config_path: Path, log: Path, sleep: float, env: dict[str, str] | None = None, start_when: Path | None = None
+) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "tests.nas.study.fake_trials", str(config_path), "--sleep", str(sleep)]
+    if start_when is not None:
+        command += ["--start-when", str(start_when)]
     handle = log.open("ab")
     return subprocess.Popen(
         command,
@@ -178,7 +182,9 @@ def ray_cluster():
 
 
 def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path, ray_cluster, record_figure) -> None:
-    data = _config_data(tmp_path, kws_root, budget={"trials": 24}, ray={"address": ray_cluster.address})
+    # 40 trials of 0.4 s on 2 CPUs, killed within 1.5 s of each run's first submission: five runs
+    # finish at most about 30 of them, so the budget cannot run out before the fifth kill
+    data = _config_data(tmp_path, kws_root, budget={"trials": 40}, ray={"address": ray_cluster.address})
     path = _write(tmp_path, data)
     config = StudyConfig.load(path)
     rng, log, seen = random.Random(1), tmp_path / "driver.log", {}
@@ -187,7 +193,7 @@ def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path
         started = log.read_text().count("starts rung") if log.exists() else 0
         driver = _driver(path, log, sleep=0.4)
         _wait_for_submission(log, started, driver)
-        time.sleep(rng.uniform(0.0, 3.0))  # then kill at a random moment of the search
+        time.sleep(rng.uniform(0.0, 1.5))  # then kill at a random moment of the search
         if driver.poll() is not None:
             break  # finished its budget before the kill
         os.kill(driver.pid, signal.SIGKILL)
@@ -201,14 +207,14 @@ def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path
     assert final.wait(timeout=120) == 0, log.read_text()
     trials = _trials(config)
     _check_nothing_lost_or_repeated(trials, seen)
-    assert len(_counted(trials)) == 24
+    assert len(_counted(trials)) == 40
     interrupted = [t for t in trials if t.user_attrs.get(attrs.INTERRUPTED)]
     assert interrupted, "some kill hit a trial in flight"
     assert re.search(r"resume: \d+ interrupted trial", log.read_text())
     record_figure(
         Figure(
             "driver SIGKILLed at a random moment, then resumed",
-            "1 x 24",
+            "1 x 40",
             "5 driver kills",
             f"budget met; {len(interrupted)} interrupted trials failed and re-run once each",
             0,
@@ -233,7 +239,16 @@ def test_four_drivers_share_one_postgres_study(
     data["ray"] = {"address": ray_cluster.address}
     path = _write(tmp_path, data)
     logs = [tmp_path / f"driver-{index}.log" for index in range(drivers)]
-    processes = [_driver(path, log, sleep=0.3) for log in logs]
+    # the drivers start their searches together, once all four have imported everything
+    barrier = tmp_path / "start"
+    processes = [_driver(path, log, sleep=0.5, start_when=barrier) for log in logs]
+    deadline = time.monotonic() + 120
+    while not all(log.exists() and "ready" in log.read_text() for log in logs):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes), [
+            log.read_text() for log in logs
+        ]
+        time.sleep(0.1)
+    barrier.touch()
     for process, log in zip(processes, logs, strict=True):
         assert process.wait(timeout=240) == 0, log.read_text()
     trials = _trials(StudyConfig.load(path))
