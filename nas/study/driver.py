@@ -40,6 +40,7 @@ from nas.study.config import StudyConfig
 from nas.study.errors import StudyConfigError
 from nas.study.fidelity import promotable
 from nas.study.progress import SearchProgress
+from nas.study.resilient import ResilientStorage
 from nas.study.storage import open_study
 from nas.study.summary import state_counts
 from nas.study.worker import run_trial
@@ -97,6 +98,10 @@ class SearchDriver:
         if self.needs_training:
             self._check_data()  # before the study is opened: a bad config must not touch a stored study
         self.study = open_study(config, on_retry=self.progress.event)
+        self.identity = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid()}
+        storage = getattr(self.study, "_storage", None)  # Optuna keeps the storage object it was given
+        if isinstance(storage, ResilientStorage):  # owner and heartbeat written with the trial, in one insert
+            storage.new_trial_user_attrs = lambda: {attrs.DRIVER: self.identity, attrs.HEARTBEAT: time.time()}
         self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
         self._paused: dict[int, _Job] = {}  # trial number -> job that finished a lower rung
         self._rung_results: list[dict[int, list[float]]] = [{} for _ in self.rungs]
@@ -106,7 +111,6 @@ class SearchDriver:
         self._attempts: dict[int, list[dict[str, Any]]] = {}
         self._remote: Callable[..., Any] | None = None
         self._training_seconds = 0.0
-        self.identity = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid()}
         self._last_heartbeat = 0.0
 
     # ------------------------------------------------------------------------------ public
@@ -194,7 +198,7 @@ class SearchDriver:
     def _new_trial(self) -> _Job | None:
         """Ask for an architecture; return a job to run, or ``None`` if it was settled without training."""
         trial = self.study.ask()
-        trial.set_user_attr(attrs.DRIVER, self.identity)
+        trial.set_user_attr(attrs.DRIVER, self.identity)  # already there, unless ask() took an enqueued trial
         trial.set_user_attr(attrs.HEARTBEAT, time.time())
         try:
             arch = self.config.space.sample(trial)

@@ -10,7 +10,9 @@ Only connection failures are retried (SQLAlchemy's ``OperationalError``, ``Inter
 ``DisconnectionError``, or any error with one of those as its cause): a bad value fails at once.
 A write whose commit reached the server just before the connection broke may be retried once
 more; finishing a trial is made idempotent for that case (a second tell of the same state is
-accepted), and a trial created twice stays RUNNING until ``resume`` fails and re-enqueues it.
+accepted). A new trial is created with its owner's attributes in the same insert
+(``new_trial_user_attrs``), so a trial created twice that way is owned by its driver like any
+other, and a later ``resume`` recognises it as its dead driver's and fails and re-enqueues it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from nas.study.errors import StorageUnavailableError
 
@@ -74,6 +76,8 @@ class ResilientStorage(BaseStorage):
         on_retry: Callable[[str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.new_trial_user_attrs: Callable[[], dict[str, Any]] | None = None
+        """Called for each new trial: user attributes it is created with (in the insert that creates it)."""
         self._inner = inner
         self._description = description
         self._outage = outage_seconds() if outage is None else outage
@@ -113,6 +117,11 @@ class ResilientStorage(BaseStorage):
                 self._sleep(min(delay, max(0.0, self._outage - waited)))
                 delay = min(delay * 2, _MAX_DELAY)
 
+    def create_new_trial(self, study_id: int, template_trial: FrozenTrial | None = None) -> int:
+        if template_trial is None and self.new_trial_user_attrs is not None:
+            template_trial = optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=self.new_trial_user_attrs())
+        return self._call("create_new_trial", study_id, template_trial)
+
     def _already_finished(self, trial_id: int, state: TrialState, values: Any = None) -> bool:
         return self._inner.get_trial(trial_id).state == state
 
@@ -129,7 +138,11 @@ def _forward(name: str) -> Callable[..., Any]:
     return method
 
 
-_PUBLIC = [name for name in dir(BaseStorage) if not name.startswith("_") and callable(getattr(BaseStorage, name))]
+_PUBLIC = [
+    name
+    for name in dir(BaseStorage)
+    if not name.startswith("_") and callable(getattr(BaseStorage, name)) and name not in ResilientStorage.__dict__
+]
 for _name in _PUBLIC:
     setattr(ResilientStorage, _name, _forward(_name))
 ResilientStorage.__abstractmethods__ = frozenset()

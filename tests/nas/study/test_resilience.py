@@ -154,3 +154,17 @@ def test_an_architecture_bigger_than_the_machine_is_pruned_before_training(tmp_p
     assert trial.state == TrialState.PRUNED
     assert "exceeds this machine's memory" in trial.user_attrs[attrs.REASON]
     assert "predicted at batch 200000" in trial.user_attrs[attrs.REASON]
+
+
+def test_a_trial_created_twice_by_a_retry_is_owned_like_any_other() -> None:
+    """The insert that creates a trial carries its owner, so a duplicate made by a retried create
+    (the first commit landed, its answer was lost) is recognised as that driver's and recovered
+    once the driver is gone."""
+    inner = _Flaky("create_new_trial", failures=1, commit_first=True)
+    storage, _ = _resilient(inner)
+    owner = {"id": "gone", "host": socket.gethostname(), "pid": _dead_pid()}
+    storage.new_trial_user_attrs = lambda: {attrs.DRIVER: owner, attrs.HEARTBEAT: 0.0}
+    study = optuna.create_study(storage=storage)
+    study.ask()
+    assert [t.user_attrs[attrs.DRIVER] for t in study.trials] == [owner, owner]  # the orphan and the one asked
+    assert recover_interrupted(study, alive={"id": "resumer"}) == 2
