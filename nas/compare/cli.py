@@ -21,6 +21,7 @@ from centaurus.modes import MODES
 from nas.compare.analysis import ComparisonResult, analyse
 from nas.compare.figures import comparison_figure, write_figure
 from nas.compare.variants import Variant, comparison_variants
+from nas.study.cli import trial_count
 from nas.study.config import StudyConfig
 from nas.study.driver import SearchDriver
 from nas.study.errors import StudyConfigError
@@ -153,7 +154,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     compare.add_argument("--seeds", default="0,1,2", help="sampler and training seeds, one study each (default 0,1,2)")
     compare.add_argument("--out", help="results folder (default: OUTPUT/NAME-comparison)")
     compare.add_argument("--caps", help="cost caps on the first cost objective, e.g. 2G,5G,20G (default: quartiles)")
-    compare.add_argument("--trials", type=int, help="override the trial budget of every study")
+    compare.add_argument("--trials", type=trial_count, help="override the trial budget of every study")
     compare.add_argument("--analyse-only", action="store_true", help="only redo tables and figures from stored studies")
     compare.add_argument(
         "--plotlyjs",

@@ -149,7 +149,7 @@ def _fmt(value: object) -> str:
     return str(value)
 
 
-def _trial_count(text: str) -> int:
+def trial_count(text: str) -> int:
     """``--trials``: a count >= 1, checked here because it bypasses the config's validation of ``budget.trials``."""
     try:
         value = int(text)
@@ -164,7 +164,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     search = commands.add_parser("search", help="run (or continue) the study a config describes")
     search.add_argument("config", help="study config (studies/*.yaml)")
     search.add_argument("--address", help="join this Ray cluster (default: $RAY_ADDRESS, else a local instance)")
-    search.add_argument("--trials", type=_trial_count, help="override the config's trial budget")
+    search.add_argument("--trials", type=trial_count, help="override the config's trial budget")
     search.add_argument("--quiet", action="store_true", help="no live progress")
     search.set_defaults(handler=_search_command)
 
@@ -172,7 +172,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     resume = commands.add_parser("resume", help="continue a study after its driver stopped")
     resume.add_argument("study", help=where)
     resume.add_argument("--address", help="join this Ray cluster")
-    resume.add_argument("--trials", type=_trial_count, help="override the trial budget")
+    resume.add_argument("--trials", type=trial_count, help="override the trial budget")
     resume.add_argument("--quiet", action="store_true")
     resume.set_defaults(handler=_resume_command)
 
