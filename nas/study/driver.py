@@ -52,6 +52,8 @@ HEARTBEAT_SECONDS = 10.0
 """How often a driver renews the heartbeat of its running trials."""
 STALE_SECONDS = 120.0
 """A running trial whose heartbeat is older than this belongs to a dead driver (on another machine)."""
+MEMORY_REFRESH_SECONDS = 60.0
+"""How long the largest worker's memory (for the memory guard) is reused before asking Ray again."""
 
 
 @dataclass
@@ -112,6 +114,7 @@ class SearchDriver:
         self._remote: Callable[..., Any] | None = None
         self._training_seconds = 0.0
         self._last_heartbeat = 0.0
+        self._memory: tuple[float, float | None] | None = None  # (when asked, largest worker's memory)
 
     # ------------------------------------------------------------------------------ public
     def run(self) -> SearchOutcome:
@@ -198,8 +201,9 @@ class SearchDriver:
     def _new_trial(self) -> _Job | None:
         """Ask for an architecture; return a job to run, or ``None`` if it was settled without training."""
         trial = self.study.ask()
-        trial.set_user_attr(attrs.DRIVER, self.identity)  # already there, unless ask() took an enqueued trial
-        trial.set_user_attr(attrs.HEARTBEAT, time.time())
+        if trial.user_attrs.get(attrs.DRIVER) != self.identity:  # inserted with it, unless ask() took an enqueued trial
+            trial.set_user_attr(attrs.DRIVER, self.identity)
+            trial.set_user_attr(attrs.HEARTBEAT, time.time())
         try:
             arch = self.config.space.sample(trial)
             trial.set_user_attr(attrs.ARCH, arch.to_dict())
@@ -274,7 +278,10 @@ class SearchDriver:
         """
         if not self.needs_training or self.config.resources.gpus > 0:
             return None
-        available = _worker_memory_bytes()
+        now = time.monotonic()
+        if self._memory is None or now - self._memory[0] > MEMORY_REFRESH_SECONDS:
+            self._memory = (now, _worker_memory_bytes())  # a cluster-wide query: not once per trial
+        available = self._memory[1]
         if available is None or peak_bytes <= available:
             return None
         return (
@@ -493,7 +500,8 @@ def _worker_memory_bytes() -> float | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (whoever owns it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -516,7 +524,7 @@ def driver_is_dead(trial: optuna.trial.FrozenTrial, *, now: float | None = None,
             return False
         if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
             same_process = owner["pid"] == os.getpid()
-            return not same_process and not _pid_alive(owner["pid"])
+            return not same_process and not pid_alive(owner["pid"])
     beat = trial.user_attrs.get(attrs.HEARTBEAT)
     if not isinstance(beat, (int, float)):
         started = trial.datetime_start

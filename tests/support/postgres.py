@@ -37,6 +37,8 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
+from nas.study.driver import pid_alive
+
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT = REPO / "build" / "postgres-test"
 SYSTEM_USER = "postgres"
@@ -116,16 +118,6 @@ def blocking_directory(path: Path, user: str) -> Path | None:
         if not info.st_mode & bit:
             return folder
     return None
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # somebody else's process: alive
-    return True
 
 
 class Postgres:
@@ -408,7 +400,7 @@ def sweep_stale(root: Path, binaries: PostgresBinaries) -> None:
     names start with the dead process's id), so a SIGKILLed pytest does not leak a server for ever."""
     for folder in root.glob("*-*"):
         pid = folder.name.split("-", 1)[0]
-        if not pid.isdigit() or _alive(int(pid)):
+        if not pid.isdigit() or pid_alive(int(pid)):
             continue
         data = folder / "data"
         if (data / "postmaster.pid").exists():

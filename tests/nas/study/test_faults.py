@@ -53,9 +53,10 @@ def _config_data(tmp_path: Path, data: Path, **changes: Any) -> dict[str, Any]:
     }
 
 
-def _write(tmp_path: Path, data: dict[str, Any], name: str = "study.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(yaml.safe_dump(data))
+def _study_file(tmp_path: Path, data: Path, **changes: Any) -> Path:
+    """The config of ``_config_data`` with ``changes``, written where drivers (separate processes) can read it."""
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(_config_data(tmp_path, data, **changes)))
     return path
 
 
@@ -184,8 +185,7 @@ def ray_cluster():
 def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path, ray_cluster, record_figure) -> None:
     # 40 trials of 0.4 s on 2 CPUs, killed within 1.5 s of each run's first submission: five runs
     # finish at most about 30 of them, so the budget cannot run out before the fifth kill
-    data = _config_data(tmp_path, kws_root, budget={"trials": 40}, ray={"address": ray_cluster.address})
-    path = _write(tmp_path, data)
+    path = _study_file(tmp_path, kws_root, budget={"trials": 40}, ray={"address": ray_cluster.address})
     config = StudyConfig.load(path)
     rng, log, seen = random.Random(1), tmp_path / "driver.log", {}
     kills = 0
@@ -235,9 +235,8 @@ def test_four_drivers_share_one_postgres_study(
     tmp_path: Path, kws_root: Path, postgres_url: str, ray_cluster, record_figure
 ) -> None:
     budget, drivers = 40, 4
-    data = _config_data(tmp_path, kws_root, budget={"trials": budget}, storage=postgres_url)
-    data["ray"] = {"address": ray_cluster.address}
-    path = _write(tmp_path, data)
+    ray = {"address": ray_cluster.address}
+    path = _study_file(tmp_path, kws_root, budget={"trials": budget}, storage=postgres_url, ray=ray)
     logs = [tmp_path / f"driver-{index}.log" for index in range(drivers)]
     # the drivers start their searches together, once all four have imported everything
     barrier = tmp_path / "start"
@@ -283,9 +282,8 @@ def _wait_for_completions(log: Path, count: int, driver: subprocess.Popen[bytes]
 def test_postgres_restarted_during_a_search_is_waited_for(
     tmp_path: Path, kws_root: Path, postgres_url: str, restartable_postgres_server, ray_cluster, record_figure
 ) -> None:
-    data = _config_data(tmp_path, kws_root, budget={"trials": 24}, storage=postgres_url)
-    data["ray"] = {"address": ray_cluster.address}
-    path = _write(tmp_path, data)
+    ray = {"address": ray_cluster.address}
+    path = _study_file(tmp_path, kws_root, budget={"trials": 24}, storage=postgres_url, ray=ray)
     config, log = StudyConfig.load(path), tmp_path / "driver.log"
     driver = _driver(path, log, sleep=0.5)
     _wait_for_completions(log, 3, driver)
@@ -313,9 +311,8 @@ def test_postgres_restarted_during_a_search_is_waited_for(
 def test_postgres_down_longer_than_allowed_stops_clearly_then_resumes(
     tmp_path: Path, kws_root: Path, postgres_url: str, restartable_postgres_server, ray_cluster, record_figure
 ) -> None:
-    data = _config_data(tmp_path, kws_root, budget={"trials": 20}, storage=postgres_url)
-    data["ray"] = {"address": ray_cluster.address}
-    path = _write(tmp_path, data)
+    ray = {"address": ray_cluster.address}
+    path = _study_file(tmp_path, kws_root, budget={"trials": 20}, storage=postgres_url, ray=ray)
     config, log = StudyConfig.load(path), tmp_path / "driver.log"
     driver = _driver(path, log, sleep=0.5, env={"CENTAURUS_STORAGE_OUTAGE_SECONDS": "3"})
     _wait_for_completions(log, 3, driver)
