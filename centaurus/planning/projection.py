@@ -1,0 +1,137 @@
+"""A real weight contracted with a complex spectrum as one ``matmul`` that never copies the spectrum.
+
+``torch.einsum`` lowers a pairwise contraction to ``bmm`` by permuting each operand to (shared,
+own, contracted) axes and merging them with ``reshape``. For ``dc,bcfz->bdfz`` (a projection of a
+spectrum's real view) the spectrum's own axes ``b`` and ``f z`` are not adjacent, so from batch 2
+on einsum copies the whole spectrum before the product, and the result comes back permuted, so
+making it complex again copies it once more. Measured on one CPU thread at b=32, c=64, d=8 and
+1001 bins: 2.3 ms through einsum, 0.76 ms as ``W @ X`` on the spectrum's own memory.
+
+A spectrum laid out as ``(outer, contracted, inner)`` in memory (every layout the planner
+produces, once the contracted axes sit next to each other) is already a batch of matrices
+``(contracted, inner)``; the weight, which is small, is the one permuted to ``(own, contracted)``
+and broadcast over the outer axes. The product comes out as ``(outer, own, inner)``, contiguous.
+:func:`lower` decides once per equation whether that form applies; the spectral segment falls back
+to einsum where it does not (no contracted axis, an axis summed within one operand, or a
+spectrum whose memory order does not match its indices).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+
+
+@dataclass(frozen=True)
+class MatmulLowering:
+    """How ``weight[weight_indices] x spectrum[spectrum_indices] -> output`` runs as a matmul.
+
+    ``outer`` are the spectrum axes before the contracted block (those also in the weight are
+    ``shared``: the weight is indexed by them instead of broadcast), ``contracted`` the block in the
+    spectrum's order, ``inner`` the spectrum axes after it (the frequency axis among them), ``own``
+    the weight's axes that reach the output. The product's memory order is ``result``; ``output``
+    is the order the caller asked for (the result is returned as a view in that order).
+    """
+
+    weight_indices: str
+    spectrum_indices: str
+    output: str
+    outer: str
+    shared: str
+    contracted: str
+    inner: str
+    own: str
+
+    @property
+    def result(self) -> str:
+        return self.outer + self.own + self.inner
+
+    def weight_matrix(self, weight: torch.Tensor, sizes: dict[str, int]) -> torch.Tensor:
+        """The weight as ``(outer broadcast..., own, contracted)``: size 1 on outer axes it lacks."""
+        order = self.shared + self.own + self.contracted
+        matrix = weight.permute([self.weight_indices.index(index) for index in order])
+        shape = [sizes[index] if index in self.shared else 1 for index in self.outer]
+        return matrix.reshape(*shape, _size(self.own, sizes), _size(self.contracted, sizes))
+
+    def weight_from_matrix(self, matrix: torch.Tensor, sizes: dict[str, int]) -> torch.Tensor:
+        """Inverse of :meth:`weight_matrix` for a gradient: sum the broadcast axes, restore the order."""
+        broadcast = [axis for axis, index in enumerate(self.outer) if index not in self.shared]
+        if broadcast:
+            matrix = matrix.sum(dim=broadcast)
+        order = self.shared + self.own + self.contracted
+        unfolded = matrix.reshape([sizes[index] for index in order])
+        return unfolded.permute([order.index(index) for index in self.weight_indices])
+
+
+def _size(indices: str, sizes: dict[str, int]) -> int:
+    return math.prod(sizes[index] for index in indices)
+
+
+@lru_cache(maxsize=1024)
+def lower(weight_indices: str, spectrum_indices: str, output: str) -> MatmulLowering | None:
+    """The matmul form of this contraction, or ``None`` when it has none (see the module docstring)."""
+    in_weight, in_spectrum, in_output = set(weight_indices), set(spectrum_indices), set(output)
+    if not in_weight <= in_spectrum | in_output or not in_spectrum <= in_weight | in_output:
+        return None  # an axis summed within one operand
+    contracted_set = (in_weight & in_spectrum) - in_output
+    if not contracted_set:
+        return None  # an outer product: einsum multiplies element-wise, no copy to avoid
+    positions = sorted(spectrum_indices.index(index) for index in contracted_set)
+    if positions[-1] - positions[0] + 1 != len(positions):
+        return None  # the contracted axes are not one block of the spectrum's memory
+    outer = spectrum_indices[: positions[0]]
+    inner = spectrum_indices[positions[-1] + 1 :]
+    shared = "".join(index for index in outer if index in in_weight)
+    if any(index in in_weight for index in inner) or not inner:
+        return None  # a shared axis inside the matrices, or no columns to multiply
+    own = "".join(index for index in output if index in in_weight and index not in in_spectrum)
+    return MatmulLowering(
+        weight_indices=weight_indices,
+        spectrum_indices=spectrum_indices,
+        output=output,
+        outer=outer,
+        shared=shared,
+        contracted=spectrum_indices[positions[0] : positions[-1] + 1],
+        inner=inner,
+        own=own,
+    )
+
+
+def _sizes(lowering: MatmulLowering, weight: torch.Tensor, spectrum: torch.Tensor) -> dict[str, int]:
+    sizes = dict(zip(lowering.spectrum_indices, spectrum.shape, strict=True))
+    sizes.update(zip(lowering.weight_indices, weight.shape, strict=True))
+    return sizes
+
+
+def _columns(tensor: torch.Tensor, lead: str, rows: str, sizes: dict[str, int]) -> torch.Tensor:
+    """A contiguous complex tensor ``(lead, rows, rest)`` as real ``(lead..., rows, rest * 2)`` (a view)."""
+    real = torch.view_as_real(tensor)
+    return real.reshape(*[sizes[index] for index in lead], _size(rows, sizes), -1)
+
+
+def project(lowering: MatmulLowering, weight: torch.Tensor, spectrum: torch.Tensor) -> torch.Tensor:
+    """``einsum(weight, spectrum)`` for a contiguous ``spectrum``, as a view in ``lowering.output`` order."""
+    sizes = _sizes(lowering, weight, spectrum)
+    product = torch.matmul(
+        lowering.weight_matrix(weight, sizes), _columns(spectrum, lowering.outer, lowering.contracted, sizes)
+    )
+    result = torch.view_as_complex(product.reshape(*[sizes[index] for index in lowering.result], 2))
+    return result.permute([lowering.result.index(index) for index in lowering.output])
+
+
+def project_gradients(
+    lowering: MatmulLowering, weight: torch.Tensor, spectrum: torch.Tensor, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of :func:`project`'s weight (real) and spectrum, given the output's gradient ``grad``."""
+    sizes = _sizes(lowering, weight, spectrum)
+    in_result_order = grad.permute([lowering.output.index(index) for index in lowering.result]).contiguous()
+    grad_columns = _columns(in_result_order, lowering.outer, lowering.own, sizes)  # (outer, own, inner*2)
+    matrix = lowering.weight_matrix(weight, sizes)  # (outer broadcast, own, contracted)
+    grad_spectrum_real = torch.matmul(matrix.transpose(-1, -2), grad_columns)  # (outer, contracted, inner*2)
+    grad_spectrum = torch.view_as_complex(grad_spectrum_real.reshape(*spectrum.shape, 2))
+    spectrum_columns = _columns(spectrum, lowering.outer, lowering.contracted, sizes)
+    grad_matrix = torch.matmul(grad_columns, spectrum_columns.transpose(-1, -2))  # (outer, own, contracted)
+    return lowering.weight_from_matrix(grad_matrix, sizes), grad_spectrum
