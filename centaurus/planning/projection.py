@@ -12,8 +12,9 @@ produces, once the contracted axes sit next to each other) is already a batch of
 ``(contracted, inner)``; the weight, which is small, is the one permuted to ``(own, contracted)``
 and broadcast over the outer axes. The product comes out as ``(outer, own, inner)``, contiguous.
 :func:`lower` decides once per equation whether that form applies; the spectral segment falls back
-to einsum where it does not (no contracted axis, an axis summed within one operand, or a
-spectrum whose memory order does not match its indices).
+to einsum where it does not (no contracted axis, an axis summed within one operand, or a shared
+axis inside the matrices). A spectrum whose memory order does not match its indices (a permuted
+view from an earlier step) is made contiguous first: one copy, where einsum makes two.
 """
 
 from __future__ import annotations

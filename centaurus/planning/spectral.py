@@ -94,6 +94,16 @@ def _split(equation: str) -> tuple[str, str, str]:
     return left, right, output
 
 
+def is_matrix_product(equation: str) -> bool:
+    """Whether a product of two spectra is a batch of matrix products (some index summed, and each
+    operand with an index of its own); the others run as a broadcast multiply and a sum."""
+    left, right, output = _split(equation)
+    summed = any(index not in output for index in left + right)
+    own_left = any(index in output and index not in right for index in left)
+    own_right = any(index in output and index not in left for index in right)
+    return summed and own_left and own_right
+
+
 def batched_einsum(equation: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``torch.einsum`` for two operands, with shared batch axes moved first when one is innermost.
 
@@ -103,10 +113,7 @@ def batched_einsum(equation: str, a: torch.Tensor, b: torch.Tensor) -> torch.Ten
     returned as a view in the requested index order.
     """
     left, right, output = _split(equation)
-    summed = [index for index in left + right if index not in output]
-    own_left = [index for index in left if index in output and index not in right]
-    own_right = [index for index in right if index in output and index not in left]
-    if not summed or not own_left or not own_right:
+    if not is_matrix_product(equation):
         return _multiply_then_sum(left, right, output, a, b)
     batch = [index for index in output if index in left and index in right]
     if not batch or (left[-1] not in batch and right[-1] not in batch):
@@ -160,11 +167,11 @@ def _weight_times_spectrum(
 ) -> torch.Tensor:
     """A real weight contracted with a spectrum on its real view: 2 real MACs per complex MAC.
 
-    As a matmul on the spectrum's own memory where the layout allows (see :mod:`.projection`),
+    As a matmul on the spectrum's own memory where the equation allows (see :mod:`.projection`),
     else through einsum, which copies the spectrum."""
     lowering = lower(weight_indices, spectrum_indices, output_indices)
-    if lowering is not None and spectrum.is_contiguous():
-        return project(lowering, weight, spectrum)
+    if lowering is not None:
+        return project(lowering, weight, spectrum.contiguous())
     z = _REAL_AXIS
     equation = f"{weight_indices},{spectrum_indices}{z}->{output_indices}{z}"
     return _as_complex(torch.einsum(equation, weight, torch.view_as_real(spectrum)))
@@ -194,8 +201,8 @@ def _step_gradients(
     weight_indices, spectrum_indices = (left, right) if step.weight_position == 0 else (right, left)
     weight, spectrum = (a, b) if step.weight_position == 0 else (b, a)
     lowering = lower(weight_indices, spectrum_indices, output)
-    if lowering is not None and spectrum.is_contiguous():
-        grad_weight, grad_spectrum = project_gradients(lowering, weight, spectrum, grad)
+    if lowering is not None:
+        grad_weight, grad_spectrum = project_gradients(lowering, weight, spectrum.contiguous(), grad)
         return (grad_weight, grad_spectrum) if step.weight_position == 0 else (grad_spectrum, grad_weight)
     grad_real = torch.view_as_real(grad)
     grad_spectrum = _as_complex(torch.einsum(f"{output}{z},{weight_indices}->{spectrum_indices}{z}", grad_real, weight))

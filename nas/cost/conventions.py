@@ -3,7 +3,10 @@
 FlopCounterMode counts only matmul-like ATen ops (mm, bmm, addmm, convolution and their
 backward), 2 FLOPs per multiply-add, and counts a complex bmm like a real one. ``torch.einsum``
 lowers a pairwise product to bmm only when some index is summed; a pure elementwise product
-becomes ``mul`` and is invisible to the counter (and so is its autograd backward). This module
+becomes ``mul`` and is invisible to the counter (and so is its autograd backward). Inside the
+spectral segment, products of two spectra that are no batch of matrix products run as a broadcast
+``mul`` and a sum (unseen), and a real weight times a spectrum runs as ``matmul`` where
+``centaurus.planning.projection`` lowers it (always seen). This module
 maps a :class:`CostReport` to that convention, so tests can compare prediction and measurement
 exactly, while the report itself keeps the true cost (8 FLOPs per complex multiply-add).
 """
@@ -13,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from centaurus.planning import ContractionPlan, PlanStep
+from centaurus.planning.projection import lower
+from centaurus.planning.spectral import is_matrix_product
 from nas.cost.model import CostReport
 
 _REAL_VIEW = "z"
@@ -34,20 +39,21 @@ def _visible_step_flops(step: PlanStep, recomputed: bool, sizes: Mapping[str, in
         return 3 * 2 * step.macs if _contracts(step.equation, sizes) else 0
     spectra = int(left.endswith("^")) + int(right.endswith("^"))
     if spectra == 2:
-        equations = [step.equation, f"{output},{b}->{a}", f"{output},{a}->{b}"]
-        per_mac = 2
-    else:  # a real weight times a spectrum, run on the real view (extra index z of size 2)
-        weight, spectrum = (a, b) if not left.endswith("^") else (b, a)
-        z = _REAL_VIEW
-        equations = [
-            f"{weight},{spectrum}{z}->{output}{z}",
-            f"{output}{z},{weight}->{spectrum}{z}",
-            f"{output}{z},{spectrum}{z}->{weight}",
-        ]
-        per_mac = 4
-    if recomputed:
-        equations.append(equations[0])
-    return sum(per_mac * step.macs for equation in equations if _contracts(equation, sizes))
+        # Batches of matrix products run as bmm; the others as a broadcast mul and a sum (unseen).
+        run = [step.equation, f"{output},{b}->{a}", f"{output},{a}->{b}"] + ([step.equation] if recomputed else [])
+        return sum(2 * step.macs for equation in run if is_matrix_product(equation) and _contracts(equation, sizes))
+    weight, spectrum = (a, b) if not left.endswith("^") else (b, a)
+    if lower(weight, spectrum, output) is not None:
+        # One matmul on the real view each for forward, both gradients and the recomputation,
+        # whatever the sizes (matmul never squeezes a size-1 axis into a mul).
+        return (4 if recomputed else 3) * 4 * step.macs
+    z = _REAL_VIEW  # otherwise einsum on the real view (extra index z of size 2)
+    run = [
+        f"{weight},{spectrum}{z}->{output}{z}",
+        f"{output}{z},{weight}->{spectrum}{z}",
+        f"{output}{z},{spectrum}{z}->{weight}",
+    ] + ([f"{weight},{spectrum}{z}->{output}{z}"] if recomputed else [])
+    return sum(4 * step.macs for equation in run if _contracts(equation, sizes))
 
 
 def plan_flop_counter_flops(plan: ContractionPlan) -> int:
