@@ -32,7 +32,7 @@ from centaurus.planning import FLOPS_ONLY, ContractionPlan, PlannerCost, plan_sc
 
 FEATURES = ("real", "view", "complex", "rfft", "irfft", "bytes", "steps")
 GRID = {
-    "batch": (2, 16),
+    "batch": (2, 16, 32),
     "channels": ((16, 16), (16, 128), (128, 16), (128, 128)),
     "states": (32, 128),
     "length": (2000, 6000),

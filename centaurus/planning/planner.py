@@ -70,13 +70,13 @@ class PlannerCost:
 FLOPS_ONLY = PlannerCost()
 
 # CPU: fitted by benchmarks/calibrate_planner.py on this project's 2-core x86-64 machine (torch 2.14.1,
-# one thread), with spectrum products run as broadcast multiplies and weight projections as matmuls
-# on the spectrum's memory (centaurus.planning.spectral): a product of two spectra then costs what a
-# real FLOP does, a forward FFT FLOP too, an inverse FFT FLOP 4x (its input is complex and it is
-# followed by the copy of the causal half), and each byte moved 16 FLOP-equivalents.
+# one thread), with spectrum products run as broadcast multiplies and weight projections as bmm on
+# the spectrum's memory (centaurus.planning.spectral): a product of two spectra costs 2x a real FLOP,
+# a forward FFT FLOP 1x, an inverse FFT FLOP 4x (complex input, then the copy of the causal half);
+# bytes moved add nothing once FFTs are priced so.
 # GPU: not yet fitted (no GPU was available), so it ranks by FLOPs alone.
 DEFAULT_COSTS: dict[str, PlannerCost] = {
-    "cpu": PlannerCost(view_weight=1.0, complex_weight=1.0, rfft_weight=1.0, irfft_weight=4.0, byte_weight=16.0),
+    "cpu": PlannerCost(view_weight=1.0, complex_weight=2.0, rfft_weight=1.0, irfft_weight=4.0),
     "cuda": FLOPS_ONLY,
 }
 
