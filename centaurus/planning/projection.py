@@ -1,20 +1,21 @@
-"""A real weight contracted with a complex spectrum as one ``matmul`` that never copies the spectrum.
+"""A real weight contracted with a complex spectrum as one ``bmm`` that never copies the spectrum.
 
 ``torch.einsum`` lowers a pairwise contraction to ``bmm`` by permuting each operand to (shared,
 own, contracted) axes and merging them with ``reshape``. For ``dc,bcfz->bdfz`` (a projection of a
 spectrum's real view) the spectrum's own axes ``b`` and ``f z`` are not adjacent, so from batch 2
 on einsum copies the whole spectrum before the product, and the result comes back permuted, so
 making it complex again copies it once more. Measured on one CPU thread at b=32, c=64, d=8 and
-1001 bins: 2.3 ms through einsum, 0.76 ms as ``W @ X`` on the spectrum's own memory.
+1001 bins: 2.3 ms through einsum, 0.76 ms as a batch of ``W @ X`` on the spectrum's own memory.
 
 A spectrum laid out as ``(outer, contracted, inner)`` in memory (every layout the planner
 produces, once the contracted axes sit next to each other) is already a batch of matrices
 ``(contracted, inner)``; the weight, which is small, is the one permuted to ``(own, contracted)``
 and broadcast over the outer axes. The product comes out as ``(outer, own, inner)``, contiguous.
-:func:`lower` decides once per equation whether that form applies; the spectral segment falls back
-to einsum where it does not (no contracted axis, an axis summed within one operand, or a shared
-axis inside the matrices). A spectrum whose memory order does not match its indices (a permuted
-view from an earlier step) is made contiguous first: one copy, where einsum makes two.
+:func:`lower` decides once per equation whether that form applies (run as a bmm, see
+:func:`_bmm`); the spectral segment falls back to einsum where it does not (no contracted axis,
+an axis summed within one operand, or a shared axis inside the matrices). A spectrum whose memory
+order does not match its indices (a permuted view from an earlier step) is made contiguous first:
+one copy, where einsum makes two.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import torch
 
 @dataclass(frozen=True)
 class MatmulLowering:
-    """How ``weight[weight_indices] x spectrum[spectrum_indices] -> output`` runs as a matmul.
+    """How ``weight[weight_indices] x spectrum[spectrum_indices] -> output`` runs as a batched matmul.
 
     ``outer`` are the spectrum axes before the contracted block (those also in the weight are
     ``shared``: the weight is indexed by them instead of broadcast), ``contracted`` the block in the

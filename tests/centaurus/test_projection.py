@@ -1,4 +1,5 @@
-"""The matmul lowering of weight x spectrum steps against einsum on complex operands (float64)."""
+"""The spectral segment's products against einsum on complex operands (float64): weight x spectrum
+lowered to bmm, and products of two spectra (bmm or broadcast multiply and sum)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import torch
 from centaurus.modes import EXPRESSIONS
 from centaurus.planning import candidate_plans
 from centaurus.planning.projection import lower, project, project_gradients
-from centaurus.planning.spectral import SpectralProgram
+from centaurus.planning.spectral import SpectralProgram, batched_einsum, is_matrix_product
 
 _SIZES = {
     "dws": {"c": 3, "d": 5, "n": 4},
@@ -87,3 +88,38 @@ def test_projection_matches_einsum_and_its_gradients(
 
 def test_every_mode_has_lowered_steps_under_test() -> None:
     assert {step[0] for step in _LOWERED} == set(EXPRESSIONS)
+
+
+def _spectrum_products() -> list[tuple[str, str]]:
+    """(mode, equation) of every product of two spectra in any candidate plan, and of its two gradients."""
+    found: set[tuple[str, str]] = set()
+    for mode, sizes in _SIZES.items():
+        for plan in candidate_plans(mode, sizes, 2, 6, spectra="recompute"):
+            for step in SpectralProgram.from_plan(plan).steps:
+                if step.weight_position is not None:
+                    continue
+                left, rest = step.equation.split(",")
+                right, output = rest.split("->")
+                found |= {
+                    (mode, step.equation),
+                    (mode, f"{output},{right}->{left}"),
+                    (mode, f"{output},{left}->{right}"),
+                }
+    return sorted(found)
+
+
+@pytest.mark.parametrize(("mode", "equation"), _spectrum_products())
+def test_spectrum_products_match_einsum(mode: str, equation: str) -> None:
+    """Both execution paths of a product of two spectra (bmm, or broadcast multiply and sum)."""
+    sizes = _sizes(mode)
+    inputs, _ = equation.split("->")
+    left, right = inputs.split(",")
+    generator = torch.Generator().manual_seed(1)
+    a = torch.randn([sizes[i] for i in left], dtype=torch.complex128, generator=generator)
+    b = torch.randn([sizes[i] for i in right], dtype=torch.complex128, generator=generator)
+    torch.testing.assert_close(batched_einsum(equation, a, b), torch.einsum(equation, a, b), rtol=1e-12, atol=1e-12)
+
+
+def test_both_spectrum_product_paths_are_exercised() -> None:
+    kinds = {is_matrix_product(equation) for _, equation in _spectrum_products()}
+    assert kinds == {True, False}
