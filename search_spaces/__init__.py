@@ -9,7 +9,7 @@ from search_spaces.builtin import BUILTIN_SPACES, builtin_space
 from search_spaces.choices import StageChoices
 from search_spaces.errors import SpecError
 from search_spaces.space import ENUMERATE_LIMIT, SHAREABLE_FIELDS, CategoricalTrial, SearchSpace
-from search_spaces.spec import STAGE_FIELDS, Architecture, InputSpec, OutputSpec, Stage
+from search_spaces.spec import STAGE_FIELDS, Architecture, FrontendSpec, InputSpec, OutputSpec, Stage
 
 __all__ = [
     "BUILTIN_SPACES",
@@ -18,6 +18,7 @@ __all__ = [
     "STAGE_FIELDS",
     "Architecture",
     "CategoricalTrial",
+    "FrontendSpec",
     "InputSpec",
     "OutputSpec",
     "SearchSpace",

@@ -79,14 +79,18 @@ def output_size(task_name: str, size: object) -> int:
     return size  # type: ignore[return-value]
 
 
-def total_stride(task_name: str, sample_rate: int, length: int, strides: Sequence[int], where: str) -> int:
-    """Check the product of the stage strides against the input length and, for asr, the frame rate.
+def total_stride(
+    task_name: str, sample_rate: int, length: int, strides: Sequence[int], where: str, input_stride: int = 1
+) -> int:
+    """Check the product of the stage strides (times the frontend's hop) against the input length and,
+    for asr, the frame rate.
 
     The total must divide ``length`` so that every stage sees an integral number of samples (and
     the U-Net decoder can restore the exact length); asr also needs a 25-100 Hz output frame rate.
     """
-    total = math.prod(strides)
-    shown = f"total stride {total} (strides {' * '.join(map(str, strides))})"
+    total = input_stride * math.prod(strides)
+    shown = f"total stride {total} (strides {' * '.join(map(str, strides))}"
+    shown += f" after the frontend's hop {input_stride})" if input_stride > 1 else ")"
     if length % total:
         fail(where, f"{shown}, which does not divide input.length={length}", "a total stride dividing input.length")
     if task_name == "asr":

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from search_spaces import _checks, _io, _options
 from search_spaces.choices import StageChoices
 from search_spaces.errors import SpecError
-from search_spaces.spec import Architecture, InputSpec, OutputSpec, Stage
+from search_spaces.spec import Architecture, InputSpec, OutputSpec, Stage, check_frontend_task
 
 # Fields that may take one value for the whole network (the conditional ones may not: whether a
 # stage uses them depends on its block, so "one value everywhere" would be ill-defined).
@@ -83,6 +83,7 @@ class SearchSpace(_io.TextSerialisable):
         if not isinstance(self.output, OutputSpec):
             _checks.fail("output", _checks.describe(self.output), "an OutputSpec")
         _checks.output_size(self.task, self.output.size)
+        check_frontend_task(self.task, self.input)
         if not isinstance(self.stages, tuple) or not self.stages:
             _checks.fail("stages", repr(self.stages), "a non-empty tuple of StageChoices")
         for index, stage in enumerate(self.stages):
@@ -156,7 +157,9 @@ class SearchSpace(_io.TextSerialisable):
             combinations = list(by_total.values())
         for strides in combinations:
             where = "stages.stride (a combination of choices)"
-            _checks.total_stride(self.task, self.input.sample_rate, self.input.length, strides, where)
+            _checks.total_stride(
+                self.task, self.input.sample_rate, self.input.length, strides, where, self.input.stride
+            )
 
     # ----------------------------------------------------------------------------- drawing
     def sample(self, trial: CategoricalTrial) -> Architecture:

@@ -20,27 +20,94 @@ from centaurus.modes import MODES
 from centaurus.post import ACTIVATIONS, NORMS
 from search_spaces import _checks, _io
 
+FRONTEND_KINDS: tuple[str, ...] = ("logmel",)
+FRONTEND_TASKS: tuple[str, ...] = ("kws", "asr")  # a denoiser must output a waveform, not read features
+
+
+@dataclass(frozen=True)
+class FrontendSpec:
+    """A fixed (untrained) feature front end between the waveform and the first stage.
+
+    ``logmel``: log mel energies of ``window``-sample Hann-windowed frames every ``hop`` samples
+    (causal: the first frame ends at the first hop), ``mels`` bands between 0 Hz and Nyquist, then
+    a per-band normalisation with running statistics. The network's stages then run at
+    ``sample_rate / hop`` frames per second on ``mels`` channels (per input channel), which makes
+    every step ``hop`` times shorter than on raw audio: the usual keyword-spotting input, and the
+    one that learns within minutes on a CPU.
+    """
+
+    kind: str = "logmel"
+    mels: int = 40
+    window: int = 400
+    hop: int = 160
+
+    def __post_init__(self) -> None:
+        _checks.one_of(self.kind, FRONTEND_KINDS, "input.frontend.kind")
+        for name in ("mels", "window", "hop"):
+            _checks.positive_int(getattr(self, name), f"input.frontend.{name}")
+        if self.hop > self.window:
+            _checks.fail("input.frontend.hop", repr(self.hop), f"at most the window ({self.window} samples)")
+        if self.mels > self.bins:
+            _checks.fail(
+                "input.frontend.mels", repr(self.mels), f"at most window // 2 + 1 = {self.bins} frequency bins"
+            )
+
+    @property
+    def bins(self) -> int:
+        """Frequency bins of one frame's spectrum (0 Hz to Nyquist)."""
+        return self.window // 2 + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: object) -> FrontendSpec:
+        values = _io.mapping(data, "input.frontend")
+        _io.check_keys(values, _field_names(cls), ("kind",), "input.frontend")
+        return cls(**values)
+
+    def summary(self) -> str:
+        return f"{self.kind}{self.mels}/{self.hop}"
+
 
 @dataclass(frozen=True)
 class InputSpec:
-    """The audio a network reads: ``length`` is the nominal training length in samples."""
+    """The audio a network reads: ``length`` is the nominal training length in samples.
+
+    ``frontend`` (optional) turns the waveform into features before the first stage; without one
+    the stages read raw audio.
+    """
 
     sample_rate: int = 16000
     channels: int = 1
     length: int = 16000
+    frontend: FrontendSpec | None = None
 
     def __post_init__(self) -> None:
-        for field in fields(self):
-            _checks.positive_int(getattr(self, field.name), f"input.{field.name}")
+        for name in ("sample_rate", "channels", "length"):
+            _checks.positive_int(getattr(self, name), f"input.{name}")
+        if self.frontend is not None and not isinstance(self.frontend, FrontendSpec):
+            _checks.fail("input.frontend", _checks.describe(self.frontend), "a FrontendSpec or None")
 
-    def to_dict(self) -> dict[str, int]:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+    @property
+    def stride(self) -> int:
+        """Samples per frame the first stage reads: the frontend's hop, 1 for raw audio."""
+        return 1 if self.frontend is None else self.frontend.hop
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields; ``frontend`` only when there is one (so raw-audio specs keep their ids)."""
+        values: dict[str, Any] = {"sample_rate": self.sample_rate, "channels": self.channels, "length": self.length}
+        if self.frontend is not None:
+            values["frontend"] = self.frontend.to_dict()
+        return values
 
     @classmethod
     def from_dict(cls, data: object) -> InputSpec:
-        """Missing keys take their defaults (16 kHz mono, one second)."""
-        values = _io.mapping(data, "input")
+        """Missing keys take their defaults (16 kHz mono, one second, raw audio)."""
+        values = dict(_io.mapping(data, "input"))
         _io.check_keys(values, _field_names(cls), (), "input")
+        if values.get("frontend") is not None:
+            values["frontend"] = FrontendSpec.from_dict(values["frontend"])
         return cls(**values)
 
 
@@ -178,8 +245,11 @@ class Architecture(_io.TextSerialisable):
                 _checks.fail(where, _checks.describe(stage), "a Stage")
             _validate_stage(stage, where, previous)
             previous = stage.channels
+        check_frontend_task(self.task, self.input)
         strides = [stage.stride for stage in self.stages]
-        _checks.total_stride(self.task, self.input.sample_rate, self.input.length, strides, "stages.stride")
+        _checks.total_stride(
+            self.task, self.input.sample_rate, self.input.length, strides, "stages.stride", self.input.stride
+        )
         last = len(self.stages) - 1
         if self.task == "denoise" and self.stages[last].stride != 1:
             _checks.fail(
@@ -190,8 +260,8 @@ class Architecture(_io.TextSerialisable):
 
     @property
     def total_stride(self) -> int:
-        """The product of the stage strides: input samples per output frame."""
-        return math.prod(stage.stride for stage in self.stages)
+        """Input samples per output frame: the frontend's hop (if any) times the stage strides."""
+        return self.input.stride * math.prod(stage.stride for stage in self.stages)
 
     # ------------------------------------------------------------------------ serialisation
     def to_dict(self) -> dict[str, Any]:
@@ -225,8 +295,20 @@ class Architecture(_io.TextSerialisable):
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
     def summary(self) -> str:
-        """One line, e.g. ``kws | full 16 n16 /4 | group g4 64 n32 /2 | neck r0.25 128 n16 x2 | s5 256 n64``."""
-        return " | ".join([self.task, *(stage.summary() for stage in self.stages)])
+        """One line, e.g. ``kws | full 16 n16 /4 | group g4 64 n32 /2 | neck r0.25 128 n16 x2 | s5 256 n64``
+        (``kws logmel40/160 | ...`` with a frontend)."""
+        head = self.task if self.input.frontend is None else f"{self.task} {self.input.frontend.summary()}"
+        return " | ".join([head, *(stage.summary() for stage in self.stages)])
+
+
+def check_frontend_task(task: str, audio: InputSpec) -> None:
+    """A feature frontend only where the network reads features and outputs no waveform."""
+    if audio.frontend is not None and task not in FRONTEND_TASKS:
+        _checks.fail(
+            "input.frontend",
+            f"{audio.frontend.summary()} for task {task!r}",
+            f"none for {task}; a frontend suits " + ", ".join(FRONTEND_TASKS),
+        )
 
 
 def _validate_stage(stage: Stage, where: str, previous: int | None) -> None:

@@ -13,11 +13,13 @@ import torch
 from torch import nn
 
 from centaurus.layer import SSMLayer
+from centaurus.networks.frontend import FrontendStream, LogMelFrontend
 from centaurus.networks.protocols import StageLike
 from centaurus.post import PostLayer
 from centaurus.streaming import SSMStream
 
-Streams = dict[SSMLayer, SSMStream]
+Streams = dict[nn.Module, SSMStream | FrontendStream]
+"""The state-carrying streams of one network, by module: every SSM layer's, and its frontend's."""
 
 
 class SSMBlock(nn.Module):
@@ -40,7 +42,7 @@ class SSMBlock(nn.Module):
             self.skip = nn.Identity() if in_channels == stage.channels else nn.Conv1d(in_channels, stage.channels, 1)
 
     def forward(self, x: torch.Tensor, streams: Streams | None = None) -> torch.Tensor:
-        mixed = self.ssm(x) if streams is None else streams[self.ssm](x)
+        mixed = self.ssm(x) if streams is None else streams[self.ssm](x)  # type: ignore[arg-type]
         out = self.post(mixed)
         return out if self.skip is None else out + self.skip(x)
 
@@ -74,5 +76,7 @@ def ssm_layers(module: nn.Module) -> list[SSMLayer]:
 
 
 def open_streams(module: nn.Module, batch: int) -> Streams:
-    """A fresh state-carrying stream for every SSM layer of ``module``."""
-    return {layer: layer.stream(batch) for layer in ssm_layers(module)}
+    """A fresh state-carrying stream for every SSM layer (and feature frontend) of ``module``."""
+    streams: Streams = {child: child.stream(batch) for child in module.modules() if isinstance(child, LogMelFrontend)}
+    streams.update({layer: layer.stream(batch) for layer in ssm_layers(module)})
+    return streams

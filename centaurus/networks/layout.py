@@ -17,7 +17,9 @@ from centaurus.errors import CentaurusConfigError
 from centaurus.modes import EXPRESSIONS, layer_sizes
 from centaurus.networks.protocols import ArchitectureLike, StageLike
 
-OpKind = Literal["ssm", "conv1x1", "downsample", "upsample", "norm", "activation", "add", "pool", "head_norm", "linear"]
+OpKind = Literal[
+    "frontend", "ssm", "conv1x1", "downsample", "upsample", "norm", "activation", "add", "pool", "head_norm", "linear"
+]
 
 
 @dataclass(frozen=True)
@@ -116,8 +118,25 @@ class _Walker:
         return out, length // stage.stride
 
 
-def _trunk(walker: _Walker, prefix: str, in_channels: int, stages: Sequence[StageLike], length: int) -> tuple[str, int]:
-    source = walker.add(f"{prefix}stem", "conv1x1", length, in_channels, stages[0].channels, ("input",),
+def input_stride(arch: ArchitectureLike) -> int:
+    """Samples per frame the first stage reads: the frontend's hop, 1 on raw audio."""
+    frontend = getattr(arch.input, "frontend", None)
+    return 1 if frontend is None else frontend.hop
+
+
+def _trunk(
+    walker: _Walker, prefix: str, arch: ArchitectureLike, stages: Sequence[StageLike], length: int
+) -> tuple[str, int]:
+    source, in_channels = "input", arch.input.channels
+    frontend = getattr(arch.input, "frontend", None)
+    if frontend is not None:  # no parameters and a leaf input: forward only, nothing saved
+        source = walker.add(
+            f"{prefix}frontend", "frontend", length, in_channels, in_channels * frontend.mels, (source,),
+            variant=frontend.kind, stride=frontend.hop, input_requires_grad=False,
+            sizes=(("bins", frontend.window // 2 + 1), ("mels", frontend.mels), ("window", frontend.window)),
+        )  # fmt: skip
+        length, in_channels = length // frontend.hop, in_channels * frontend.mels
+    source = walker.add(f"{prefix}stem", "conv1x1", length, in_channels, stages[0].channels, (source,),
                         input_requires_grad=False)  # fmt: skip
     channels = stages[0].channels
     for index, stage in enumerate(stages):
@@ -134,14 +153,14 @@ def network_layout(arch: ArchitectureLike, batch: int, length: int | None = None
     """
     stages = list(arch.stages)
     length = arch.input.length if length is None else length
-    stride = 1
+    stride = input_stride(arch)
     for stage in stages:
         stride *= stage.stride
     if length % stride:
         raise CentaurusConfigError(f"length: got {length}; allowed: a multiple of the total stride {stride}")
     walker = _Walker(batch)
     if arch.task in ("kws", "asr"):
-        source, frames = _trunk(walker, "trunk.", arch.input.channels, stages, length)
+        source, frames = _trunk(walker, "trunk.", arch, stages, length)
         channels = stages[-1].channels
         if arch.task == "kws":
             source = walker.add("pool", "pool", frames, channels, channels, (source,))

@@ -26,7 +26,16 @@ class StageLike(Protocol):
     def bottleneck(self) -> int | None: ...
 
 
+class FrontendLike(Protocol):
+    kind: str
+    mels: int
+    window: int
+    hop: int
+
+
 class InputLike(Protocol):
+    """``frontend`` is optional: builders read it with ``getattr(input, "frontend", None)``."""
+
     sample_rate: int
     channels: int
     length: int

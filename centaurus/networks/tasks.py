@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from centaurus.networks.blocks import Stage, Streams, open_streams
+from centaurus.networks.frontend import LogMelFrontend
 from centaurus.networks.protocols import StageLike
 
 
@@ -23,11 +24,13 @@ def _total_stride(stages: Sequence[StageLike]) -> int:
 
 
 class _Trunk(nn.Module):
-    """A 1x1 stem to the first stage's channels, then the stages in order."""
+    """An optional feature frontend, a 1x1 stem to the first stage's channels, then the stages in order."""
 
-    def __init__(self, in_channels: int, stages: Sequence[StageLike]) -> None:
+    def __init__(self, in_channels: int, stages: Sequence[StageLike], frontend: LogMelFrontend | None = None) -> None:
         super().__init__()
-        self.stem = nn.Conv1d(in_channels, stages[0].channels, 1)
+        self.frontend = frontend
+        features = in_channels if frontend is None else in_channels * frontend.mels
+        self.stem = nn.Conv1d(features, stages[0].channels, 1)
         modules, channels = [], stages[0].channels
         for stage in stages:
             modules.append(Stage(channels, stage))
@@ -35,7 +38,14 @@ class _Trunk(nn.Module):
         self.stages = nn.ModuleList(modules)
         self.out_channels = channels
 
+    @property
+    def input_stride(self) -> int:
+        """Samples per frame the stem reads: the frontend's hop, 1 on raw audio."""
+        return 1 if self.frontend is None else self.frontend.hop
+
     def forward(self, x: torch.Tensor, streams: Streams | None = None) -> torch.Tensor:
+        if self.frontend is not None:
+            x = self.frontend(x) if streams is None else streams[self.frontend](x)
         x = self.stem(x)
         for stage in self.stages:
             x = stage(x, streams)
@@ -45,13 +55,15 @@ class _Trunk(nn.Module):
 class KeywordSpotter(nn.Module):
     """SSM stages with downsampling, temporal mean pooling and a small head: ``(b, c, L) -> (b, classes)``."""
 
-    def __init__(self, in_channels: int, num_classes: int, stages: Sequence[StageLike]) -> None:
+    def __init__(
+        self, in_channels: int, num_classes: int, stages: Sequence[StageLike], frontend: LogMelFrontend | None = None
+    ) -> None:
         super().__init__()
-        self.trunk = _Trunk(in_channels, stages)
+        self.trunk = _Trunk(in_channels, stages, frontend)
         self.head = nn.Sequential(
             nn.LayerNorm(self.trunk.out_channels), nn.Linear(self.trunk.out_channels, num_classes)
         )
-        self.total_stride = _total_stride(stages)
+        self.total_stride = self.trunk.input_stride * _total_stride(stages)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.head(self.trunk(audio).mean(dim=-1))
@@ -70,11 +82,13 @@ class SpeechRecognizer(nn.Module):
     """SSM stages downsampling raw audio to a 25-100 Hz frame rate, then a 1x1 projection to the
     vocabulary plus the CTC blank (index 0): ``(b, c, L) -> (b, vocabulary + 1, L / total_stride)`` logits."""
 
-    def __init__(self, in_channels: int, vocabulary: int, stages: Sequence[StageLike]) -> None:
+    def __init__(
+        self, in_channels: int, vocabulary: int, stages: Sequence[StageLike], frontend: LogMelFrontend | None = None
+    ) -> None:
         super().__init__()
-        self.trunk = _Trunk(in_channels, stages)
+        self.trunk = _Trunk(in_channels, stages, frontend)
         self.head = nn.Conv1d(self.trunk.out_channels, vocabulary + 1, 1)
-        self.total_stride = _total_stride(stages)
+        self.total_stride = self.trunk.input_stride * _total_stride(stages)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.head(self.trunk(audio))
@@ -147,8 +161,9 @@ class DenoisingUNet(nn.Module):
 class NetworkStream:
     """Chunked inference through a whole task network (inference only: call ``model.eval()`` first).
 
-    Every SSM layer carries its complex state between chunks; chunk lengths must be multiples of the
-    network's total stride so that resampling windows never straddle two chunks.
+    Every SSM layer carries its complex state between chunks (and a feature frontend its last
+    ``window - hop`` samples); chunk lengths must be multiples of the network's total stride so that
+    frames and resampling windows never straddle two chunks.
     """
 
     def __init__(self, network: KeywordSpotter | SpeechRecognizer | DenoisingUNet, batch: int = 1) -> None:

@@ -7,7 +7,8 @@ becomes ``mul`` and is invisible to the counter (and so is its autograd backward
 spectral segment, products of two spectra that are no batch of matrix products run as a broadcast
 ``mul`` and a sum (unseen), and a real weight times a spectrum runs as ``matmul`` where
 ``centaurus.planning.projection`` lowers it (always seen). This module
-maps a :class:`CostReport` to that convention, so tests can compare prediction and measurement
+maps a :class:`CostReport` to that convention (a log-mel frontend is a convolution and a matmul,
+forward only: an FFT per frame and a matmul, both seen),  so tests can compare prediction and measurement
 exactly, while the report itself keeps the true cost (8 FLOPs per complex multiply-add).
 """
 
@@ -71,6 +72,6 @@ def flop_counter_flops(report: CostReport) -> int:
     for row in report.layers:
         if row.plan is not None:
             total += plan_flop_counter_flops(row.plan)
-        elif row.kind in ("conv1x1", "downsample", "upsample", "linear"):
+        elif row.kind in ("frontend", "conv1x1", "downsample", "upsample", "linear"):
             total += row.contraction_flops
     return total

@@ -26,10 +26,11 @@ from typing import Literal
 import torch
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.networks.layout import LayerOp, network_layout
+from centaurus.networks.layout import LayerOp, input_stride, network_layout
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.planning import ContractionPlan, choose_plan
 from nas.cost.layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
+from nas.cost.measure import fft_flops
 
 Optimizer = Literal["adamw", "adam", "sgd", "sgd_momentum"]
 _OPTIMIZER_STATES: dict[str, int] = {"adamw": 2, "adam": 2, "sgd": 0, "sgd_momentum": 1}
@@ -214,6 +215,23 @@ def _matmul_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
     )  # fmt: skip
 
 
+def _frontend_cost(op: LayerOp, item: int) -> LayerCost:
+    """A log-mel frontend: forward only (no parameters, and it reads the leaf input), nothing saved.
+
+    One real FFT of ``window`` points per frame and channel, the mel filterbank matmul; elementwise:
+    windowing (1 per sample of a frame), power (3 per bin), floor and log (2 per band) and the
+    normalisation's forward.
+    """
+    sizes = op.size_map
+    rows = op.batch * op.in_channels * (op.length // op.stride)  # frames of every channel
+    bins, mels, window = sizes["bins"], sizes["mels"], sizes["window"]
+    elementwise = rows * (window + 3 * bins + (2 + _ELEMENTWISE_FLOPS["norm"][0]) * mels)
+    frames_bytes = rows * window * item  # the windowed frames, then a spectrum of about the same size
+    return LayerCost(op.name, "frontend", f"{op.variant} {mels} /{op.stride}", op.batch, op.length,
+                     2 * rows * bins * mels, round(fft_flops("r2c", rows, window)), elementwise, 0,
+                     frames_bytes + rows * 2 * bins * item, 0)  # fmt: skip
+
+
 def _elementwise_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
     elements = op.batch * op.in_channels * op.length
     nbytes = elements * item
@@ -242,11 +260,14 @@ def _elementwise_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
 def _inference_macs_per_second(arch: ArchitectureLike, item: int) -> int:
     """Forward multiply-adds of one second of audio at batch 1 (FFT FLOPs counted as FLOPs/2)."""
     rate = arch.input.sample_rate
-    stride = math.prod(stage.stride for stage in arch.stages)
+    stride = input_stride(arch) * math.prod(stage.stride for stage in arch.stages)
     seconds_length = max(stride, (rate // stride) * stride)
     total = 0.0
     for op in network_layout(arch, 1, seconds_length):
-        if op.kind == "ssm":
+        if op.kind == "frontend":
+            row = _frontend_cost(op, item)
+            total += (row.contraction_flops + row.fft_flops) / 2
+        elif op.kind == "ssm":
             plan = choose_plan(op.variant, op.size_map, 1, op.length, real_itemsize=item)  # type: ignore[arg-type]
             total += plan.forward_flops / 2
         elif op.kind in ("conv1x1", "linear", "downsample"):
@@ -274,7 +295,9 @@ def score(
     rows: list[LayerCost] = []
     memory_layouts = {"input": CONTIGUOUS}  # memory order of each op's output, by op name
     for op in layout:
-        if op.kind == "ssm":
+        if op.kind == "frontend":
+            row = _frontend_cost(op, item)
+        elif op.kind == "ssm":
             row = _ssm_cost(op, item, ledger, memory_layouts[op.inputs[0]])
         elif op.kind in ("conv1x1", "downsample", "upsample", "linear"):
             row = _matmul_cost(op, item, ledger)
@@ -285,6 +308,9 @@ def score(
     params = sum(row.params for row in rows)
     state_complex_bytes = 2 * item
     stream_state = sum(op.pole_count for op in layout if op.kind == "ssm") * state_complex_bytes
+    stream_state += sum(  # a frontend carries the samples its next frames still read
+        op.in_channels * (op.size_map["window"] - op.stride) * item for op in layout if op.kind == "frontend"
+    )
     return CostReport(
         arch_summary=arch.summary() if hasattr(arch, "summary") else "",
         batch=batch,

@@ -3,7 +3,8 @@
 :class:`StreamingModel` wraps ``network.stream(batch)`` (``centaurus.networks.NetworkStream``): every
 SSM layer carries one complex state per pole between chunks, so the outputs of consecutive chunks
 equal the full-sequence output, provided each chunk's length is a multiple of the network's total
-stride (the product of the stage strides). Within one stream the chunk length may vary.
+stride (the product of the stage strides, times the hop of a log-mel frontend, which carries its
+last ``window - hop`` samples). Within one stream the chunk length may vary.
 
 What a chunk returns depends on the task:
 
@@ -25,6 +26,7 @@ from torch import nn
 
 from centaurus.errors import CentaurusConfigError
 from centaurus.networks import NetworkStream, ssm_layers
+from centaurus.networks.frontend import FrontendStream, LogMelFrontend
 
 _POOLED_SUM = "pooled_sum"
 _POOLED_COUNT = "pooled_count"
@@ -83,8 +85,14 @@ class StreamingModel:
 
     # ------------------------------------------------------------------------- carried state
     def state_dict(self) -> dict[str, torch.Tensor]:
-        """The carried state by SSM layer name (``<module path>.state``, real views of the complex states)."""
-        state = {f"{self._names[layer]}.state": torch.view_as_real(s.state).clone() for layer, s in self._streams()}
+        """The carried state by module name: ``<SSM layer path>.state`` (real views of the complex states) and
+        ``<frontend path>.history`` (the samples a log-mel frontend's next frames still read)."""
+        state = {}
+        for module, stream in self._streams():
+            if isinstance(stream, FrontendStream):
+                state[f"{self._names[module]}.history"] = stream.history.clone()
+            else:
+                state[f"{self._names[module]}.state"] = torch.view_as_real(stream.state).clone()
         if self.stream.pooled_sum is not None:
             state[_POOLED_SUM] = self.stream.pooled_sum.clone()
         state[_POOLED_COUNT] = torch.tensor(self.stream.pooled_count)
@@ -92,12 +100,19 @@ class StreamingModel:
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         """Restore a state from :meth:`state_dict` (same network, same batch)."""
-        expected = {f"{self._names[layer]}.state" for layer, _ in self._streams()}
+        expected = {self._state_key(module, stream) for module, stream in self._streams()}
         missing = sorted(expected - set(state))
         if missing:
             raise CentaurusConfigError(f"state: missing {', '.join(missing)}; allowed: a state_dict of this stream")
-        for layer, stream in self._streams():
-            name = self._names[layer]
+        for module, stream in self._streams():
+            name = self._names[module]
+            if isinstance(stream, FrontendStream):
+                history = state[f"{name}.history"]
+                if tuple(history.shape) != tuple(stream.history.shape):
+                    allowed = tuple(stream.history.shape)
+                    raise CentaurusConfigError(f"state {name}: got shape {tuple(history.shape)}; allowed: {allowed}")
+                stream.history = history.to(stream.history.dtype).clone()
+                continue
             carried = torch.view_as_complex(state[f"{name}.state"].contiguous())
             if tuple(carried.shape) != tuple(stream.state.shape):
                 allowed = tuple(stream.state.shape)
@@ -108,6 +123,9 @@ class StreamingModel:
 
     def _streams(self) -> list[tuple[nn.Module, Any]]:
         return list(self.stream.streams.items())
+
+    def _state_key(self, module: nn.Module, stream: object) -> str:
+        return f"{self._names[module]}.{'history' if isinstance(stream, FrontendStream) else 'state'}"
 
 
 def streaming_info(network: nn.Module, task: str, sample_rate: int) -> dict[str, Any]:
@@ -121,6 +139,10 @@ def streaming_info(network: nn.Module, task: str, sample_rate: int) -> dict[str,
             shape = list(module.a_re.shape)  # one complex value per pole
             total_bytes += math.prod(shape) * 2 * module.a_re.element_size()
             states.append({"layer": name, "shape_per_stream": shape, "dtype": "complex"})
+        elif isinstance(module, LogMelFrontend):
+            shape = [module.channels, module.context]  # the last window - hop samples
+            total_bytes += math.prod(shape) * module.hann.element_size()
+            states.append({"layer": name, "shape_per_stream": shape, "dtype": "real"})
     return {
         "task": task,
         "sample_rate": sample_rate,

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from search_spaces import Architecture, InputSpec, OutputSpec, Stage
+from search_spaces import Architecture, FrontendSpec, InputSpec, OutputSpec, Stage
 
 RATE = 16000
 KWS_WORDS = ("yes", "no", "up")
@@ -80,7 +80,18 @@ def asr_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def tiny_architecture(task: str) -> Architecture:
-    """Two or three small stages of mixed block types: a few milliseconds per training step."""
+    """Two or three small stages of mixed block types: a few milliseconds per training step.
+
+    ``kws-mel`` and ``asr-mel`` read 16 log-mel bands every 10 ms instead of raw audio.
+    """
+    if task in ("kws-mel", "asr-mel"):
+        frontend = InputSpec(length=16000, frontend=FrontendSpec(mels=16))
+        stages = (
+            Stage(block="dws", channels=8, num_states=4, stride=2),
+            Stage(block="s5", channels=16, num_states=8),
+        )
+        size = len(KWS_WORDS) if task == "kws-mel" else 28
+        return Architecture(task=task.partition("-")[0], input=frontend, output=OutputSpec(size), stages=stages)
     if task == "kws":
         stages = (
             Stage(block="dws", channels=8, num_states=4, stride=4),

@@ -7,12 +7,14 @@ import random
 import pytest
 
 from centaurus.modes import MODES
-from search_spaces import BUILTIN_SPACES, SearchSpace, SpecError, builtin_space
+from search_spaces import BUILTIN_SPACES, FrontendSpec, SearchSpace, SpecError, builtin_space
 
 
 def test_names() -> None:
-    assert len(BUILTIN_SPACES) == 3 * (1 + len(MODES))
-    assert {"kws", "denoise", "asr", "kws-dws", "denoise-neck", "asr-group"} <= set(BUILTIN_SPACES)
+    assert len(BUILTIN_SPACES) == 4 * (1 + len(MODES))  # kws, kws-mel, denoise, asr and their variants
+    assert {"kws", "kws-mel", "denoise", "asr", "kws-dws", "kws-mel-s5", "denoise-neck", "asr-group"} <= set(
+        BUILTIN_SPACES
+    )
 
 
 @pytest.mark.parametrize("name", BUILTIN_SPACES)
@@ -24,7 +26,7 @@ def test_every_builtin_space_draws_valid_architectures(name: str) -> None:
     assert len(set(architectures)) > 1
     task = name.partition("-")[0]
     assert all(arch.task == task for arch in architectures)
-    block = name.partition("-")[2]
+    block = name.rpartition("-")[2] if name.rpartition("-")[2] in MODES else ""
     blocks = {stage.block for arch in architectures for stage in arch.stages}
     if block:
         assert blocks == {block}
@@ -67,3 +69,14 @@ def test_unknown_name_lists_the_builtin_names() -> None:
 def test_builtin_spaces_are_too_large_to_enumerate() -> None:
     with pytest.raises(SpecError, match=r"^enumerate: got a space of \d+ architectures"):
         builtin_space("kws").enumerate()
+
+
+def test_kws_mel_steps_cost_a_fraction_of_raw_audio_steps() -> None:
+    """The log-mel space's stages run on 100 frames per second instead of 16000 samples."""
+    from nas.cost import score
+
+    rng = random.Random(0)
+    mel = sorted(score(builtin_space("kws-mel").random(rng), batch=16).train_flops for _ in range(20))
+    raw = sorted(score(builtin_space("kws").random(rng), batch=16).train_flops for _ in range(20))
+    assert mel[10] * 4 < raw[10]  # medians
+    assert all(arch.input.frontend == FrontendSpec() for arch in (builtin_space("kws-mel").random(rng),))

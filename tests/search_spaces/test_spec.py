@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from search_spaces import Architecture, InputSpec, OutputSpec, SpecError, Stage
+from search_spaces import Architecture, FrontendSpec, InputSpec, OutputSpec, SpecError, Stage
 from tests.search_spaces.examples import example_architecture
 
 # sha256 of the example's canonical JSON: pins the id across processes, machines and releases.
@@ -46,6 +46,19 @@ def test_dict_round_trip_leaves_out_none_fields() -> None:
     assert Architecture.from_dict(data) == arch
 
 
+def test_frontend_round_trips_and_raw_audio_specs_do_not_mention_it() -> None:
+    raw = example_architecture()
+    assert "frontend" not in raw.to_dict()["input"]  # so ids of raw-audio specs stay what they were
+    mel = dataclasses.replace(raw, input=InputSpec(length=32000, frontend=FrontendSpec(mels=64, window=512)))
+    assert mel.to_dict()["input"]["frontend"] == {"kind": "logmel", "mels": 64, "window": 512, "hop": 160}
+    for again in (Architecture.from_yaml(mel.to_yaml()), Architecture.from_json(mel.to_json())):
+        assert again == mel and again.id == mel.id
+    short = {**mel.to_dict(), "input": {"length": 32000, "frontend": {"kind": "logmel"}}}
+    assert Architecture.from_dict(short).input.frontend == FrontendSpec()  # defaults: 40 bands, 25 ms / 10 ms
+    assert mel.summary().startswith("kws logmel64/160 | full 16")
+    assert mel.total_stride == 160 * raw.total_stride
+
+
 def test_id_is_a_stable_content_hash() -> None:
     arch = example_architecture()
     assert arch.id == EXAMPLE_ID
@@ -57,6 +70,7 @@ def test_id_is_a_stable_content_hash() -> None:
     [
         lambda a: dataclasses.replace(a, output=OutputSpec(12)),
         lambda a: dataclasses.replace(a, input=InputSpec(length=32000)),
+        lambda a: dataclasses.replace(a, input=InputSpec(length=32000, frontend=FrontendSpec())),
         lambda a: dataclasses.replace(a, stages=(dataclasses.replace(a.stages[0], norm="batch"), *a.stages[1:])),
         lambda a: dataclasses.replace(a, stages=(*a.stages[:3], dataclasses.replace(a.stages[3], state_blocks=4))),
         lambda a: dataclasses.replace(a, stages=a.stages[:3]),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from search_spaces import Architecture, InputSpec, OutputSpec, SpecError, Stage
+from search_spaces import Architecture, FrontendSpec, InputSpec, OutputSpec, SpecError, Stage
 
 
 def _build(
@@ -131,6 +131,35 @@ CASES: list[tuple[Any, str]] = [
     (
         lambda: _build(_two(stride=2), task="denoise", output=OutputSpec(1)),
         r"^stages\[1\]\.stride: got 2; allowed: 1 for the last stage of a denoise network \(the U-Net bottleneck",
+    ),
+    # the log-mel frontend
+    (lambda: FrontendSpec("mfcc"), r"^input\.frontend\.kind: got 'mfcc'; allowed: logmel$"),
+    (lambda: FrontendSpec(mels=0), r"^input\.frontend\.mels: got 0; allowed: a positive integer$"),
+    (lambda: FrontendSpec(hop=480), r"^input\.frontend\.hop: got 480; allowed: at most the window \(400 samples\)$"),
+    (
+        lambda: FrontendSpec(mels=300),
+        r"^input\.frontend\.mels: got 300; allowed: at most window // 2 \+ 1 = 201 frequency bins$",
+    ),
+    (
+        lambda: InputSpec(frontend={"kind": "logmel"}),
+        r"^input\.frontend: got dict .*; allowed: a FrontendSpec or None$",
+    ),  # type: ignore[arg-type]
+    (
+        lambda: _build(_two(), task="denoise", output=OutputSpec(1), input=InputSpec(frontend=FrontendSpec())),
+        r"^input\.frontend: got logmel40/160 for task 'denoise'; allowed: none for denoise; a frontend suits kws, asr$",
+    ),
+    (
+        lambda: _build(input=InputSpec(frontend=FrontendSpec(hop=256, window=512))),
+        r"^stages\.stride: got total stride 1024 \(strides 4 \* 1 after the frontend's hop 256\), which does not"
+        r" divide input\.length=16000",
+    ),
+    (
+        lambda: _build(_two(stride=5), task="asr", output=OutputSpec(28), input=InputSpec(frontend=FrontendSpec())),
+        r"^stages\.stride: got total stride 3200 \(strides 4 \* 5 after the frontend's hop 160\), a frame rate of 5 Hz",
+    ),
+    (
+        lambda: InputSpec.from_dict({"frontend": {"kind": "logmel", "hops": 160}}),
+        r"^input\.frontend: got unknown key 'hops'; allowed: the keys kind, mels, window, hop$",
     ),
 ]
 

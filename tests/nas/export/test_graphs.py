@@ -15,7 +15,7 @@ from nas.export._inference import onnx_friendly_spectra, traceable_inference
 from nas.export.torchscript import load_script
 from tests.nas.conftest import tiny_architecture
 
-TASKS = ("kws", "denoise", "asr")
+TASKS = ("kws", "denoise", "asr", "kws-mel", "asr-mel")  # *-mel: a log-mel frontend before the stages
 
 
 def _network(task: str) -> torch.nn.Module:
@@ -43,7 +43,7 @@ def test_streaming_equals_the_full_sequence(task: str) -> None:
     audio = torch.randn(1, 1, arch.input.length, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         full = network(audio)
-    stream = StreamingModel(network, task)
+    stream = StreamingModel(network, arch.task)
     for chunk in (7 * stride, 10 * stride):
         stream.reset()
         streamed = stream.run(audio, chunk)
@@ -62,7 +62,7 @@ def test_streaming_info_matches_the_cost_model(task: str) -> None:
     from nas.cost import score
 
     arch, network = tiny_architecture(task), _network(task)
-    info = streaming_info(network, task, arch.input.sample_rate)
+    info = streaming_info(network, arch.task, arch.input.sample_rate)
     assert info["total_stride"] == arch.total_stride
     assert info["state_bytes_per_stream"] == score(arch, 1).stream_state_bytes
 
