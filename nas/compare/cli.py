@@ -97,8 +97,9 @@ def write_results(
         f"Reproduce: `{command}`",
         "",
         f"Objectives: {', '.join(f'{n} ({d})' for n, d in zip(result.objectives, result.directions, strict=True))}.",
-        f"Training per trial: {base.training_budget}, batch {base.training.batch_size}; {base.trials} trials per"
-        f" study; sampler {base.sampler.name}; data {base.data}.",
+        f"Training per trial: {base.training_budget}, batch {base.training.batch_size}; {base.trials}"
+        f"{' trained' if base.count == 'trained' else ''} trials per study; sampler {base.sampler.name};"
+        f" data {base.data}.",
         f"Hypervolume reference point ({'derived from all trials' if result.reference_derived else 'from the config'}):"
         f" {reference}.",
         f"Cost caps on {result.cost}: {caps}.",

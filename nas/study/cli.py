@@ -96,6 +96,8 @@ def _status_command(args: argparse.Namespace) -> int:
     counts = study_counts(study, config)
     seconds = float(study.user_attrs.get(SECONDS_ATTR, 0.0))
     budget = f"{config.trials} trials" if config.trials else "no trial limit"
+    if config.trials and config.count == "trained":
+        budget += " that train (trials pruned before training and duplicates not counted)"
     if config.wall_time:
         budget += f", {config.wall_time:.0f} s"
     print(f"study {config.name} ({config.task}) in {redact(config.storage_url)}")

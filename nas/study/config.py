@@ -186,6 +186,9 @@ class StudyConfig:
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     trials: int | None = None
     wall_time: float | None = None
+    count: str = "asked"
+    """What uses the trial budget: ``asked`` (every trial) or ``trained`` (trials that trained a network:
+    those pruned by a constraint or the memory check before training, and duplicates, do not count)."""
     training: TrainingConfig = field(default_factory=TrainingConfig)
     training_budget: Budget = field(default_factory=lambda: Budget(seconds=120.0))
     fidelity: FidelityConfig = field(default_factory=FidelityConfig)
@@ -246,7 +249,7 @@ class StudyConfig:
             raise _fail("task", task, ", ".join(TASKS))
         space = _space(data["space"], task, base)
         objectives = _objectives(data["objectives"], task)
-        trials, wall_time = _budget(data.get("budget", {"trials": 20}))
+        trials, wall_time, count = _budget(data.get("budget", {"trials": 20}))
         training, training_budget = _training(data.get("training", {}), _sampler_seed(data))
         return cls(
             name=name,
@@ -258,6 +261,7 @@ class StudyConfig:
             sampler=_sampler(data.get("sampler", {}), len(objectives)),
             trials=trials,
             wall_time=wall_time,
+            count=count,
             training=training,
             training_budget=training_budget,
             fidelity=_fidelity(data.get("fidelity", {})),
@@ -283,7 +287,8 @@ class StudyConfig:
             "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
             "constraints": [str(constraint) for constraint in self.constraints],
             "sampler": {"name": self.sampler.name, "seed": self.sampler.seed, "options": dict(self.sampler.options)},
-            "budget": {"trials": self.trials, "wall_time": self.wall_time},
+            "budget": {"trials": self.trials, "wall_time": self.wall_time}
+            | ({"count": self.count} if self.count != "asked" else {}),
             "training": {**_non_defaults(self.training), "budget": str(self.training_budget)},
             "fidelity": {"min_fraction": self.fidelity.min_fraction, "eta": self.fidelity.eta},
             "resources": {
@@ -424,9 +429,17 @@ def _sampler(value: object, objectives: int) -> SamplerConfig:
     return SamplerConfig(name=name, seed=_int(value.get("seed", 0), "sampler.seed", minimum=0), options=options)
 
 
-def _budget(value: object) -> tuple[int | None, float | None]:
+BUDGET_COUNTS = ("asked", "trained")
+
+
+def _budget(value: object) -> tuple[int | None, float | None, str]:
     value = _mapping(value, "budget")
-    _keys(value, ("trials", "wall_time"), "budget")
+    _keys(value, ("trials", "wall_time", "count"), "budget")
+    count = value.get("count", "asked")
+    if count not in BUDGET_COUNTS:
+        raise _fail("budget.count", count, ", ".join(BUDGET_COUNTS))
+    if count == "trained" and value.get("trials") is None:
+        raise _fail("budget.count", count, "asked, or trained together with budget.trials")
     trials = value.get("trials")
     wall_time = value.get("wall_time")
     if trials is None and wall_time is None:
@@ -438,7 +451,7 @@ def _budget(value: object) -> tuple[int | None, float | None]:
         seconds = parse_duration(wall_time)
         if seconds is None:
             raise _fail("budget.wall_time", wall_time, DURATION_FORMS)
-    return trials, seconds
+    return trials, seconds, count
 
 
 def _training(value: object, default_seed: int) -> tuple[TrainingConfig, Budget]:

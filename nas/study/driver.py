@@ -50,6 +50,8 @@ SECONDS_ATTR = "centaurus_seconds_used"
 """Study attribute: search wall time used so far, summed over runs (the wall-time budget spans resumes)."""
 HEARTBEAT_SECONDS = 10.0
 """How often a driver renews the heartbeat of its running trials."""
+MAX_ASKED_PER_COUNTED = 20
+"""With ``budget.count: trained``, a study stops after asking this many trials per budgeted one."""
 STALE_SECONDS = 120.0
 """A running trial whose heartbeat is older than this belongs to a dead driver (on another machine)."""
 MEMORY_REFRESH_SECONDS = 60.0
@@ -115,6 +117,7 @@ class SearchDriver:
         self._training_seconds = 0.0
         self._last_heartbeat = 0.0
         self._memory: tuple[float, float | None] | None = None  # (when asked, largest worker's memory)
+        self._gave_up = False  # budget.count: trained, and the space's samples almost never train
 
     # ------------------------------------------------------------------------------ public
     def run(self) -> SearchOutcome:
@@ -170,19 +173,32 @@ class SearchDriver:
                     if any(later["rung"] > index for later in trial.user_attrs.get(attrs.RUNGS, [])):
                         self._promoted[index].add(trial.number)
 
-    def _counted_trials(self) -> int:
-        """Trials that use the budget: every asked trial except those interrupted by a dead driver."""
+    def _counted_trials(self) -> tuple[int, int]:
+        """``(asked, counted)``: every asked trial except those interrupted by a dead driver, and of them
+        the ones that use the budget (all of them, or with ``budget.count: trained`` those that trained)."""
         states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL, TrialState.RUNNING)
-        return sum(
-            1
+        asked = [
+            trial
             for trial in self.study.get_trials(deepcopy=False, states=states)
             if not trial.user_attrs.get(attrs.INTERRUPTED)
-        )
+        ]
+        if self.config.count == "asked":
+            return len(asked), len(asked)
+        return len(asked), sum(1 for trial in asked if not trial.user_attrs.get(attrs.NOT_TRAINED))
 
     def _budget_left(self) -> int:
         if self.config.trials is None:
             return 1 << 30
-        return max(0, self.config.trials - self._counted_trials())
+        asked, counted = self._counted_trials()
+        if asked >= MAX_ASKED_PER_COUNTED * self.config.trials:  # a space whose samples almost never train
+            if not self._gave_up:
+                self._gave_up = True
+                self.progress.event(
+                    f"stopping: {asked} trials asked for a budget of {self.config.trials} trained ones"
+                    f" (budget.count: trained); the constraints reject nearly every architecture of this space"
+                )
+            return 0
+        return max(0, self.config.trials - counted)
 
     def _capacity(self) -> int:
         if not self.needs_training:
@@ -219,10 +235,12 @@ class SearchDriver:
         violated = [c for c in self.config.constraints if not c.satisfied_by(cost[c.name])]
         if violated:
             reason = "; ".join(f"constraint {c} violated ({c.name} = {cost[c.name]:.6g})" for c in violated)
+            trial.set_user_attr(attrs.NOT_TRAINED, True)
             self._tell(trial, TrialState.PRUNED, reason=reason)
             return None
         too_big = self._exceeds_memory(cost["train_peak_bytes"])
         if too_big is not None:
+            trial.set_user_attr(attrs.NOT_TRAINED, True)
             self._tell(trial, TrialState.PRUNED, reason=too_big)
             return None
         duplicate = self._completed_by_arch.get(arch.id)
@@ -442,6 +460,7 @@ class SearchDriver:
             if key in source.user_attrs:
                 trial.set_user_attr(key, source.user_attrs[key])
         trial.set_user_attr(attrs.DUPLICATE_OF, original)
+        trial.set_user_attr(attrs.NOT_TRAINED, True)
         trial.set_user_attr(attrs.PHASE, "done")
         self.study.tell(trial, list(source.values))
         self.progress.event(f"trial {trial.number}: same architecture as trial {original}; its results reused")

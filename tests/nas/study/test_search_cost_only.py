@@ -101,6 +101,49 @@ def test_constraints_prune_before_training_with_the_reason(tmp_path: Path) -> No
         assert trial.values[1] <= 20_000
 
 
+def test_a_budget_of_trained_trials_does_not_count_pruned_ones(tmp_path: Path) -> None:
+    """``budget.count: trained``: equal budgets mean equal numbers of evaluated networks, whatever the
+    constraints reject (a comparison of spaces must not favour the space whose samples fit the caps)."""
+    config = _config(tmp_path, constraints=["params <= 20k"], budget={"trials": 25, "count": "trained"})
+    outcome = SearchDriver(config).run()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
+    originals = [
+        t
+        for t in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
+        if attrs.DUPLICATE_OF not in t.user_attrs
+    ]
+    assert len(pruned) > 0 and len(originals) == 25 and outcome.pruned == len(pruned)
+    assert all(trial.user_attrs[attrs.NOT_TRAINED] for trial in pruned)
+    assert not any(attrs.NOT_TRAINED in trial.user_attrs for trial in originals)
+    assert config.to_dict()["budget"] == {"trials": 25, "wall_time": None, "count": "trained"}
+    assert StudyConfig.from_dict(config.to_dict()).count == "trained"
+
+
+def test_a_budget_of_trained_trials_gives_up_on_a_space_that_cannot_fill_it(tmp_path: Path) -> None:
+    """Two distinct architectures cannot make three evaluated trials: the driver stops after asking
+    twenty trials per budgeted one instead of sampling duplicates forever."""
+    tiny = {**SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
+    budget = {"trials": 3, "count": "trained"}
+    config = _config(tmp_path, space=tiny, budget=budget, sampler={"name": "random", "seed": 0})
+    SearchDriver(config).run()
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    assert len(study.trials) == 60
+    assert sum(1 for t in study.trials if not t.user_attrs.get(attrs.NOT_TRAINED)) == 2
+
+
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [
+        ({"trials": 5, "count": "all"}, r"budget\.count: got 'all'; allowed: asked, trained"),
+        ({"wall_time": "5m", "count": "trained"}, r"budget\.count: got 'trained'; allowed: asked, or trained together"),
+    ],
+)
+def test_bad_budget_counts_are_named(tmp_path: Path, budget: dict[str, Any], message: str) -> None:
+    with pytest.raises(StudyConfigError, match=message):
+        _config(tmp_path, budget=budget)
+
+
 def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path, storage_url: str) -> None:
     config = _config(tmp_path, storage=storage_url)
     SearchDriver(config).run()
