@@ -10,9 +10,9 @@ with the mel filterbank, rather than calling ``torch.stft``. Why:
   ``window`` points per frame (2.5 N log2 N) and one matmul, which the measurement sees as such;
 - it exports like the rest of the network (ONNX ``DFT``, as the SSM layers' FFTs).
 
-The frontend has no trainable parameters. Its per-band normalisation keeps running statistics
-(a BatchNorm without affine terms), so it is the identity map of a trained network's features in
-eval mode, and streams exactly too.
+The frontend has no trainable parameters. Its per-band normalisation keeps running statistics (a
+BatchNorm without affine terms): it learns the bands' scale while the network trains, and in eval
+mode it is a fixed per-band affine map, so it streams exactly too.
 """
 
 from __future__ import annotations
@@ -77,10 +77,6 @@ class FrontendStream:
         self.history = torch.zeros(
             self.batch, self.frontend.channels, self.frontend.context, dtype=hann.dtype, device=hann.device
         )
-
-    @property
-    def state_bytes(self) -> int:
-        return self.history.numel() * self.history.element_size()
 
     def __call__(self, chunk: torch.Tensor) -> torch.Tensor:
         if chunk.shape[-1] % self.frontend.hop:
