@@ -190,12 +190,12 @@ class SearchDriver:
         if self.config.trials is None:
             return 1 << 30
         asked, counted = self._counted_trials()
-        if asked >= MAX_ASKED_PER_COUNTED * self.config.trials:  # a space whose samples almost never train
-            if not self._gave_up:
+        if self.config.count == "trained" and asked >= MAX_ASKED_PER_COUNTED * self.config.trials:
+            if not self._gave_up:  # a space whose samples almost never train
                 self._gave_up = True
                 self.progress.event(
                     f"stopping: {asked} trials asked for a budget of {self.config.trials} trained ones"
-                    f" (budget.count: trained); the constraints reject nearly every architecture of this space"
+                    f" (budget.count: trained); nearly every sample was pruned before training or a duplicate"
                 )
             return 0
         return max(0, self.config.trials - counted)
