@@ -17,11 +17,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from centaurus.modes import MODES
+from centaurus.networks.frontend import FRONTEND_KINDS, FRONTEND_TASKS
 from centaurus.post import ACTIVATIONS, NORMS
 from search_spaces import _checks, _io
-
-FRONTEND_KINDS: tuple[str, ...] = ("logmel",)
-FRONTEND_TASKS: tuple[str, ...] = ("kws", "asr")  # a denoiser must output a waveform, not read features
 
 
 @dataclass(frozen=True)

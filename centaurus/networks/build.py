@@ -5,7 +5,7 @@ from __future__ import annotations
 from torch import nn
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.networks.frontend import make_frontend
+from centaurus.networks.frontend import FRONTEND_TASKS, make_frontend
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.networks.tasks import DenoisingUNet, KeywordSpotter, SpeechRecognizer
 
@@ -18,7 +18,7 @@ def build(arch: ArchitectureLike) -> nn.Module:
     if not stages:
         raise CentaurusConfigError("stages: got none; allowed: at least one stage")
     frontend_spec = getattr(arch.input, "frontend", None)
-    if frontend_spec is not None and arch.task not in ("kws", "asr"):
+    if frontend_spec is not None and arch.task not in FRONTEND_TASKS:
         raise CentaurusConfigError(f"input.frontend: got one for task {arch.task!r}; allowed: none (waveform output)")
     frontend = make_frontend(frontend_spec, arch.input.channels, arch.input.sample_rate)
     if arch.task == "kws":

@@ -25,6 +25,9 @@ from torch import nn
 from centaurus.errors import CentaurusConfigError
 from centaurus.networks.protocols import FrontendLike
 
+FRONTEND_KINDS: tuple[str, ...] = ("logmel",)
+FRONTEND_TASKS: tuple[str, ...] = ("kws", "asr")  # a denoiser must output a waveform, not read features
+
 LOG_FLOOR = 1e-6
 """Added to the mel energies before the log: silence maps to log(1e-6), not to minus infinity."""
 
@@ -92,6 +95,6 @@ def make_frontend(spec: FrontendLike | None, channels: int, sample_rate: int) ->
     """The module for a spec's ``input.frontend`` (None for raw audio)."""
     if spec is None:
         return None
-    if spec.kind != "logmel":
-        raise CentaurusConfigError(f"frontend.kind: got {spec.kind!r}; allowed: logmel")
+    if spec.kind not in FRONTEND_KINDS:
+        raise CentaurusConfigError(f"frontend.kind: got {spec.kind!r}; allowed: {', '.join(FRONTEND_KINDS)}")
     return LogMelFrontend(channels, sample_rate, spec.mels, spec.window, spec.hop)

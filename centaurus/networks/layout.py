@@ -9,6 +9,7 @@ those of the built module, so the two cannot drift apart.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -124,6 +125,11 @@ def input_stride(arch: ArchitectureLike) -> int:
     return 1 if frontend is None else frontend.hop
 
 
+def total_stride(arch: ArchitectureLike) -> int:
+    """Input samples per output frame: the frontend's hop times the stage strides."""
+    return input_stride(arch) * math.prod(stage.stride for stage in arch.stages)
+
+
 def _trunk(
     walker: _Walker, prefix: str, arch: ArchitectureLike, stages: Sequence[StageLike], length: int
 ) -> tuple[str, int]:
@@ -153,9 +159,7 @@ def network_layout(arch: ArchitectureLike, batch: int, length: int | None = None
     """
     stages = list(arch.stages)
     length = arch.input.length if length is None else length
-    stride = input_stride(arch)
-    for stage in stages:
-        stride *= stage.stride
+    stride = total_stride(arch)
     if length % stride:
         raise CentaurusConfigError(f"length: got {length}; allowed: a multiple of the total stride {stride}")
     walker = _Walker(batch)

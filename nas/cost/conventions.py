@@ -7,8 +7,8 @@ becomes ``mul`` and is invisible to the counter (and so is its autograd backward
 spectral segment, products of two spectra that are no batch of matrix products run as a broadcast
 ``mul`` and a sum (unseen), and a real weight times a spectrum runs as ``matmul`` where
 ``centaurus.planning.projection`` lowers it (always seen). This module
-maps a :class:`CostReport` to that convention (a log-mel frontend is a convolution and a matmul,
-forward only: an FFT per frame and a matmul, both seen),  so tests can compare prediction and measurement
+maps a :class:`CostReport` to that convention (of a log-mel frontend, forward only, the counter
+sees the mel filterbank matmul but not the FFTs), so tests can compare prediction and measurement
 exactly, while the report itself keeps the true cost (8 FLOPs per complex multiply-add).
 """
 

@@ -19,14 +19,13 @@ Conventions (see DESIGN.md):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.networks.layout import LayerOp, input_stride, network_layout
+from centaurus.networks.layout import LayerOp, network_layout, total_stride
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.planning import ContractionPlan, choose_plan
 from nas.cost.layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
@@ -260,7 +259,7 @@ def _elementwise_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
 def _inference_macs_per_second(arch: ArchitectureLike, item: int) -> int:
     """Forward multiply-adds of one second of audio at batch 1 (FFT FLOPs counted as FLOPs/2)."""
     rate = arch.input.sample_rate
-    stride = input_stride(arch) * math.prod(stage.stride for stage in arch.stages)
+    stride = total_stride(arch)
     seconds_length = max(stride, (rate // stride) * stride)
     total = 0.0
     for op in network_layout(arch, 1, seconds_length):

@@ -87,12 +87,12 @@ class StreamingModel:
     def state_dict(self) -> dict[str, torch.Tensor]:
         """The carried state by module name: ``<SSM layer path>.state`` (real views of the complex states) and
         ``<frontend path>.history`` (the samples a log-mel frontend's next frames still read)."""
-        state = {}
-        for module, stream in self._streams():
-            if isinstance(stream, FrontendStream):
-                state[f"{self._names[module]}.history"] = stream.history.clone()
-            else:
-                state[f"{self._names[module]}.state"] = torch.view_as_real(stream.state).clone()
+        state = {
+            self._state_key(module, stream): stream.history.clone()
+            if isinstance(stream, FrontendStream)
+            else torch.view_as_real(stream.state).clone()
+            for module, stream in self._streams()
+        }
         if self.stream.pooled_sum is not None:
             state[_POOLED_SUM] = self.stream.pooled_sum.clone()
         state[_POOLED_COUNT] = torch.tensor(self.stream.pooled_count)
@@ -107,13 +107,13 @@ class StreamingModel:
         for module, stream in self._streams():
             name = self._names[module]
             if isinstance(stream, FrontendStream):
-                history = state[f"{name}.history"]
+                history = state[self._state_key(module, stream)]
                 if tuple(history.shape) != tuple(stream.history.shape):
                     allowed = tuple(stream.history.shape)
                     raise CentaurusConfigError(f"state {name}: got shape {tuple(history.shape)}; allowed: {allowed}")
                 stream.history = history.to(stream.history.dtype).clone()
                 continue
-            carried = torch.view_as_complex(state[f"{name}.state"].contiguous())
+            carried = torch.view_as_complex(state[self._state_key(module, stream)].contiguous())
             if tuple(carried.shape) != tuple(stream.state.shape):
                 allowed = tuple(stream.state.shape)
                 raise CentaurusConfigError(f"state {name}: got shape {tuple(carried.shape)}; allowed: {allowed}")
