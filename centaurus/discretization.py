@@ -9,10 +9,12 @@ mixes these real kernels with real weights, so a real output needs no complex pa
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import torch
 import torch.nn.functional as F
+
+from centaurus.planning.execute import KernelPoles
+from centaurus.planning.kernel import KernelContraction, contract_kernel
 
 REAL_PART_INIT = -0.5
 
@@ -52,51 +54,20 @@ def continuous_poles(a_re: torch.Tensor, a_im: torch.Tensor) -> tuple[torch.Tens
     return -F.softplus(a_re), a_im
 
 
-class _DampedCosine(torch.autograd.Function):
-    """``scale * exp(rate * l) * cos(freq * l)`` for l = 0..length-1, saving only the pole-sized inputs.
-
-    Plain autograd would keep four (poles x length) tensors per layer for backward (the exponential,
-    the phase, and both factors of the last product); for a full block that is most of its memory.
-    Backward recomputes them instead:
-
-    dK/dscale = e c,  dK/drate = scale l e c,  dK/dfreq = -scale l e s
-    with e = exp(rate l), c = cos(freq l), s = sin(freq l).
-    """
-
-    @staticmethod
-    def forward(  # type: ignore[override]
-        ctx: Any, rate: torch.Tensor, freq: torch.Tensor, scale: torch.Tensor, length: int
-    ) -> torch.Tensor:
-        ctx.save_for_backward(rate, freq, scale)
-        ctx.length = length
-        time = torch.arange(length, dtype=rate.dtype, device=rate.device)
-        kernel = torch.exp(rate.unsqueeze(-1) * time)
-        kernel *= torch.cos(freq.unsqueeze(-1) * time)
-        kernel *= scale.unsqueeze(-1)
-        return kernel
-
-    @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
-        rate, freq, scale = ctx.saved_tensors
-        time = torch.arange(ctx.length, dtype=rate.dtype, device=rate.device)
-        weighted = grad * torch.exp(rate.unsqueeze(-1) * time)  # g e
-        phase = freq.unsqueeze(-1) * time
-        cosine_part = weighted * torch.cos(phase)  # g e c
-        grad_scale = cosine_part.sum(-1)
-        grad_rate = scale * (cosine_part * time).sum(-1)
-        sine_part = weighted.mul_(torch.sin(phase))  # g e s, reusing the buffer
-        grad_freq = -scale * (sine_part * time).sum(-1)
-        return grad_rate, grad_freq, grad_scale, None
+def kernel_poles(a_re: torch.Tensor, a_im: torch.Tensor, log_dt: torch.Tensor) -> KernelPoles:
+    """``(dt Re A, dt Im A, dt)`` per pole, differentiable: what the factored basis kernel is built from."""
+    re, im = continuous_poles(a_re, a_im)
+    dt = step_sizes(log_dt, a_re.dim())
+    return KernelPoles(dt * re, dt * im, dt.expand_as(re))
 
 
 def basis_kernel(a_re: torch.Tensor, a_im: torch.Tensor, log_dt: torch.Tensor, length: int) -> torch.Tensor:
     """K[..., l] = dt * exp(dt Re A l) * cos(dt Im A l) for l = 0..length-1 (real, differentiable).
 
-    Autograd keeps only pole-sized tensors for it (see :class:`_DampedCosine`).
+    Computed in factored form (``centaurus.planning.kernel``); autograd keeps only pole-sized tensors.
     """
-    re, im = continuous_poles(a_re, a_im)
-    dt = step_sizes(log_dt, a_re.dim()).expand_as(re)
-    return _DampedCosine.apply(dt * re, dt * im, dt, length)
+    poles = "".join(chr(ord("a") + axis) for axis in range(a_re.dim()))
+    return contract_kernel(KernelContraction("", poles, poles, length), *kernel_poles(a_re, a_im, log_dt))
 
 
 def discrete_log_poles(

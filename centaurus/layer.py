@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from centaurus.discretization import basis_kernel, initial_log_dt, initial_poles
+from centaurus.discretization import basis_kernel, initial_log_dt, initial_poles, kernel_poles
 from centaurus.errors import CentaurusConfigError
 from centaurus.modes import EXPRESSIONS, MODES, Mode, layer_sizes
 from centaurus.planning import (
     SPECTRA_POLICIES,
     ContractionPlan,
+    KernelPoles,
     SpectraPolicy,
     candidate_plans,
     choose_plan,
@@ -178,15 +179,21 @@ class SSMLayer(nn.Module):
 
     # ----------------------------------------------------------------------------- computation
     def kernel(self, length: int) -> torch.Tensor:
-        """The basis kernel K[pole axes..., l] (ZOH input scaling dt included)."""
+        """The basis kernel K[pole axes..., l] (ZOH input scaling dt included), materialised.
+
+        Training never builds it unless its plan transforms K itself (see :meth:`poles`)."""
         return basis_kernel(self.a_re, self.a_im, self.log_dt, length)
 
-    def operands(self, u: torch.Tensor, kernel: torch.Tensor) -> Mapping[str, torch.Tensor]:
-        """The leaf tensors of the contraction, by operand name."""
+    def poles(self) -> KernelPoles:
+        """``dt Re A``, ``dt Im A`` and ``dt`` per pole: what the factored kernel is computed from."""
+        return kernel_poles(self.a_re, self.a_im, self.log_dt)
+
+    def operands(self, u: torch.Tensor, kernel: torch.Tensor | None) -> Mapping[str, torch.Tensor]:
+        """The leaf tensors of the contraction, by operand name (``K`` only when given materialised)."""
         if self.mode == "group":
             batch, _, length = u.shape
             u = u.reshape(batch, self.groups, self.in_channels // self.groups, length)
-        tensors = {"u": u, "K": kernel}
+        tensors = {"u": u} if kernel is None else {"u": u, "K": kernel}
         for name in self.weight_names:
             tensors[name] = getattr(self, name)
         return tensors
@@ -200,7 +207,10 @@ class SSMLayer(nn.Module):
     def contract(
         self, u: torch.Tensor, kernel: torch.Tensor, plan: ContractionPlan | str | None = None
     ) -> torch.Tensor:
-        """Run the contraction for ``u`` with a given basis kernel (its length must match u's)."""
+        """Run the contraction for ``u`` with a given, materialised basis kernel (its length must match u's).
+
+        The kernel's steps then run as plain einsums on it; :meth:`forward` computes them from the
+        poles instead, as the plan prices them."""
         batch, _, length = u.shape
         chosen = self._resolve(plan, batch, length)
         output = run_plan(chosen, self.operands(u, kernel))
@@ -224,7 +234,10 @@ class SSMLayer(nn.Module):
     def forward(self, u: torch.Tensor, plan: ContractionPlan | str | None = None) -> torch.Tensor:
         """``y[b, d, l]``; ``plan`` forces a candidate plan (by object or key) instead of the chosen one."""
         self._check_input(u)
-        return self.contract(u, self.kernel(u.shape[-1]), plan)
+        batch, _, length = u.shape
+        chosen = self._resolve(plan, batch, length)
+        operands = self.operands(u, None)
+        return run_plan(chosen, operands, self.poles()).reshape(batch, self.out_channels, length)
 
     def stream(self, batch: int = 1) -> SSMStream:
         """A chunked, state-carrying inference stream over this layer (see :class:`SSMStream`)."""

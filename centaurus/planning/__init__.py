@@ -1,6 +1,7 @@
 """Contraction planning: enumerate, price and execute the plans of an SSM layer."""
 
-from centaurus.planning.execute import run_plan
+from centaurus.planning.execute import KernelPoles, run_plan
+from centaurus.planning.kernel import KernelContraction, contract_kernel, time_blocks
 from centaurus.planning.plan import SPECTRA_POLICIES, ContractionPlan, PlanStep, SpectraPolicy, TensorSpec
 from centaurus.planning.planner import (
     DEFAULT_COSTS,
@@ -19,6 +20,8 @@ __all__ = [
     "FLOPS_ONLY",
     "SPECTRA_POLICIES",
     "ContractionPlan",
+    "KernelContraction",
+    "KernelPoles",
     "PlanStep",
     "PlannerCost",
     "SpectraPolicy",
@@ -26,8 +29,10 @@ __all__ = [
     "best_plan_for_tree",
     "candidate_plans",
     "choose_plan",
+    "contract_kernel",
     "fft_flops",
     "opt_einsum_tree",
     "plan_score",
     "run_plan",
+    "time_blocks",
 ]

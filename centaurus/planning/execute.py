@@ -1,20 +1,33 @@
 """Execute a ContractionPlan on real tensors.
 
-Time-domain and weight-only steps are ordinary ``torch.einsum`` calls under autograd; the steps
-from the forward FFTs to the inverse FFT run inside :class:`SpectralSegment`, whose backward saves
-only what it needs. The executor follows the plan's step list verbatim, so the plan the cost model
-reads is the computation that runs.
+Time-domain and weight-only steps are ordinary ``torch.einsum`` calls under autograd; the basis
+kernel enters in factored form (:mod:`.kernel`): its first contraction with a weight, or its
+materialisation where the plan transforms it, runs from the poles without building the
+``poles x L`` kernel; the steps from the forward FFTs to the inverse FFT run inside
+:class:`SpectralSegment`, whose backward saves only what it needs. The executor follows the plan's
+step list verbatim, so the plan the cost model reads is the computation that runs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import NamedTuple
 
 import torch
 
+from centaurus.modes import TIME
+from centaurus.planning.kernel import contract_kernel
 from centaurus.planning.plan import ContractionPlan
 from centaurus.planning.spectral import SpectralProgram, SpectralSegment
+
+
+class KernelPoles(NamedTuple):
+    """The basis kernel's source: ``dt Re A``, ``dt Im A`` and ``dt``, each shaped like the pole axes."""
+
+    rate: torch.Tensor
+    freq: torch.Tensor
+    scale: torch.Tensor
 
 
 @lru_cache(maxsize=4096)
@@ -22,8 +35,12 @@ def _program(plan: ContractionPlan) -> SpectralProgram:
     return SpectralProgram.from_plan(plan)
 
 
-def run_plan(plan: ContractionPlan, operands: Mapping[str, torch.Tensor]) -> torch.Tensor:
-    """Evaluate ``plan`` given its leaf tensors by name (``u``, ``K`` and the mode's weights)."""
+def run_plan(
+    plan: ContractionPlan, operands: Mapping[str, torch.Tensor], poles: KernelPoles | None = None
+) -> torch.Tensor:
+    """Evaluate ``plan`` given its leaf tensors by name (``u`` and the mode's weights) and the kernel's
+    ``poles``; or, with ``poles=None``, a materialised kernel ``K`` among the operands (its steps then
+    run as plain einsums on it)."""
     env: dict[str, torch.Tensor] = dict(operands)
     program = _program(plan)
     segment_done = False
@@ -36,6 +53,16 @@ def run_plan(plan: ContractionPlan, operands: Mapping[str, torch.Tensor]) -> tor
                 )
                 segment_done = True
             continue
+        if step.kind == "kernel":
+            if poles is not None:
+                assert step.kernel is not None
+                env[step.output.name] = contract_kernel(step.kernel, *poles)
+            continue
         left, right = step.inputs
-        env[step.output.name] = torch.einsum(step.equation, env[left], env[right])
+        if step.kernel is not None and poles is not None:
+            weight = env[right if left == "K" else left]
+            result = contract_kernel(step.kernel, *poles, weight)  # axes: step.kernel.output, then time
+            env[step.output.name] = result.movedim(-1, step.output.indices.index(TIME))
+        else:
+            env[step.output.name] = torch.einsum(step.equation, env[left], env[right])
     return env[plan.steps[-1].output.name]

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
-StepKind = Literal["contract", "rfft", "irfft"]
+from centaurus.planning.kernel import KernelContraction
+
+StepKind = Literal["kernel", "contract", "rfft", "irfft"]
 Domain = Literal["weights", "time", "freq"]
 SpectraPolicy = Literal["recompute", "store"]
 SPECTRA_POLICIES: tuple[SpectraPolicy, ...] = ("recompute", "store")
@@ -45,9 +47,12 @@ class PlanStep:
 
     ``contract`` steps are pairwise einsums (``macs`` multiply-adds, each worth 2 FLOPs between
     real tensors, 4 between a real weight and a spectrum — executed on the real view — and 8
-    between two spectra). ``rfft``/``irfft`` steps transform ``fft_rows`` rows of length
-    ``fft_length``. ``in_segment`` marks the steps executed by the memory-lean spectral autograd
-    function (from the forward FFTs to the inverse FFT).
+    between two spectra). A contract step whose input is the basis kernel ``K`` runs in factored
+    form (``kernel`` is its :class:`KernelContraction`; ``macs`` are those of its matrix product);
+    a ``kernel`` step materialises ``K`` itself the same way, for plans that transform ``K``.
+    ``rfft``/``irfft`` steps transform ``fft_rows`` rows of length ``fft_length``. ``in_segment``
+    marks the steps executed by the memory-lean spectral autograd function (from the forward FFTs
+    to the inverse FFT).
     """
 
     kind: StepKind
@@ -62,6 +67,7 @@ class PlanStep:
     fft_length: int = 0
     fft_rows: int = 0
     in_segment: bool = False
+    kernel: KernelContraction | None = None
 
     @property
     def training_flops(self) -> int:
@@ -120,11 +126,11 @@ class ContractionPlan:
 
     @property
     def contraction_flops(self) -> int:
-        return sum(step.training_flops for step in self.steps if step.kind == "contract")
+        return sum(step.training_flops for step in self.steps if step.kind in ("contract", "kernel"))
 
     @property
     def fft_flops(self) -> int:
-        return sum(step.training_flops for step in self.steps if step.kind != "contract")
+        return sum(step.training_flops for step in self.steps if step.kind in ("rfft", "irfft"))
 
     @property
     def largest_intermediate_bytes(self) -> int:
@@ -133,7 +139,9 @@ class ContractionPlan:
     @property
     def fft_sizes(self) -> tuple[tuple[str, int, int], ...]:
         """``(tensor, rows, length)`` of every forward FFT of the plan."""
-        return tuple((step.inputs[0], step.fft_rows, step.fft_length) for step in self.steps if step.kind != "contract")
+        return tuple(
+            (step.inputs[0], step.fft_rows, step.fft_length) for step in self.steps if step.kind in ("rfft", "irfft")
+        )
 
     @cached_property
     def cost_features(self) -> dict[str, float]:
@@ -146,7 +154,7 @@ class ContractionPlan:
         """
         features = dict.fromkeys(("real", "view", "complex", "rfft", "irfft", "bytes", "steps"), 0.0)
         for step in self.steps:
-            if step.kind == "contract":
+            if step.kind in ("contract", "kernel"):
                 spectra = sum(name.endswith("^") for name in step.inputs)
                 features[("real", "view", "complex")[spectra]] += step.training_flops
             elif step.kind == "rfft":

@@ -20,6 +20,7 @@ from functools import lru_cache
 import opt_einsum
 
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, Mode, ModeExpression
+from centaurus.planning.kernel import KernelContraction
 from centaurus.planning.plan import (
     SPECTRA_POLICIES,
     ContractionPlan,
@@ -117,6 +118,17 @@ class _PlanBuilder:
         self._names: dict[int, dict[int, str]] = {}
         self._specs: dict[tuple[str, str, bool], TensorSpec] = {}
 
+    @property
+    def kernel_generation_bytes(self) -> int:
+        """What the kernel's poles keep for backward: dt Re A, dt Im A and Re A (pole-sized) and dt.
+
+        (See :mod:`.kernel`: the factored contraction saves dt Re A, dt Im A and dt; the products that
+        form them save Re A and dt; A's imaginary part is a parameter, saved by reference.)
+        """
+        poles = math.prod(self.sizes[index] for index in self.expression.pole_indices)
+        steps = math.prod(self.sizes[index] for index in self.expression.dt_indices)
+        return (3 * poles + steps) * self.real_itemsize
+
     def paths(self, tree: TreeNode) -> tuple[list[TreeNode], list[TreeNode], list[TreeNode], list[TreeNode]]:
         """Bottom-up signal branch, kernel branch, meeting-to-root path, and weight-only nodes."""
         cached = self._paths.get(id(tree))
@@ -195,6 +207,9 @@ class _PlanBuilder:
         steps: list[PlanStep] = []
         leaf_names = set(self.names)
 
+        kernel_name = self.names[self.kernel]
+        pole_indices = self.expression.pole_indices
+
         def contract(node: TreeNode, domain: Domain, in_segment: bool) -> None:
             assert node.left is not None and node.right is not None
             left, right = current[id(node.left)], current[id(node.right)]
@@ -202,8 +217,14 @@ class _PlanBuilder:
             indices = node.indices.replace(TIME, FREQ) if freq else node.indices
             name = base_name[id(node)] + ("^" if freq else "")
             output = self._spec(name, indices, freq)
-            union = "".join(dict.fromkeys(left.indices + right.indices))
-            macs = math.prod(self.sizes[index] for index in union)
+            factored = None
+            if kernel_name in (left.name, right.name):  # the kernel's first use: factored (see .kernel)
+                weight = right if left.name == kernel_name else left
+                factored = KernelContraction(weight.indices, pole_indices, indices.replace(TIME, ""), self.length)
+                macs = factored.macs(self.sizes)
+            else:
+                union = "".join(dict.fromkeys(left.indices + right.indices))
+                macs = math.prod(self.sizes[index] for index in union)
             flops = _MULTIPLY_ADD_FLOPS[int(left.is_complex) + int(right.is_complex)] * macs
             steps.append(
                 PlanStep(
@@ -216,9 +237,27 @@ class _PlanBuilder:
                     forward_flops=flops,
                     backward_flops=2 * flops,
                     in_segment=in_segment,
+                    kernel=factored,
                 )
             )
             current[id(node)] = registry[name] = output
+
+        if k_cut == 0:  # the plan transforms K itself: materialise it first (factored, no weight)
+            materialise = KernelContraction("", pole_indices, pole_indices, self.length)
+            macs = materialise.macs(self.sizes)
+            steps.append(
+                PlanStep(
+                    kind="kernel",
+                    equation=f"->{pole_indices}{TIME}",
+                    inputs=(),
+                    output=registry[kernel_name],
+                    domain="time",
+                    macs=macs,
+                    forward_flops=2 * macs,
+                    backward_flops=4 * macs,
+                    kernel=materialise,
+                )
+            )
 
         def transform(node: TreeNode, inverse: bool) -> None:
             source = current[id(node)]
@@ -277,7 +316,7 @@ class _PlanBuilder:
         segment_steps = steps[segment_start : last_spectral + 2]
         saved_names: set[str] = set()
         for step in steps:
-            if step.kind == "contract" and not step.in_segment:
+            if step.kind == "contract" and not step.in_segment and step.kernel is None:
                 saved_names.update(step.inputs)
         for step in segment_steps:
             if spectra == "recompute" and step.kind == "rfft":
@@ -288,11 +327,12 @@ class _PlanBuilder:
                 saved_names.update(step.inputs)
         parameters = leaf_names - {self.names[self.signal], self.names[self.kernel]}
         saved_tensors = tuple(sorted(saved_names - parameters))
-        saved = sum(registry[name].nbytes for name in saved_tensors)
+        saved = sum(registry[name].nbytes for name in saved_tensors) + self.kernel_generation_bytes
 
         traffic = 0
         for step in steps:
-            moved = step.output.nbytes + sum(registry[name].nbytes for name in step.inputs)
+            read = [name for name in step.inputs if step.kernel is None or name != kernel_name]
+            moved = step.output.nbytes + sum(registry[name].nbytes for name in read)
             traffic += 3 * moved
 
         return ContractionPlan(

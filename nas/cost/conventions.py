@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from centaurus.planning import ContractionPlan, PlanStep
+from centaurus.planning import ContractionPlan, KernelContraction, PlanStep
 from centaurus.planning.projection import lower
 from centaurus.planning.spectral import is_matrix_product
 from nas.cost.model import CostReport
@@ -31,7 +31,19 @@ def _contracts(equation: str, sizes: Mapping[str, int]) -> bool:
     return any(index not in output and sizes.get(index, 2) > 1 for index in inputs.replace(",", ""))
 
 
+def _kernel_step_flops(kernel: KernelContraction, sizes: Mapping[str, int]) -> int:
+    """The factored kernel's matrix products (centaurus.planning.kernel): forward and two in backward,
+    each a bmm unless every index it sums has size 1 (the weighting and weight gradients are
+    broadcast products, unseen)."""
+    blocks, block = kernel.blocks
+    extended = {**sizes, "Z": 2, "Q": blocks, "R": block}
+    run = (kernel.product, kernel.mixed_gradient, kernel.offset_gradient)
+    return sum(2 * kernel.macs(dict(sizes)) for equation in run if _contracts(equation, extended))
+
+
 def _visible_step_flops(step: PlanStep, recomputed: bool, sizes: Mapping[str, int]) -> int:
+    if step.kernel is not None:
+        return _kernel_step_flops(step.kernel, sizes)
     left, right = step.inputs
     inputs, output = step.equation.split("->")
     a, b = inputs.split(",")
@@ -62,7 +74,7 @@ def plan_flop_counter_flops(plan: ContractionPlan) -> int:
     return sum(
         _visible_step_flops(step, step.recompute_flops > 0, plan.sizes)
         for step in plan.steps
-        if step.kind == "contract"
+        if step.kind in ("contract", "kernel")
     )
 
 

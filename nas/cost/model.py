@@ -27,7 +27,7 @@ import torch
 from centaurus.errors import CentaurusConfigError
 from centaurus.networks.layout import LayerOp, network_layout, total_stride
 from centaurus.networks.protocols import ArchitectureLike
-from centaurus.planning import ContractionPlan, choose_plan
+from centaurus.planning import ContractionPlan, choose_plan, time_blocks
 from nas.cost.layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
 from nas.cost.measure import fft_flops
 
@@ -167,11 +167,11 @@ def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger, layout: str) -> LayerCost
         if leaf in plan.saved_tensors:
             plan_saved -= nbytes
             saved += ledger.save(key, nbytes)
+    # The rest of the plan's saves, kernel generation's pole-sized tensors included.
     saved += ledger.save(f"{op.name}:plan", plan_saved)
-    # Kernel generation recomputes its (poles x length) factors in backward and keeps only pole-sized
-    # tensors: dt Re A, dt Im A, Re A and dt.
-    saved += ledger.save(f"{op.name}:kernel-generation", (3 * op.pole_count + op.dt_count) * item)
     forward, backward = _ELEMENTWISE_FLOPS["kernel"]
+    blocks, block = time_blocks(op.length)
+    factor_elements = op.pole_count * 2 * (blocks + block)  # the factored kernel's tables (centaurus.planning)
     params = 2 * op.pole_count + op.dt_count + op.weight_count
     return LayerCost(
         op.name,
@@ -181,12 +181,17 @@ def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger, layout: str) -> LayerCost
         op.length,
         plan.contraction_flops,
         plan.fft_flops,
-        (forward + backward) * kernel_elements,
+        (forward + backward) * factor_elements,
         saved,
-        max(plan.largest_intermediate_bytes, 4 * kernel_bytes),  # kernel backward's transients
+        max(plan.largest_intermediate_bytes, 2 * _kernel_output_bytes(plan)),  # kernel backward's transients
         params,
         plan,
     )
+
+
+def _kernel_output_bytes(plan: ContractionPlan) -> int:
+    """The largest output of the plan's factored kernel steps (its gradient is padded to blocks once)."""
+    return max((step.output.nbytes for step in plan.steps if step.kernel is not None), default=0)
 
 
 def _matmul_cost(op: LayerOp, item: int, ledger: _Ledger) -> LayerCost:
