@@ -61,6 +61,8 @@ def plain_forward(layer: SSMLayer, u: torch.Tensor, plan: ContractionPlan | None
         "irfft": lambda x: torch.fft.irfft(x, n=fft_length)[..., :length],
     }
     for step in plan.steps:
+        if step.kind == "kernel":
+            continue  # K is the plain time-domain kernel above
         if step.kind == "contract":
             left, right = step.inputs
             env[step.output.name] = _contract(step.equation, env[left], env[right])

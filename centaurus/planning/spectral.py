@@ -275,15 +275,28 @@ class SpectralSegment(torch.autograd.Function):
             env = dict(zip(ctx.stored_names, saved, strict=True))
         else:
             env = _forward_env(program, saved[0], saved[1], tuple(saved[2:]))
-        grads: dict[str, torch.Tensor] = {program.steps[-1].output: _irfft_adjoint(grad_output, program.fft_length)}
+        # Every spectral step is diagonal in frequency, so the bin weights w / N of the inverse FFT's
+        # adjoint cancel against the N / w of the forward FFTs' adjoints on the way to x and k. Only
+        # the real weights' gradients (sums over bins) need them: without weights, skip both passes.
+        weighted = bool(program.weights)
+        if weighted:
+            start = _irfft_adjoint(grad_output, program.fft_length)
+        else:
+            start = torch.fft.rfft(grad_output, n=program.fft_length)
+        grads: dict[str, torch.Tensor] = {program.steps[-1].output: start}
         for step in reversed(program.steps):
             grad_a, grad_b = _step_gradients(step, env, grads.pop(step.output))
             for name, grad in ((step.inputs[0], grad_a), (step.inputs[1], grad_b)):
                 grads[name] = grads[name] + grad if name in grads else grad
         grad_signal = grad_kernel = None
+        def adjoint(spectrum_grad: torch.Tensor) -> torch.Tensor:
+            if weighted:
+                return _rfft_adjoint(spectrum_grad, program.fft_length, program.length)
+            return torch.fft.irfft(spectrum_grad, n=program.fft_length)[..., : program.length]
+
         if ctx.needs_input_grad[1]:
-            grad_signal = _rfft_adjoint(grads[program.signal_spectrum], program.fft_length, program.length)
+            grad_signal = adjoint(grads[program.signal_spectrum])
         if ctx.needs_input_grad[2]:
-            grad_kernel = _rfft_adjoint(grads[program.kernel_spectrum], program.fft_length, program.length)
+            grad_kernel = adjoint(grads[program.kernel_spectrum])
         grad_weights = tuple(grads[name] for name in program.weights)
         return (None, grad_signal, grad_kernel, *grad_weights)
