@@ -13,10 +13,10 @@ from centaurus.discretization import basis_kernel, initial_log_dt, initial_poles
 from centaurus.errors import CentaurusConfigError
 from centaurus.modes import EXPRESSIONS, MODES, Mode, layer_sizes
 from centaurus.planning import (
-    SPECTRA_POLICIES,
+    SPECTRA_CHOICES,
     ContractionPlan,
     KernelPoles,
-    SpectraPolicy,
+    SpectraChoice,
     candidate_plans,
     choose_plan,
     run_plan,
@@ -52,8 +52,9 @@ class SSMLayer(nn.Module):
 
     Training runs the mode's einsum with the contraction plan chosen for the actual input shape
     (:meth:`plan`); ``spectra`` sets what the FFT segment keeps for backward (``recompute``: only
-    real inputs, ``store``: the spectra). Normalisation and activation are not part of the layer;
-    see :class:`centaurus.post.PostLayer`.
+    real inputs, ``store``: the spectra, ``auto``: the faster of the two whose saved bytes fit
+    ``memory_budget``, per input shape; without a budget, the faster). Normalisation and activation
+    are not part of the layer; see :class:`centaurus.post.PostLayer`.
     """
 
     def __init__(
@@ -68,7 +69,8 @@ class SSMLayer(nn.Module):
         state_blocks: int | None = None,
         dt_min: float = 1e-3,
         dt_max: float = 1e-1,
-        spectra: SpectraPolicy = "recompute",
+        spectra: SpectraChoice = "auto",
+        memory_budget: int | None = None,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -84,9 +86,16 @@ class SSMLayer(nn.Module):
         self.state_blocks = self._check_state_blocks(state_blocks)
         if not (isinstance(dt_min, (int, float)) and isinstance(dt_max, (int, float)) and 0 < dt_min <= dt_max):
             raise CentaurusConfigError(f"dt_min, dt_max: got ({dt_min!r}, {dt_max!r}); allowed: 0 < dt_min <= dt_max")
-        if spectra not in SPECTRA_POLICIES:
-            raise CentaurusConfigError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_POLICIES)}")
-        self.spectra: SpectraPolicy = spectra
+        if spectra not in SPECTRA_CHOICES:
+            raise CentaurusConfigError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_CHOICES)}")
+        if memory_budget is not None and (
+            isinstance(memory_budget, bool) or not isinstance(memory_budget, int) or memory_budget < 1
+        ):
+            raise CentaurusConfigError(
+                f"memory_budget: got {memory_budget!r}; allowed: a positive number of bytes or None"
+            )
+        self.spectra: SpectraChoice = spectra
+        self.memory_budget = memory_budget
         self.expression = EXPRESSIONS[mode]
         self.sizes: dict[str, int] = layer_sizes(
             mode, in_channels, out_channels, num_states, groups=self.groups, bottleneck=self.bottleneck
@@ -171,6 +180,7 @@ class SSMLayer(nn.Module):
             real_itemsize=self.a_re.element_size(),
             spectra=self.spectra,
             device_type=self.a_re.device.type,
+            memory_budget=self.memory_budget,
         )
 
     def candidate_plans(self, batch: int, length: int) -> tuple[ContractionPlan, ...]:

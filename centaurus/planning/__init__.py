@@ -2,7 +2,15 @@
 
 from centaurus.planning.execute import KernelPoles, run_plan
 from centaurus.planning.kernel import KernelContraction, contract_kernel, time_blocks
-from centaurus.planning.plan import SPECTRA_POLICIES, ContractionPlan, PlanStep, SpectraPolicy, TensorSpec
+from centaurus.planning.plan import (
+    SPECTRA_CHOICES,
+    SPECTRA_POLICIES,
+    ContractionPlan,
+    PlanStep,
+    SpectraChoice,
+    SpectraPolicy,
+    TensorSpec,
+)
 from centaurus.planning.planner import (
     DEFAULT_COSTS,
     FLOPS_ONLY,
@@ -18,12 +26,14 @@ from centaurus.planning.planner import (
 __all__ = [
     "DEFAULT_COSTS",
     "FLOPS_ONLY",
+    "SPECTRA_CHOICES",
     "SPECTRA_POLICIES",
     "ContractionPlan",
     "KernelContraction",
     "KernelPoles",
     "PlanStep",
     "PlannerCost",
+    "SpectraChoice",
     "SpectraPolicy",
     "TensorSpec",
     "best_plan_for_tree",

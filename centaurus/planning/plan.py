@@ -20,6 +20,8 @@ StepKind = Literal["kernel", "contract", "rfft", "irfft"]
 Domain = Literal["weights", "time", "freq"]
 SpectraPolicy = Literal["recompute", "store"]
 SPECTRA_POLICIES: tuple[SpectraPolicy, ...] = ("recompute", "store")
+SpectraChoice = Literal["auto", "recompute", "store"]
+SPECTRA_CHOICES: tuple[SpectraChoice, ...] = ("auto", *SPECTRA_POLICIES)
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class ContractionPlan:
         lines = [
             f"{self.mode}: {self.equation}  (b={self.batch}, L={self.length}, FFT length {self.fft_length})",
             f"tree {self.tree}; FFT on {self.u_fft_at} and {self.k_fft_at}; inverse FFT on {self.ifft_at};"
-            f" spectra {self.spectra}",
+            f" spectra {self.spectra}" + (f" ({self.extras['policy']})" if "policy" in self.extras else ""),
             f"{'step':<9}{'einsum':<28}{'output shape':<26}{'MB':>9}{'train GFLOP':>13}",
         ]
         for step in self.steps:

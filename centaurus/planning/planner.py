@@ -12,6 +12,7 @@ ties broken by the smallest largest intermediate.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,10 +23,12 @@ import opt_einsum
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, Mode, ModeExpression
 from centaurus.planning.kernel import KernelContraction
 from centaurus.planning.plan import (
+    SPECTRA_CHOICES,
     SPECTRA_POLICIES,
     ContractionPlan,
     Domain,
     PlanStep,
+    SpectraChoice,
     SpectraPolicy,
     TensorSpec,
 )
@@ -416,6 +419,10 @@ def candidate_plans(
     return _candidates(mode, _freeze(sizes), batch, length, real_itemsize, policies)
 
 
+def _mib(nbytes: int) -> str:
+    return f"{nbytes / 2**20:.2f} MiB"
+
+
 @lru_cache(maxsize=4096)
 def _choose(
     mode: Mode,
@@ -423,11 +430,31 @@ def _choose(
     batch: int,
     length: int,
     real_itemsize: int,
-    spectra: SpectraPolicy,
+    spectra: SpectraChoice,
     cost: PlannerCost,
+    memory_budget: int | None,
 ) -> ContractionPlan:
-    plans = _candidates(mode, frozen_sizes, batch, length, real_itemsize, (spectra,))
-    return min(plans, key=lambda plan: plan_score(plan, cost))
+    policies = SPECTRA_POLICIES if spectra == "auto" else (spectra,)
+    plans = _candidates(mode, frozen_sizes, batch, length, real_itemsize, policies)
+    fastest = min(plans, key=lambda plan: plan_score(plan, cost))
+    if memory_budget is None:
+        reason = f"fastest predicted plan (spectra {spectra}: {fastest.spectra}; no memory budget)"
+        return dataclasses.replace(fastest, extras={**fastest.extras, "policy": reason})
+    fitting = [plan for plan in plans if plan.saved_bytes <= memory_budget]
+    budget = f"memory budget {_mib(memory_budget)}"
+    if not fitting:
+        leanest = min(plans, key=lambda plan: (plan.saved_bytes, plan_score(plan, cost)))
+        reason = f"no plan fits the {budget}: the leanest saves {_mib(leanest.saved_bytes)}"
+        return dataclasses.replace(leanest, extras={**leanest.extras, "policy": reason})
+    chosen = min(fitting, key=lambda plan: plan_score(plan, cost))
+    if chosen is fastest:
+        reason = f"fastest predicted plan, within the {budget} (saves {_mib(chosen.saved_bytes)})"
+    else:
+        reason = (
+            f"fastest plan within the {budget} (saves {_mib(chosen.saved_bytes)}); the fastest overall"
+            f" ({fastest.spectra}) saves {_mib(fastest.saved_bytes)}"
+        )
+    return dataclasses.replace(chosen, extras={**chosen.extras, "policy": reason})
 
 
 def choose_plan(
@@ -437,16 +464,26 @@ def choose_plan(
     length: int,
     *,
     real_itemsize: int = 4,
-    spectra: SpectraPolicy = "recompute",
+    spectra: SpectraChoice = "auto",
     device_type: str = "cpu",
     cost: PlannerCost | None = None,
+    memory_budget: int | None = None,
 ) -> ContractionPlan:
-    """The cheapest plan of ``mode`` for a training step at this shape (cached per shape)."""
+    """The cheapest plan of ``mode`` for a training step at this shape (cached per shape).
+
+    ``spectra="auto"`` chooses between storing and recomputing the spectral segment's spectra per
+    layer: the fastest predicted candidate whose saved bytes fit ``memory_budget`` (no budget: the
+    fastest). The plan's ``extras["policy"]`` says which was chosen and why.
+    """
     _validate(batch, length, sizes)
-    if spectra not in SPECTRA_POLICIES:
-        raise ValueError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_POLICIES)}")
+    if spectra not in SPECTRA_CHOICES:
+        raise ValueError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_CHOICES)}")
+    if memory_budget is not None and (
+        isinstance(memory_budget, bool) or not isinstance(memory_budget, int) or memory_budget < 1
+    ):
+        raise ValueError(f"memory_budget: got {memory_budget!r}; allowed: a positive number of bytes or None")
     chosen_cost = cost if cost is not None else DEFAULT_COSTS.get(device_type, DEFAULT_COSTS["cpu"])
-    return _choose(mode, _freeze(sizes), batch, length, real_itemsize, spectra, chosen_cost)
+    return _choose(mode, _freeze(sizes), batch, length, real_itemsize, spectra, chosen_cost, memory_budget)
 
 
 def best_plan_for_tree(

@@ -289,6 +289,7 @@ class SpectralSegment(torch.autograd.Function):
             for name, grad in ((step.inputs[0], grad_a), (step.inputs[1], grad_b)):
                 grads[name] = grads[name] + grad if name in grads else grad
         grad_signal = grad_kernel = None
+
         def adjoint(spectrum_grad: torch.Tensor) -> torch.Tensor:
             if weighted:
                 return _rfft_adjoint(spectrum_grad, program.fft_length, program.length)

@@ -54,7 +54,11 @@ from centaurus import CentaurusConfigError, PostLayer, SSMLayer
         ),
         (
             dict(in_channels=4, out_channels=4, num_states=4, mode="s5", spectra="keep"),
-            r"spectra: got 'keep'; allowed: recompute, store",
+            r"spectra: got 'keep'; allowed: auto, recompute, store",
+        ),
+        (
+            dict(in_channels=4, out_channels=4, num_states=4, mode="s5", memory_budget=0),
+            r"memory_budget: got 0; allowed: a positive number of bytes or None",
         ),
     ],
 )

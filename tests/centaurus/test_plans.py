@@ -115,3 +115,25 @@ def test_every_mode_has_a_plan_with_time_last() -> None:
         for op in expression.operands:
             if op.role != "weight":
                 assert op.indices.endswith("l"), (mode, op.name)
+
+
+def test_auto_policy_is_the_fastest_plan_within_the_memory_budget() -> None:
+    """``spectra="auto"``: the fastest predicted candidate whose saved bytes fit the budget, and the
+    plan says why; a budget nothing fits keeps the leanest plan and says so."""
+    sizes = {"c": 16, "d": 16, "n": 8}
+    plans = candidate_plans("dws", sizes, 4, 2000)
+    cost = DEFAULT_COSTS["cpu"]
+    fastest = min(plans, key=lambda plan: plan_score(plan, cost))
+    unlimited = choose_plan("dws", sizes, 4, 2000)
+    assert unlimited.key == fastest.key and "no memory budget" in unlimited.extras["policy"]
+    budget = fastest.saved_bytes - 1
+    bounded = choose_plan("dws", sizes, 4, 2000, memory_budget=budget)
+    fitting = [plan for plan in plans if plan.saved_bytes <= budget]
+    assert bounded.key == min(fitting, key=lambda plan: plan_score(plan, cost)).key
+    assert bounded.saved_bytes <= budget < fastest.saved_bytes
+    assert "within the memory budget" in bounded.extras["policy"]
+    tiny = choose_plan("dws", sizes, 4, 2000, memory_budget=1)
+    assert tiny.saved_bytes == min(plan.saved_bytes for plan in plans)
+    assert "no plan fits" in tiny.extras["policy"]
+    layer = SSMLayer(16, 16, 8, "dws", memory_budget=budget)
+    assert layer.plan(4, 2000).key == bounded.key

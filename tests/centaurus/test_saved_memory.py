@@ -39,7 +39,7 @@ def test_plan_saved_bytes_match_autograd(mode: str, spectra: str, length: int) -
 def test_recompute_keeps_no_spectra(mode: str) -> None:
     """With ``recompute`` the spectral segment keeps its real inputs, with ``store`` their spectra
     (complex, over L + 1 bins: twice the bytes); measured bytes match both plans."""
-    layer = make_layer(mode, dtype=torch.float32)
+    layer = make_layer(mode, dtype=torch.float32, spectra="recompute")
     u = torch.randn(8, layer.in_channels, 400, requires_grad=True)
     plan = layer.plan(8, 400)
     stored = next(p for p in layer.candidate_plans(8, 400) if p.key == plan.key.replace("recompute", "store"))
