@@ -1,11 +1,10 @@
 """Export-time adjustments that let the TorchScript tracer and the ONNX exporter see a plain inference graph.
 
-Training in ``centaurus`` runs two custom ``torch.autograd.Function``s (the basis kernel's
-``_DampedCosine`` and the FFT segment's ``SpectralSegment``) whose only purpose is a memory-lean
-backward. Inference does not need them, but exporters trip over them:
+Training in ``centaurus`` runs custom ``torch.autograd.Function``s whose only purpose is a
+memory-lean backward. The factored basis kernel (``centaurus.planning.kernel``) already runs as plain
+operations while tracing or exporting; the FFT segment's ``SpectralSegment`` does not yet:
 
-* ``torch.jit.trace`` fails inside ``_DampedCosine.apply`` (it takes a Python ``int`` length:
-  ``RuntimeError: unordered_map::at``), and a traced ``SpectralSegment`` would be an opaque
+* a traced ``SpectralSegment`` would be an opaque
   ``prim::PythonOp`` that ``torch.jit.save`` cannot serialise. While tracing, the sizes the
   layers read from ``u.shape`` are 0-d tensors, which the planner rejects (``batch: got tensor(2)``).
   :func:`traceable_inference` calls the Functions' own ``forward`` (same ops, same order: the trace
@@ -39,7 +38,6 @@ from typing import Any
 
 import torch
 
-from centaurus import discretization
 from centaurus.layer import SSMLayer
 from centaurus.planning import execute, spectral
 from centaurus.planning.plan import ContractionPlan
@@ -95,9 +93,6 @@ def traceable_inference() -> Iterator[None]:
 
     with (
         _LOCK,
-        _patched(
-            discretization._DampedCosine, "apply", staticmethod(_plain_when_tracing(discretization._DampedCosine))
-        ),
         _patched(spectral.SpectralSegment, "apply", staticmethod(_plain_when_tracing(spectral.SpectralSegment))),
         _patched(SSMLayer, "plan", plan),
     ):
