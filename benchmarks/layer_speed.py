@@ -58,9 +58,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from store_everything import plain_forward, plain_plan  # beside this script (on sys.path when run)
 from torch import nn
 
-from benchmarks.store_everything import plain_forward, plain_plan
 from centaurus import SSMLayer
 from nas.cost import measure_training_step
 
