@@ -22,6 +22,7 @@ PHASE = "phase"  # "training rung k" while running, "paused after rung k" while 
 INTERRUPTED = "interrupted"  # True on a trial failed because the driver died; it does not count
 RESUMED_FROM = "resumed_from"  # the interrupted trial's number, on the trial that re-runs it
 DUPLICATE_OF = "duplicate_of"  # an architecture already evaluated: its values were reused
+WAITING_FOR = "waiting_for"  # the running trial of the same architecture this one waits for (not trained twice)
 NOT_TRAINED = "not_trained"  # True when no network was trained: pruned before training, or a duplicate
 WEIGHTS = "weights"  # path of the trained state_dict, when kept
 TRAIN_SECONDS = "train_seconds"  # total training seconds over all rungs
