@@ -658,3 +658,82 @@ def test_corrupt_files_are_reported_by_path_and_skipped(kws_root: Path, tmp_path
     assert sorted(skipped) == sorted(CORRUPT)
     assert skipped[CORRUPT[0]].startswith("unreadable header") and skipped[CORRUPT[2]].startswith("truncated")
     assert len(train) == 3 * 6 and all(train[index] is not None for index in range(len(train)))
+
+
+# ------------------------------------------------------------------ storages that answer but refuse
+def _refusing_sqlite(monkeypatch: pytest.MonkeyPatch, pragma: str) -> None:
+    """Every SQLite connection the CLI opens from now on refuses to grow (``max_page_count`` at its size:
+    SQLite's own "database or disk is full") or to write at all (``query_only``: "readonly database")."""
+    import sqlalchemy
+
+    from nas.study import storage as storage_module
+
+    real = storage_module._open_database
+
+    def opened(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStorage:
+        database = real(url, engine)
+
+        def refuse(connection: Any, _record: Any) -> None:
+            if pragma == "max_page_count":
+                pages = connection.execute("PRAGMA page_count").fetchone()[0]
+                connection.execute(f"PRAGMA max_page_count = {pages}")
+            else:
+                connection.execute("PRAGMA query_only = ON")
+
+        sqlalchemy.event.listen(database.engine, "connect", refuse)
+        database.engine.dispose()
+        return database
+
+    monkeypatch.setattr(storage_module, "_open_database", opened)
+
+
+@pytest.mark.parametrize(
+    ("pragma", "says"),
+    [
+        ("max_page_count", ("database or disk is full", "free space on it", "centaurus-nas resume")),
+        ("query_only", ("readonly database", "make it writable")),
+    ],
+)
+def test_a_full_or_read_only_database_stops_at_once_with_its_cause(
+    pragma: str,
+    says: tuple[str, ...],
+    baseline: Baseline,
+    kws_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not an outage: no retrying for minutes, no "unreachable", and never a FAILED trial."""
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    monkeypatch.setenv("CENTAURUS_STORAGE_OUTAGE_SECONDS", "4")  # the old behaviour waited this long, then lied
+    _refusing_sqlite(monkeypatch, pragma)
+    ran = run_cli(["search", "--quiet", "--trials", "60", env.write(env.config())], capsys)
+    assert ran.code == 2, ran.output
+    assert "Traceback (most recent call last)" not in ran.output and "unreachable" not in ran.output
+    missing = [fragment for fragment in says if fragment not in ran.output]
+    assert not missing, f"the message lacks {missing}:\n{ran.output}"
+    assert ran.seconds < 4, f"took {ran.seconds:.1f} s: retried as if the storage were away"
+    monkeypatch.undo()
+    after = Snapshot.take(env.url)
+    assert after.trials[:BASELINE_TRIALS] == baseline.snapshot.trials
+    assert [state for _, state, *_ in after.trials[BASELINE_TRIALS:] if state != "COMPLETE"] in ([], ["RUNNING"])
+
+
+def test_an_empty_study_file_is_refused_not_made_a_new_study(
+    baseline: Baseline, kws_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    database = env.study_dir / "study.db"
+    database.write_bytes(b"")  # truncated by a full disk or a failed copy
+    os.utime(database, (time.time() - 3600, time.time() - 3600))
+    trials_csv = (env.study_dir / "trials.csv").read_text()
+    for argv in (env.search(), ["status", f"{env.url}#{NAME}"]):
+        ran = run_cli(argv, capsys)
+        assert ran.code == 2 and "Traceback" not in ran.output, ran.output
+        assert "an empty (0-byte) file, which is not an Optuna database" in ran.output, ran.output
+    assert database.stat().st_size == 0, "the empty file was made a new study"
+    assert (env.study_dir / "trials.csv").read_text() == trials_csv, "the old tables were overwritten"
