@@ -26,5 +26,6 @@ WAITING_FOR = "waiting_for"  # the running trial of the same architecture this o
 NOT_TRAINED = "not_trained"  # True when no network was trained: pruned before training, or a duplicate
 WEIGHTS = "weights"  # path of the trained state_dict, when kept
 TRAIN_SECONDS = "train_seconds"  # total training seconds over all rungs
+SKIPPED_FILES = "skipped_files"  # [[path, reason], ...] audio files the trial's datasets skipped as unusable
 DRIVER = "driver"  # {"id", "host", "pid"} of the driver running the trial (several may share a study)
 HEARTBEAT = "heartbeat"  # Unix time the running trial's driver last said it is alive

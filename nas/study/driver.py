@@ -109,6 +109,7 @@ class SearchDriver:
         self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
         self._waiting: dict[int, tuple[_Job, int]] = {}  # trial number -> (its job, the same architecture's trial)
         self._last_settle = 0.0
+        self._skipped_files: set[str] = set()  # audio files some trial reported skipped (each shown once)
         self._paused: dict[int, _Job] = {}  # trial number -> job that finished a lower rung
         self._rung_results: list[dict[int, list[float]]] = [{} for _ in self.rungs]
         self._promoted: list[set[int]] = [set() for _ in self.rungs]
@@ -513,6 +514,14 @@ class SearchDriver:
     def _result(self, job: _Job, result: dict[str, Any]) -> None:
         trial, training = job.trial, result["training"]
         self._training_seconds += float(training["seconds"])
+        skipped = result.get("skipped_files") or []
+        if skipped:
+            trial.set_user_attr(attrs.SKIPPED_FILES, skipped)
+            new = [entry for entry in skipped if entry[0] not in self._skipped_files]
+            self._skipped_files.update(entry[0] for entry in skipped)
+            if new:
+                shown = "; ".join(f"{path} ({reason})" for path, reason in new[:5])
+                self.progress.event(f"trial {trial.number}: skipped {len(new)} unusable audio file(s): {shown}")
         if result["status"] != "completed":
             self._fail(trial, result["reason"] or "training failed")
             return

@@ -230,9 +230,20 @@ def _corrupt_audio(env: Env) -> list[str]:
     return env.train(data)
 
 
+HUGE = "yes/0e30e30e_nohash_0.wav"
+
+
+def _huge_samples(env: Env) -> list[str]:
+    """A finite float WAV whose samples are 1e30: readable, but it overflows the loss of any batch holding it."""
+    data = env.dataset()
+    soundfile.write(data / HUGE, np.full(RATE, 1e30, dtype=np.float32), RATE, subtype="FLOAT")
+    return env.train(data, "--batch-size", "24", steps=4)
+
+
 def _trained_anyway(env: Env) -> None:
     result = json.loads((env.tmp / "out" / "result.json").read_text())
     assert result["status"] == "completed" and result["metrics"], "the bad files must be skipped, not fatal"
+    assert result["skipped_files"], "the skipped files are part of the result"
 
 
 def _diverging(env: Env) -> list[str]:
@@ -524,6 +535,13 @@ CASES: list[Case] = [
         then=_trained_anyway,
     ),
     Case(
+        "audio-with-huge-samples",
+        _huge_samples,
+        ("skipped 1 unusable file(s)", f"{HUGE} (samples up to 1e+30", "status: completed"),
+        code=0,
+        then=_trained_anyway,
+    ),
+    Case(
         "nan-loss",
         _diverging,
         ("status: failed (non-finite training loss",),
@@ -737,3 +755,34 @@ def test_an_empty_study_file_is_refused_not_made_a_new_study(
         assert "an empty (0-byte) file, which is not an Optuna database" in ran.output, ran.output
     assert database.stat().st_size == 0, "the empty file was made a new study"
     assert (env.study_dir / "trials.csv").read_text() == trials_csv, "the old tables were overwritten"
+
+
+def test_a_search_whose_every_trial_fails_says_why_and_names_skipped_files(
+    kws_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One search on Ray: a clip of 1e30 samples is skipped and named (output and trial attributes), and
+    learning rates that blow every trial up end the search with exit 2 and the trials' common reason."""
+    env = Env(tmp_path, kws_root)
+    data = env.dataset()
+    soundfile.write(data / HUGE, np.full(RATE, 1e30, dtype=np.float32), RATE, subtype="FLOAT")
+    config = env.config(
+        name="all-fail",
+        data=str(data),
+        objectives={"accuracy": "maximize", "params": "minimize"},
+        budget={"trials": 2},
+        training={"budget": "30steps", "batch_size": 24, "lr": 1e12, "ssm_lr": 1e12, "threads": 1},
+        resources={"cpus": 1, "max_concurrent": 1},
+        keep_weights=False,
+    )
+    try:
+        ran = run_cli(["search", "--quiet", env.write(config)], capsys)
+    finally:
+        import ray
+
+        ray.shutdown()
+    assert ran.code == 2, ran.output
+    assert "all 2 trial(s) of this run that trained failed, 2 of them with 'non-finite" in ran.output, ran.output
+    assert f"skipped 1 unusable audio file(s) (trial attribute skipped_files): {data / HUGE}" in ran.output
+    study = optuna.load_study(study_name="all-fail", storage=_sqlite(env.runs, "all-fail"))
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
+    assert all(t.user_attrs[attrs.SKIPPED_FILES][0][0] == str(data / HUGE) for t in study.trials)
