@@ -48,6 +48,8 @@ from search_spaces import Architecture
 
 SECONDS_ATTR = "centaurus_seconds_used"
 """Study attribute: search wall time used so far, summed over runs (the wall-time budget spans resumes)."""
+SECONDS_SAVE_INTERVAL = 2.0
+"""How often the search time used is stored while a driver runs (what a kill loses at most)."""
 HEARTBEAT_SECONDS = 10.0
 """How often a driver renews the heartbeat of its running trials."""
 MAX_ASKED_PER_COUNTED = 20
@@ -99,8 +101,12 @@ class SearchDriver:
         self.progress = progress or SearchProgress(enabled=False)
         self.rungs = config.fidelity.rungs
         self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
+        self._remote: Callable[..., Any] | None = None
+        # before the study is opened: a bad config, folder or cluster must not touch a stored study
+        self._check_output()
         if self.needs_training:
-            self._check_data()  # before the study is opened: a bad config must not touch a stored study
+            self._check_data()
+            self._connect_ray()
         self.study = open_study(config, on_retry=self.progress.event)
         self.identity = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid()}
         storage = getattr(self.study, "_storage", None)  # Optuna keeps the storage object it was given
@@ -109,6 +115,7 @@ class SearchDriver:
         self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
         self._waiting: dict[int, tuple[_Job, int]] = {}  # trial number -> (its job, the same architecture's trial)
         self._last_settle = 0.0
+        self._last_seconds_saved = time.monotonic()
         self._skipped_files: set[str] = set()  # audio files some trial reported skipped (each shown once)
         self._paused: dict[int, _Job] = {}  # trial number -> job that finished a lower rung
         self._rung_results: list[dict[int, list[float]]] = [{} for _ in self.rungs]
@@ -116,7 +123,6 @@ class SearchDriver:
         self._completed_by_arch: dict[str, int] = {}
         self._rungs_by_trial: dict[int, list[dict[str, Any]]] = {}
         self._attempts: dict[int, list[dict[str, Any]]] = {}
-        self._remote: Callable[..., Any] | None = None
         self._training_seconds = 0.0
         self._last_heartbeat = 0.0
         self._memory: tuple[float, float | None] | None = None  # (when asked, largest worker's memory)
@@ -135,7 +141,6 @@ class SearchDriver:
         deadline = None if self.config.wall_time is None else started + self.config.wall_time - previous_seconds
         if self.needs_training:
             self._prepare_data()
-            self._connect_ray()
         storage_failed = False
         try:
             while True:
@@ -155,6 +160,7 @@ class SearchDriver:
                 if not self._pending and not can_ask and self._promotion_candidate() is None and not self._blocked():
                     break
                 self._heartbeat()
+                self._save_seconds(started, previous_seconds)
                 self._report(started, previous_seconds)
             self._stop_paused()
             self._settle_waiting(force=True)
@@ -398,11 +404,24 @@ class SearchDriver:
         if not ray.is_initialized():
             address = self.config.ray_address or os.environ.get("RAY_ADDRESS")
             options: dict[str, Any] = {"namespace": "centaurus-nas", "log_to_driver": False}
-            if address:
-                ray.init(address=address, **options)
-            else:
-                # "local": always a new instance of our own, never another search's Ray found on this machine
-                ray.init(address="local", include_dashboard=False, **options)
+            try:
+                if address:
+                    ray.init(address=address, **options)
+                else:
+                    # "local": always a new instance of our own, never another search's Ray found on this machine
+                    ray.init(address="local", include_dashboard=False, **options)
+            except ray.exceptions.AuthenticationError as error:
+                raise StudyConfigError(
+                    f"ray.address: got {address!r}, a cluster that requires an authentication token this process"
+                    " does not have; allowed: the cluster's token in $RAY_AUTH_TOKEN (or a file named by"
+                    " $RAY_AUTH_TOKEN_PATH, or ~/.ray/auth_token) with RAY_AUTH_MODE=token"
+                ) from error
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                headline = (str(error).strip().splitlines() or [""])[0][:300]
+                raise StudyConfigError(
+                    f"ray.address: got {address or 'local'!r}, which Ray cannot join ({type(error).__name__}:"
+                    f" {headline}); allowed: 'auto', 'HOST:PORT' or 'ray://HOST:PORT' of a running cluster"
+                ) from error
         self._remote = ray.remote(self.trial_function)
 
     def _exceeds_memory(self, peak_bytes: float) -> str | None:
@@ -425,6 +444,14 @@ class SearchDriver:
             f" this machine's memory ({available / 2**30:.1f} GiB): it would be killed, so it is not trained"
         )
 
+    def _save_seconds(self, started: float, previous_seconds: float) -> None:
+        """Store the search time used so far every few seconds: a killed run's time still counts for wall_time."""
+        now = time.monotonic()
+        if now - self._last_seconds_saved < SECONDS_SAVE_INTERVAL:
+            return
+        self._last_seconds_saved = now
+        self.study.set_user_attr(SECONDS_ATTR, previous_seconds + now - started)
+
     def _heartbeat(self) -> None:
         """Tell other drivers (and ``resume``) that this driver's running and paused trials are alive."""
         now = time.time()
@@ -435,8 +462,24 @@ class SearchDriver:
         for job in [*self._pending.values(), *self._paused.values(), *waiting]:
             job.trial.set_user_attr(attrs.HEARTBEAT, now)
 
+    def _check_output(self) -> None:
+        try:
+            self.config.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StudyConfigError(
+                f"output: got {str(self.config.output)!r}, where the study folder {str(self.config.output_dir)!r}"
+                f" cannot be made ({error.strerror or error}); allowed: a folder you can write (not under a file)"
+            ) from error
+
     def _check_data(self) -> None:
-        if self.config.data.exists() or self.config.generate_data is not None:
+        try:
+            exists = self.config.data.exists()
+        except OSError as error:
+            raise StudyConfigError(
+                f"data: got {str(self.config.data)[:200]!r}, which cannot be looked at ({error.strerror or error});"
+                " allowed: a dataset folder in the task's standard layout"
+            ) from error
+        if exists or self.config.generate_data is not None:
             return
         raise StudyConfigError(
             f"data: got {str(self.config.data)!r}, which does not exist; allowed: a dataset folder in the"

@@ -308,6 +308,21 @@ CASES: list[Case] = [
         lambda env: ["search", env.write("- name\n- task\n")],
         ("study: got <list ['name', 'task']>; allowed: a mapping of keys to values",),
     ),
+    Case(
+        "yaml-duplicate-key",
+        lambda env: ["search", env.write(yaml.safe_dump(env.config(), sort_keys=False) + "budget: {trials: 99}\n")],
+        ("budget: got the key 'budget' twice in one mapping, at line", "allowed: each key once"),
+    ),
+    Case(
+        "data-path-too-long",
+        lambda env: env.search(objectives={"accuracy": "maximize", "params": "minimize"}, data="/tmp/" + "x" * 5000),
+        ("data: got <a path of 5005 characters, its longest part 5000>; allowed: a path of at most 4095 bytes",),
+    ),
+    Case(
+        "output-under-a-file",
+        lambda env: env.search(output=str(env.write("not a folder", "plain-file") + "/runs"), storage=env.url),
+        ("output: got", "plain-file/runs', where the study folder", "allowed: a folder you can write"),
+    ),
     Case("yaml-empty-file", lambda env: ["search", env.write("")], ("study: got <NoneType None>; allowed: a mapping",)),
     Case(
         "config-file-missing",
@@ -786,3 +801,34 @@ def test_a_search_whose_every_trial_fails_says_why_and_names_skipped_files(
     study = optuna.load_study(study_name="all-fail", storage=_sqlite(env.runs, "all-fail"))
     assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
     assert all(t.user_attrs[attrs.SKIPPED_FILES][0][0] == str(data / HUGE) for t in study.trials)
+
+
+def test_an_echoed_value_is_cut(baseline: Baseline, kws_root: Path, tmp_path: Path, capsys) -> None:
+    """A 10 MB value in a config is named in a line, not repeated in full."""
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    ran = run_cli(env.search(name="x" * 10_000_000), capsys)
+    assert ran.code == 2 and "name: got 'xxxx" in ran.output and "(10000002 characters)" in ran.output
+    assert len(ran.output) < 2000, f"{len(ran.output)} characters printed"
+    assert_study_intact(env, baseline.snapshot, adds_pruned=False)
+
+
+def test_a_ray_cluster_wanting_a_token_is_named_before_the_study_is_touched(
+    baseline: Baseline, kws_root: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray's own token check (a cluster started with RAY_AUTH_MODE=token) raises AuthenticationError from
+    ``ray.init``; it stands in here for a real cluster of that kind."""
+    import ray
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ray.exceptions.AuthenticationError("Token authentication is enabled but no token was found")
+
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    monkeypatch.setattr(ray, "init", refuse)
+    training = env.config(data=str(kws_root), objectives={"accuracy": "maximize", "params": "minimize"})
+    ran = run_cli(["search", "--quiet", "--address", "10.0.0.1:6379", env.write(training)], capsys)
+    assert ran.code == 2 and "Traceback" not in ran.output, ran.output
+    assert "ray.address: got '10.0.0.1:6379', a cluster that requires an authentication token" in ran.output
+    assert "$RAY_AUTH_TOKEN" in ran.output
+    assert_study_intact(env, baseline.snapshot, adds_pruned=False)

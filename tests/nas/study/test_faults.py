@@ -26,7 +26,7 @@ import yaml
 from optuna.trial import TrialState
 
 from nas.study import StudyConfig, attrs
-from nas.study.driver import SearchDriver
+from nas.study.driver import SECONDS_ATTR, SearchDriver
 from tests.nas.study.fake_trials import sleepy_trial_function
 from tests.nas.study.test_search_ray import SPACE
 from tests.support.figures import Figure
@@ -286,10 +286,15 @@ def test_a_resumed_driver_asks_new_architectures(tmp_path: Path, kws_root: Path,
     path = _study_file(tmp_path, kws_root, space=WIDE_SPACE, budget={"trials": 10}, ray=ray)
     config, log = StudyConfig.load(path), tmp_path / "driver.log"
     driver = _driver(path, log, sleep=0.5)
+    _wait_for_submission(log, 0, driver)
+    submitted = time.monotonic()
     _wait_for_completions(log, 3, driver)
     os.kill(driver.pid, signal.SIGKILL)
+    ran = time.monotonic() - submitted
     driver.wait()
     before = _complete(_trials(config))
+    used = optuna.load_study(study_name=config.name, storage=config.storage_url).user_attrs.get(SECONDS_ATTR, 0.0)
+    assert used >= ran - 2.5, f"the killed run searched {ran:.1f} s; the study counts {used:.1f} s of it"
     resumed = _driver(path, log, sleep=0.5)
     assert resumed.wait(timeout=120) == 0, log.read_text()
     trials = _trials(config)
