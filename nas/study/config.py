@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -335,7 +336,7 @@ class StudyConfig:
             },
             "retries": self.retries,
             "cost": {"batch": self.cost.batch, "length": self.cost.length, "optimizer": self.cost.optimizer},
-            "storage": self.storage,
+            "storage": None if self.storage is None else without_password(self.storage),
             "ray": {"address": self.ray_address},
             "output": str(self.output),
             "generate_data": self.generate_data,
@@ -544,9 +545,29 @@ def _cost(value: object) -> CostSettings:
     )
 
 
+_PASSWORD = re.compile(r"^([A-Za-z0-9+.-]+://[^:/@]*):[^@/]*@")
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password left out (``postgresql://user:secret@host/db`` -> ``postgresql://user@host/db``).
+
+    What is stored of a storage URL (``config.yaml``, the study's copy of its config): a driver that
+    resumes gets the password from the URL it is given, ``~/.pgpass`` or ``$PGPASSWORD`` instead.
+    """
+    return _PASSWORD.sub(r"\1@", url)
+
+
 def _storage(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and without_password(value) != value:
+        warnings.warn(
+            "storage: the URL carries a password; it is never stored (config.yaml and the study keep the URL"
+            " without it), so a resumed driver needs it again: in the URL it is given, ~/.pgpass or $PGPASSWORD"
+            " (better: keep it out of the config altogether)",
+            UserWarning,
+            stacklevel=2,
+        )
     allowed = "sqlite:///PATH, postgresql://USER@HOST/DB (any SQLAlchemy URL), or journal:PATH (a journal file)"
     if isinstance(value, str) and re.match(r"^postgres(\+\w+)?://", value):
         allowed += "; SQLAlchemy knows PostgreSQL only as postgresql://"

@@ -271,11 +271,16 @@ def find_config(reference: str | Path) -> StudyConfig:
         try:
             study = optuna.load_study(study_name=name or None, storage=storage)
         except (KeyError, ValueError) as error:
-            raise StudyConfigError(f"study: no study {name!r} in {url!r} ({error})") from error
+            raise StudyConfigError(f"study: no study {name!r} in {redact(url)!r} ({error})") from error
         data = study.user_attrs.get(CONFIG_ATTR)
         if data is None:
-            raise StudyConfigError(f"study: {name!r} in {url!r} was not created by centaurus-nas (no config stored)")
-        return StudyConfig.from_dict(data)
+            raise StudyConfigError(
+                f"study: {name!r} in {redact(url)!r} was not created by centaurus-nas (no config stored)"
+            )
+        data = {**data, "storage": url}  # the URL the user gave (with its password, if any: none is stored)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the user typed this URL: no warning about it
+            return StudyConfig.from_dict(data)
     path = Path(text)
     if path.is_dir():
         path = path / "config.yaml"

@@ -832,3 +832,30 @@ def test_a_ray_cluster_wanting_a_token_is_named_before_the_study_is_touched(
     assert "ray.address: got '10.0.0.1:6379', a cluster that requires an authentication token" in ran.output
     assert "$RAY_AUTH_TOKEN" in ran.output
     assert_study_intact(env, baseline.snapshot, adds_pruned=False)
+
+
+def test_a_password_in_the_storage_url_is_stored_nowhere(
+    kws_root: Path, tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Search, then resume by ``URL#name``, with a password in the URL (the test server trusts any): the
+    password is in no file the study wrote and in no attribute stored in the database."""
+    import re
+
+    secret = "S3cret-pass-4711"
+    url = re.sub(r"://([^:/@]+)@", rf"://\1:{secret}@", postgres_url)
+    assert secret in url, postgres_url
+    env = Env(tmp_path, kws_root)
+    ran = run_cli(env.search(storage=url), capsys)
+    assert ran.code == 0, ran.output
+    assert "storage: the URL carries a password; it is never stored" in ran.output
+    ran = run_cli(["resume", "--quiet", "--trials", str(BASELINE_TRIALS + 2), f"{url}#{NAME}"], capsys)
+    assert ran.code == 0, ran.output
+    assert secret not in ran.output
+    written = [path for path in env.runs.rglob("*") if path.is_file()]
+    assert any(path.name == "config.yaml" for path in written)
+    assert not [path for path in written if secret.encode() in path.read_bytes()]
+    study = optuna.load_study(study_name=NAME, storage=url)
+    assert len(study.trials) == BASELINE_TRIALS + 2
+    stored = [study.user_attrs, study._storage.get_study_system_attrs(study._study_id)]
+    stored += [attributes for t in study.trials for attributes in (t.user_attrs, t.system_attrs, t.params)]
+    assert secret not in json.dumps(stored, default=str)
