@@ -27,11 +27,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import opt_einsum
 import torch
+from csv_rows import CsvRows  # beside this script (on sys.path when run)
 
 from centaurus import SSMLayer
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, layer_sizes
@@ -223,7 +224,7 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
     cost = DEFAULT_COSTS.get(device.type, FLOPS_ONLY)
     results = _load(args.csv) if args.resume and args.csv else []
     done = {(r.mode, r.batch, r.in_channels, r.out_channels, r.states, r.length) for r in results}
-    writer = _CsvRows(args.csv, append=bool(results))
+    writer = CsvRows(args.csv, append=bool(results))
     trimmed: dict[str, int] = {}
     repeats = args.repeats
     # Cheapest shapes first, all modes interleaved: an interrupted run still covers every mode.
@@ -319,26 +320,6 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
     for reason, count in trimmed.items():
         print(f"trimmed {count} shapes: {reason}")
     return results
-
-
-class _CsvRows:
-    """Appends one row per shape as soon as it is measured (a long run keeps its partial results)."""
-
-    def __init__(self, path: Path | None, append: bool = False) -> None:
-        self.path = path
-        self.started = append
-
-    def write(self, result: ShapeResult) -> None:
-        if self.path is None:
-            return
-        row = asdict(result)
-        if not self.started:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("w", newline="") as handle:
-                csv.DictWriter(handle, fieldnames=list(row)).writeheader()
-            self.started = True
-        with self.path.open("a", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=list(row)).writerow(row)
 
 
 def _load(path: Path) -> list[ShapeResult]:

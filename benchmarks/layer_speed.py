@@ -43,7 +43,6 @@ Shapes run cheapest first with all modes interleaved, so an interrupted run cove
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import itertools
 import json
@@ -58,6 +57,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from csv_rows import CsvRows  # beside this script (on sys.path when run)
 from store_everything import plain_forward, plain_plan  # beside this script (on sys.path when run)
 from torch import nn
 
@@ -391,26 +391,6 @@ def summary(rows: list[Row], tolerance: float) -> tuple[str, dict[str, dict[str,
     return "\n".join(lines), data
 
 
-class _CsvRows:
-    """Appends one row per shape as soon as it is measured (a long run keeps its partial results)."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.started = False
-
-    def write(self, row: Row) -> None:
-        if self.path is None:
-            return
-        values = asdict(row)
-        if not self.started:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("w", newline="") as handle:
-                csv.DictWriter(handle, fieldnames=list(values)).writeheader()
-            self.started = True
-        with self.path.open("a", newline="") as handle:
-            csv.DictWriter(handle, fieldnames=list(values)).writerow(values)
-
-
 # ------------------------------------------------------------------------------------ main
 def _parse_shape(text: str) -> tuple[str, Shape]:
     """``MODE,B,C,D,N,L`` from the command line."""
@@ -490,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     rows: list[Row] = []
-    writer = _CsvRows(args.csv)
+    writer = CsvRows(args.csv)
     print(_HEADER, flush=True)
     for mode, shape, _ in work:
         row = measure(mode, shape, args)

@@ -60,7 +60,7 @@ def run_plan(
             continue
         left, right = step.inputs
         if step.kernel is not None and poles is not None:
-            weight = env[right if left == "K" else left]
+            weight = env[left if left in env else right]  # the other input is the kernel, never materialised
             result = contract_kernel(step.kernel, *poles, weight)  # axes: step.kernel.output, then time
             env[step.output.name] = result.movedim(-1, step.output.indices.index(TIME))
         else:
