@@ -27,6 +27,7 @@ from optuna.trial import TrialState
 
 from nas.study import StudyConfig, attrs
 from nas.study.driver import SearchDriver
+from nas.study.storage import make_storage
 from tests.nas.study.fake_trials import sleepy_trial_function
 from tests.nas.study.test_search_ray import SPACE
 from tests.support.figures import Figure
@@ -61,7 +62,8 @@ def _study_file(tmp_path: Path, data: Path, **changes: Any) -> Path:
 
 
 def _trials(config: StudyConfig) -> list[optuna.trial.FrozenTrial]:
-    return optuna.load_study(study_name=config.name, storage=config.storage_url).get_trials()
+    # make_storage, not the URL: a driver may be creating the schema while this looks
+    return optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url)).get_trials()
 
 
 def _counted(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:

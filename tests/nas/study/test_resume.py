@@ -17,6 +17,7 @@ import yaml
 from optuna.trial import TrialState
 
 from nas.study import StudyConfig, attrs
+from nas.study.storage import make_storage
 from tests.nas.study.test_search_ray import SPACE
 
 BUDGET = 6
@@ -43,8 +44,8 @@ def _write_config(tmp_path: Path, data: Path) -> Path:
 def _states(config: StudyConfig) -> dict[int, optuna.trial.FrozenTrial]:
     if not (config.output_dir / "study.db").exists():
         return {}
-    try:
-        study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    try:  # make_storage: the driver may be creating the schema right now (see _open_database)
+        study = optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url))
     except KeyError:
         return {}
     return {trial.number: trial for trial in study.get_trials()}
