@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -45,6 +47,18 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         markup=False,
     )
     _print_front(console, driver.study, config, None)
+    skipped = {
+        path: reason
+        for t in driver.study.trials[first_new:]
+        for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])
+    }
+    if skipped:
+        shown = "; ".join(f"{path} ({reason})" for path, reason in list(skipped.items())[:5])
+        console.print(
+            f"skipped {len(skipped)} unusable audio file(s) (trial attribute skipped_files): {shown}",
+            markup=False,
+            soft_wrap=True,
+        )
     trials_path, front_path = write_tables(driver.study, config)
     console.print(f"wrote {trials_path}, {front_path} and {config.output_dir / 'config.yaml'}", markup=False)
     _check_something_was_trained(driver.study.trials[first_new:], config)
@@ -58,6 +72,7 @@ def _check_something_was_trained(trials: list[optuna.trial.FrozenTrial], config:
     "succeeds" with an empty front, which looks like a bug unless it says so. The pruned trials stay in the
     study with their reasons, so nothing is lost by reporting it as an error.
     """
+    _check_not_all_failed(trials)
     pruned = [t for t in trials if t.state == TrialState.PRUNED and attrs.RUNGS not in t.user_attrs]
     if not trials or len(pruned) < len(trials):
         return
@@ -79,6 +94,27 @@ def _check_something_was_trained(trials: list[optuna.trial.FrozenTrial], config:
     raise StudyConfigError(
         f"search: all {len(pruned)} trial(s) of this run were pruned before training (first: {reasons[0]});"
         " allowed: a space, cost settings and constraints that some architecture meets"
+    )
+
+
+def _check_not_all_failed(trials: list[optuna.trial.FrozenTrial]) -> None:
+    """Raise when every trial of this run that went to training failed: the search has no result at all.
+
+    One bad input (a clip, a learning rate) usually fails every trial the same way; the message gives the
+    most common reason (numbers aside) and how many trials it ended.
+    """
+    ran = [t for t in trials if not t.user_attrs.get(attrs.INTERRUPTED) and not t.user_attrs.get(attrs.NOT_TRAINED)]
+    failed = [t for t in ran if t.state == TrialState.FAIL]
+    if not ran or len(failed) < len(ran):
+        return
+    reasons = [str(t.user_attrs.get(attrs.REASON, "unknown")) for t in failed]
+    shapes = Counter(re.sub(r"[-+]?\d[\d.e+-]*|nan|inf", "N", reason) for reason in reasons)
+    shape, count = shapes.most_common(1)[0]
+    example = next(r for r in reasons if re.sub(r"[-+]?\d[\d.e+-]*|nan|inf", "N", r) == shape)
+    raise StudyConfigError(
+        f"search: all {len(failed)} trial(s) of this run that trained failed, {count} of them with {example!r}"
+        " (numbers aside); allowed: training that can succeed (check the data, the training settings and the"
+        " trials' reasons with `centaurus-nas status` or trials.csv)"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -32,6 +33,7 @@ TRAINING_METRICS: tuple[str, ...] = ("train_seconds",)
 """Trial measurements that are neither task metrics nor cost fields (wall-clock training time)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _NAME_FORMS = "1-100 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
+_PATH_MAX, _NAME_MAX = 4095, 255
 _STUDY_KEYS = (
     *("name", "task", "data", "space", "objectives", "constraints", "sampler", "budget", "training"),
     *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
@@ -39,8 +41,22 @@ _STUDY_KEYS = (
 )
 
 
+_ECHO_CHARACTERS = 200
+"""The most characters of a bad value an error message repeats (a 10 MB value must not flood the terminal)."""
+
+
+def _echo(value: object) -> str:
+    """``repr(value)``, cut to :data:`_ECHO_CHARACTERS` with the full length said."""
+    text = repr(value)
+    if len(text) <= _ECHO_CHARACTERS:
+        return text
+    return f"{text[:_ECHO_CHARACTERS]}... ({len(text)} characters)"
+
+
 def _fail(where: str, got: object, allowed: str) -> StudyConfigError:
-    shown = got if isinstance(got, str) and got.startswith("<") else repr(got)
+    shown = got if isinstance(got, str) and got.startswith("<") else _echo(got)
+    if len(shown) > _ECHO_CHARACTERS + 40:
+        shown = f"{shown[:_ECHO_CHARACTERS]}... ({len(shown)} characters)"
     return StudyConfigError(f"{where}: got {shown}; allowed: {allowed}")
 
 
@@ -48,6 +64,26 @@ def _mapping(value: object, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise _fail(where, f"<{type(value).__name__} {value!r}>", "a mapping of keys to values")
     return value
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error (it keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: PyYAML's own error follows
+                break
+            if first is not None:
+                raise StudyConfigError(
+                    f"{key}: got the key {key!r} twice in one mapping, at line {first.start_mark.line + 1} and line"
+                    f" {key_node.start_mark.line + 1}; allowed: each key once (YAML would silently keep the last)"
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
 
 
 def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
@@ -229,7 +265,9 @@ class StudyConfig:
             raise StudyConfigError(f"study config: got {str(path)!r}, which is not a file; allowed: a YAML file")
         text = path.read_text(encoding="utf-8")
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=_UniqueKeyLoader)
+        except StudyConfigError as error:
+            raise StudyConfigError(f"study config {path}: {error}") from None
         except yaml.YAMLError as error:
             raise StudyConfigError(f"study config {path}: not valid YAML {_yaml_problem(error, text)}") from error
         return cls.from_dict(data, base=path.parent, source=path)
@@ -298,7 +336,7 @@ class StudyConfig:
             },
             "retries": self.retries,
             "cost": {"batch": self.cost.batch, "length": self.cost.length, "optimizer": self.cost.optimizer},
-            "storage": self.storage,
+            "storage": None if self.storage is None else without_password(self.storage),
             "ray": {"address": self.ray_address},
             "output": str(self.output),
             "generate_data": self.generate_data,
@@ -319,7 +357,15 @@ def _path(value: object, where: str, base: Path) -> Path:
     if not isinstance(value, str) or not value.strip():
         raise _fail(where, value, "a folder path (relative paths start at the config file's folder)")
     path = Path(os.path.expanduser(value))
-    return path if path.is_absolute() else (base / path).resolve()
+    path = path if path.is_absolute() else (base / path).resolve()
+    longest = max((len(part.encode()) for part in path.parts), default=0)
+    if len(str(path).encode()) > _PATH_MAX or longest > _NAME_MAX:
+        raise _fail(
+            where,
+            f"<a path of {len(str(path))} characters, its longest part {longest}>",
+            f"a path of at most {_PATH_MAX} bytes with no part longer than {_NAME_MAX} (the file system's limits)",
+        )
+    return path
 
 
 def _bool(value: object, where: str) -> bool:
@@ -499,9 +545,29 @@ def _cost(value: object) -> CostSettings:
     )
 
 
+_PASSWORD = re.compile(r"^([A-Za-z0-9+.-]+://[^:/@]*):[^@/]*@")
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password left out (``postgresql://user:secret@host/db`` -> ``postgresql://user@host/db``).
+
+    What is stored of a storage URL (``config.yaml``, the study's copy of its config): a driver that
+    resumes gets the password from the URL it is given, ``~/.pgpass`` or ``$PGPASSWORD`` instead.
+    """
+    return _PASSWORD.sub(r"\1@", url)
+
+
 def _storage(value: object) -> str | None:
     if value is None:
         return None
+    if isinstance(value, str) and without_password(value) != value:
+        warnings.warn(
+            "storage: the URL carries a password; it is never stored (config.yaml and the study keep the URL"
+            " without it), so a resumed driver needs it again: in the URL it is given, ~/.pgpass or $PGPASSWORD"
+            " (better: keep it out of the config altogether)",
+            UserWarning,
+            stacklevel=2,
+        )
     allowed = "sqlite:///PATH, postgresql://USER@HOST/DB (any SQLAlchemy URL), or journal:PATH (a journal file)"
     if isinstance(value, str) and re.match(r"^postgres(\+\w+)?://", value):
         allowed += "; SQLAlchemy knows PostgreSQL only as postgresql://"

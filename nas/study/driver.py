@@ -37,7 +37,7 @@ from optuna.trial import TrialState
 from nas.cost import COST_OBJECTIVES, score
 from nas.study import attrs
 from nas.study.config import StudyConfig
-from nas.study.errors import StudyConfigError
+from nas.study.errors import StorageRefusedError, StorageUnavailableError, StudyConfigError
 from nas.study.fidelity import promotable
 from nas.study.progress import SearchProgress
 from nas.study.resilient import ResilientStorage
@@ -48,6 +48,8 @@ from search_spaces import Architecture
 
 SECONDS_ATTR = "centaurus_seconds_used"
 """Study attribute: search wall time used so far, summed over runs (the wall-time budget spans resumes)."""
+SECONDS_SAVE_INTERVAL = 2.0
+"""How often the search time used is stored while a driver runs (what a kill loses at most)."""
 HEARTBEAT_SECONDS = 10.0
 """How often a driver renews the heartbeat of its running trials."""
 MAX_ASKED_PER_COUNTED = 20
@@ -99,21 +101,28 @@ class SearchDriver:
         self.progress = progress or SearchProgress(enabled=False)
         self.rungs = config.fidelity.rungs
         self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
+        self._remote: Callable[..., Any] | None = None
+        # before the study is opened: a bad config, folder or cluster must not touch a stored study
+        self._check_output()
         if self.needs_training:
-            self._check_data()  # before the study is opened: a bad config must not touch a stored study
+            self._check_data()
+            self._connect_ray()
         self.study = open_study(config, on_retry=self.progress.event)
         self.identity = {"id": uuid.uuid4().hex[:12], "host": socket.gethostname(), "pid": os.getpid()}
         storage = getattr(self.study, "_storage", None)  # Optuna keeps the storage object it was given
         if isinstance(storage, ResilientStorage):  # owner and heartbeat written with the trial, in one insert
             storage.new_trial_user_attrs = lambda: {attrs.DRIVER: self.identity, attrs.HEARTBEAT: time.time()}
         self._pending: dict[Any, _Job] = {}  # Ray object ref -> job
+        self._waiting: dict[int, tuple[_Job, int]] = {}  # trial number -> (its job, the same architecture's trial)
+        self._last_settle = 0.0
+        self._last_seconds_saved = time.monotonic()
+        self._skipped_files: set[str] = set()  # audio files some trial reported skipped (each shown once)
         self._paused: dict[int, _Job] = {}  # trial number -> job that finished a lower rung
         self._rung_results: list[dict[int, list[float]]] = [{} for _ in self.rungs]
         self._promoted: list[set[int]] = [set() for _ in self.rungs]
         self._completed_by_arch: dict[str, int] = {}
         self._rungs_by_trial: dict[int, list[dict[str, Any]]] = {}
         self._attempts: dict[int, list[dict[str, Any]]] = {}
-        self._remote: Callable[..., Any] | None = None
         self._training_seconds = 0.0
         self._last_heartbeat = 0.0
         self._memory: tuple[float, float | None] | None = None  # (when asked, largest worker's memory)
@@ -132,7 +141,7 @@ class SearchDriver:
         deadline = None if self.config.wall_time is None else started + self.config.wall_time - previous_seconds
         if self.needs_training:
             self._prepare_data()
-            self._connect_ray()
+        storage_failed = False
         try:
             while True:
                 self._collect(timeout=0.2 if self._pending else 0.0)
@@ -147,14 +156,21 @@ class SearchDriver:
                     if job is None:
                         break
                     self._submit(job)
-                if not self._pending and not can_ask and self._promotion_candidate() is None:
+                self._settle_waiting()
+                if not self._pending and not can_ask and self._promotion_candidate() is None and not self._blocked():
                     break
                 self._heartbeat()
+                self._save_seconds(started, previous_seconds)
                 self._report(started, previous_seconds)
             self._stop_paused()
+            self._settle_waiting(force=True)
+        except (StorageUnavailableError, StorageRefusedError):
+            storage_failed = True
+            raise
         finally:
-            self.study.set_user_attr(SECONDS_ATTR, previous_seconds + time.monotonic() - started)
-            self._report(started, previous_seconds)
+            if not storage_failed:
+                self.study.set_user_attr(SECONDS_ATTR, previous_seconds + time.monotonic() - started)
+                self._report(started, previous_seconds)
         return self._outcome(time.monotonic() - started)
 
     # ------------------------------------------------------------------------- bookkeeping
@@ -229,9 +245,15 @@ class SearchDriver:
             report = score(arch, self.config.cost.batch, self.config.cost.length, optimizer=self.config.cost.optimizer)  # type: ignore[arg-type]
             cost = report.objectives()
             trial.set_user_attr(attrs.COST, cost)
+        except (StorageUnavailableError, StorageRefusedError):
+            raise  # the storage, not the architecture: never a failed trial (resume recovers this one)
         except Exception as error:  # a broken sample or cost must not take the search down
+            if _is_storage_error(error):
+                raise
             self._fail(trial, f"before training: {type(error).__name__}: {error}")
             return None
+        if trial.user_attrs.get(attrs.RUNGS):  # a re-run of an interrupted trial: its finished rungs are kept
+            return self._restore(trial, arch, cost)
         violated = [c for c in self.config.constraints if not c.satisfied_by(cost[c.name])]
         if violated:
             reason = "; ".join(f"constraint {c} violated ({c.name} = {cost[c.name]:.6g})" for c in violated)
@@ -247,11 +269,113 @@ class SearchDriver:
         if duplicate is not None:
             self._reuse(trial, duplicate)
             return None
+        job = _Job(trial, arch, cost, rung=0)
+        original = self._same_architecture(arch.id, trial.number)
+        if original is not None:
+            return self._wait_for(job, original)
         if not self.needs_training:
             self._finish(trial, self._objectives(cost, {}, 0.0))
             self._completed_by_arch[arch.id] = trial.number
             return None
-        return _Job(trial, arch, cost, rung=0)
+        trial.set_user_attr(attrs.PHASE, "starting")  # claims the architecture (see _same_architecture)
+        return job
+
+    # ------------------------------------------------------------ one architecture, one training
+    def _same_architecture(self, arch_id: str, number: int) -> optuna.trial.FrozenTrial | None:
+        """The trial whose results trial ``number`` (of architecture ``arch_id``) should have instead of training.
+
+        A complete trial of that architecture (the stored study, every driver's), else one that is
+        running it: asked earlier (lower number), or already training. Each trial writes its
+        ``arch_id`` right after sampling and checks just before training, so of two drivers asking the
+        same architecture at once, the later one waits for the earlier one's result.
+        """
+        best: optuna.trial.FrozenTrial | None = None
+        for other in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
+            user = other.user_attrs
+            if other.number == number or user.get(attrs.ARCH_ID) != arch_id or user.get(attrs.INTERRUPTED):
+                continue
+            if attrs.DUPLICATE_OF in user or user.get(attrs.WAITING_FOR) is not None:
+                continue
+            if other.state == TrialState.COMPLETE:
+                return other
+            phase = str(user.get(attrs.PHASE, ""))
+            claimed = other.number < number or phase.startswith(("starting", "training", "paused"))
+            earliest = best is None or other.number < best.number
+            if claimed and earliest and not driver_is_dead(other, alive=self.identity):
+                best = other
+        return best
+
+    def _wait_for(self, job: _Job, original: optuna.trial.FrozenTrial) -> None:
+        if original.state == TrialState.COMPLETE:
+            self._reuse(job.trial, original.number)
+            return None
+        job.trial.set_user_attr(attrs.WAITING_FOR, original.number)
+        job.trial.set_user_attr(attrs.NOT_TRAINED, True)
+        job.trial.set_user_attr(attrs.PHASE, f"waiting for trial {original.number} (same architecture)")
+        self._waiting[job.trial.number] = (job, original._trial_id)
+        self.progress.event(
+            f"trial {job.trial.number}: same architecture as trial {original.number}, which is running; waiting for it"
+        )
+        return None
+
+    def _blocked(self) -> bool:
+        """Whether a trial waits for a trial of the same architecture that another driver (or a later rung) runs."""
+        return any(number not in self._paused for number in self._original_numbers())
+
+    def _original_numbers(self) -> list[int]:
+        return [self.study._storage.get_trial(trial_id).number for _, trial_id in self._waiting.values()]
+
+    def _settle_waiting(self, *, force: bool = False) -> None:
+        """Give each waiting trial the outcome of the trial it waits for, once that has one."""
+        now = time.monotonic()
+        if not self._waiting or (not force and now - self._last_settle < 0.5):
+            return
+        self._last_settle = now
+        storage = self.study._storage
+        for number, (job, trial_id) in list(self._waiting.items()):
+            original = storage.get_trial(trial_id)
+            if original.state == TrialState.RUNNING and not driver_is_dead(original, alive=self.identity):
+                continue
+            del self._waiting[number]
+            trial, reason = job.trial, original.user_attrs.get(attrs.REASON, "")
+            if original.state == TrialState.COMPLETE:
+                self._reuse(trial, original.number)
+            elif original.state == TrialState.PRUNED:
+                self._tell(trial, TrialState.PRUNED, reason=f"same architecture as trial {original.number}: {reason}")
+            elif original.state == TrialState.FAIL and not original.user_attrs.get(attrs.INTERRUPTED):
+                self._fail(trial, f"same architecture as trial {original.number}, which failed: {reason}")
+            else:  # its driver died: look again, and train it here if no one else runs it
+                trial.set_user_attr(attrs.WAITING_FOR, None)
+                other = self._same_architecture(job.arch.id, trial.number)
+                if other is not None:
+                    self._wait_for(job, other)
+                elif not self.needs_training:
+                    self._finish(trial, self._objectives(job.cost, {}, 0.0))
+                else:
+                    trial.set_user_attr(attrs.NOT_TRAINED, False)
+                    self._submit(job)
+
+    def _restore(self, trial: optuna.Trial, arch: Architecture, cost: dict[str, float]) -> _Job | None:
+        """Continue a re-run from the rungs its interrupted original had finished (they are not trained again)."""
+        rungs = list(trial.user_attrs[attrs.RUNGS])
+        self._rungs_by_trial[trial.number] = rungs
+        last = max(record["rung"] for record in rungs)
+        for record in rungs:
+            if record["rung"] < len(self.rungs) - 1:
+                self._rung_results[record["rung"]][trial.number] = record["objectives"]
+                if record["rung"] < last:
+                    self._promoted[record["rung"]].add(trial.number)
+        job = _Job(trial, arch, cost, rung=min(last, len(self.rungs) - 1))
+        self.progress.event(f"trial {trial.number}: resumes after rung {last} (finished before the driver stopped)")
+        if last >= len(self.rungs) - 1:
+            final = next(record for record in rungs if record["rung"] == last)
+            trial.set_user_attr(attrs.METRICS, final["metrics"])
+            self._finish(trial, list(final["objectives"]))
+            self._completed_by_arch.setdefault(arch.id, trial.number)
+            return None
+        self._paused[trial.number] = job
+        trial.set_user_attr(attrs.PHASE, f"paused after rung {last}")
+        return None
 
     def _promotion_candidate(self) -> tuple[int, int] | None:
         """``(rung, trial number)`` of the paused trial to promote next (highest rung first), if any."""
@@ -280,11 +404,24 @@ class SearchDriver:
         if not ray.is_initialized():
             address = self.config.ray_address or os.environ.get("RAY_ADDRESS")
             options: dict[str, Any] = {"namespace": "centaurus-nas", "log_to_driver": False}
-            if address:
-                ray.init(address=address, **options)
-            else:
-                # "local": always a new instance of our own, never another search's Ray found on this machine
-                ray.init(address="local", include_dashboard=False, **options)
+            try:
+                if address:
+                    ray.init(address=address, **options)
+                else:
+                    # "local": always a new instance of our own, never another search's Ray found on this machine
+                    ray.init(address="local", include_dashboard=False, **options)
+            except ray.exceptions.AuthenticationError as error:
+                raise StudyConfigError(
+                    f"ray.address: got {address!r}, a cluster that requires an authentication token this process"
+                    " does not have; allowed: the cluster's token in $RAY_AUTH_TOKEN (or a file named by"
+                    " $RAY_AUTH_TOKEN_PATH, or ~/.ray/auth_token) with RAY_AUTH_MODE=token"
+                ) from error
+            except (ConnectionError, RuntimeError, ValueError) as error:
+                headline = (str(error).strip().splitlines() or [""])[0][:300]
+                raise StudyConfigError(
+                    f"ray.address: got {address or 'local'!r}, which Ray cannot join ({type(error).__name__}:"
+                    f" {headline}); allowed: 'auto', 'HOST:PORT' or 'ray://HOST:PORT' of a running cluster"
+                ) from error
         self._remote = ray.remote(self.trial_function)
 
     def _exceeds_memory(self, peak_bytes: float) -> str | None:
@@ -307,17 +444,42 @@ class SearchDriver:
             f" this machine's memory ({available / 2**30:.1f} GiB): it would be killed, so it is not trained"
         )
 
+    def _save_seconds(self, started: float, previous_seconds: float) -> None:
+        """Store the search time used so far every few seconds: a killed run's time still counts for wall_time."""
+        now = time.monotonic()
+        if now - self._last_seconds_saved < SECONDS_SAVE_INTERVAL:
+            return
+        self._last_seconds_saved = now
+        self.study.set_user_attr(SECONDS_ATTR, previous_seconds + now - started)
+
     def _heartbeat(self) -> None:
         """Tell other drivers (and ``resume``) that this driver's running and paused trials are alive."""
         now = time.time()
         if now - self._last_heartbeat < HEARTBEAT_SECONDS:
             return
         self._last_heartbeat = now
-        for job in [*self._pending.values(), *self._paused.values()]:
+        waiting = [job for job, _ in self._waiting.values()]
+        for job in [*self._pending.values(), *self._paused.values(), *waiting]:
             job.trial.set_user_attr(attrs.HEARTBEAT, now)
 
+    def _check_output(self) -> None:
+        try:
+            self.config.output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StudyConfigError(
+                f"output: got {str(self.config.output)!r}, where the study folder {str(self.config.output_dir)!r}"
+                f" cannot be made ({error.strerror or error}); allowed: a folder you can write (not under a file)"
+            ) from error
+
     def _check_data(self) -> None:
-        if self.config.data.exists() or self.config.generate_data is not None:
+        try:
+            exists = self.config.data.exists()
+        except OSError as error:
+            raise StudyConfigError(
+                f"data: got {str(self.config.data)[:200]!r}, which cannot be looked at ({error.strerror or error});"
+                " allowed: a dataset folder in the task's standard layout"
+            ) from error
+        if exists or self.config.generate_data is not None:
             return
         raise StudyConfigError(
             f"data: got {str(self.config.data)!r}, which does not exist; allowed: a dataset folder in the"
@@ -395,6 +557,14 @@ class SearchDriver:
     def _result(self, job: _Job, result: dict[str, Any]) -> None:
         trial, training = job.trial, result["training"]
         self._training_seconds += float(training["seconds"])
+        skipped = result.get("skipped_files") or []
+        if skipped:
+            trial.set_user_attr(attrs.SKIPPED_FILES, skipped)
+            new = [entry for entry in skipped if entry[0] not in self._skipped_files]
+            self._skipped_files.update(entry[0] for entry in skipped)
+            if new:
+                shown = "; ".join(f"{path} ({reason})" for path, reason in new[:5])
+                self.progress.event(f"trial {trial.number}: skipped {len(new)} unusable audio file(s): {shown}")
         if result["status"] != "completed":
             self._fail(trial, result["reason"] or "training failed")
             return
@@ -408,6 +578,7 @@ class SearchDriver:
                 "objectives": objectives,
                 "metrics": result["metrics"],
                 "train_seconds": training["seconds"],
+                "run": uuid.uuid4().hex[:12],  # this training run (a re-run that keeps the record keeps its id)
             }
         )
         trial.set_user_attr(attrs.RUNGS, rungs)
@@ -499,6 +670,20 @@ class SearchDriver:
         )
 
 
+def _is_storage_error(error: BaseException) -> bool:
+    """Whether ``error`` came from the database (SQLAlchemy), anywhere in its cause chain."""
+    import sqlalchemy.exc
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlalchemy.exc.SQLAlchemyError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _worker_memory_bytes() -> float | None:
     """The most memory one trial can have: the largest Ray node's (when connected), else this machine's RAM."""
     try:
@@ -560,13 +745,27 @@ def recover_interrupted(study: optuna.Study, *, alive: dict | None = None) -> in
     """
     recovered = 0
     now = time.time()
+    storage = study._storage
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if not driver_is_dead(frozen, now=now, alive=alive):
             continue
-        trial = optuna.trial.Trial(study, frozen._trial_id)  # attributes must be written before the tell
-        trial.set_user_attr(attrs.INTERRUPTED, True)
-        trial.set_user_attr(attrs.REASON, "the driver stopped while this trial ran; re-enqueued")
-        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
-        study.enqueue_trial(frozen.params, user_attrs={attrs.RESUMED_FROM: frozen.number})
+        try:  # attributes must be written before the state changes; another driver may recover it first
+            storage.set_trial_user_attr(frozen._trial_id, attrs.INTERRUPTED, True)
+            storage.set_trial_user_attr(
+                frozen._trial_id, attrs.REASON, "the driver stopped while this trial ran; re-enqueued"
+            )
+            if isinstance(storage, ResilientStorage):
+                won = storage.finish_exclusively(frozen._trial_id, TrialState.FAIL)
+            else:
+                won = storage.set_trial_state_values(frozen._trial_id, TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            won = False
+        if not won:
+            continue  # another driver failed it first, and re-enqueues it
+        carried = {attrs.RESUMED_FROM: frozen.number}
+        for key in (attrs.ARCH_ID, attrs.RUNGS, attrs.TRAIN_SECONDS):  # finished rungs are not trained again
+            if frozen.user_attrs.get(key) is not None:
+                carried[key] = frozen.user_attrs[key]
+        study.enqueue_trial(frozen.params, user_attrs=carried, skip_if_exists=False)
         recovered += 1
     return recovered

@@ -14,3 +14,10 @@ class StorageUnavailableError(CentaurusConfigError):
 
     Everything told before the outage is stored; the message says how to continue (``resume``).
     """
+
+
+class StorageRefusedError(CentaurusConfigError):
+    """The study's storage is reachable but refuses to work (disk full, read-only, not a database).
+
+    Waiting does not help, so the driver stops at once; the message names the cause and what to do.
+    """

@@ -6,6 +6,10 @@ retried with exponential backoff (0.5 s doubling to 15 s) until ``outage_seconds
 then :class:`StorageUnavailableError` stops the driver with a message that says how to resume.
 Results that arrive during the outage wait in the driver and are told when the storage is back.
 
+A storage that answers but refuses (SQLite's "database or disk is full", a read-only database, a
+file that is not a database; PostgreSQL's full disk or read-only transaction) is not an outage:
+:class:`StorageRefusedError` stops the driver at once, naming the cause and what to do.
+
 Only connection failures are retried (SQLAlchemy's ``OperationalError``, ``InterfaceError`` and
 ``DisconnectionError``, or any error with one of those as its cause): a bad value fails at once.
 A write whose commit reached the server just before the connection broke may be retried once
@@ -26,7 +30,7 @@ import optuna
 from optuna.storages import BaseStorage
 from optuna.trial import FrozenTrial, TrialState
 
-from nas.study.errors import StorageUnavailableError
+from nas.study.errors import StorageRefusedError, StorageUnavailableError
 
 OUTAGE_SECONDS_ENV = "CENTAURUS_STORAGE_OUTAGE_SECONDS"
 DEFAULT_OUTAGE_SECONDS = 300.0
@@ -45,6 +49,51 @@ def outage_seconds() -> float:
     if not value >= 0:
         raise StorageUnavailableError(f"{OUTAGE_SECONDS_ENV}: got {text!r}; allowed: a number of seconds >= 0")
     return value
+
+
+_REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("database or disk is full", "no space left on device", "could not extend file", "disk full"),
+        "the disk holding the database is full; free space on it (or move the study) and run"
+        " `centaurus-nas resume` on this study",
+    ),
+    (
+        ("readonly database", "read-only", "read only", "permission denied"),
+        "the database is read-only (file or folder permissions, a read-only mount, or a read-only role);"
+        " make it writable and run `centaurus-nas resume` on this study",
+    ),
+    (
+        ("file is not a database", "database disk image is malformed"),
+        "the file is not an intact SQLite database; restore it from a copy or give the study a new storage",
+    ),
+)
+
+
+def refusal(error: BaseException) -> tuple[str, str] | None:
+    """``(the database's own words, what to do)`` when ``error`` (or its cause chain) is a storage refusing
+    to work, else ``None``."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current).lower()
+        for needles, advice in _REFUSALS:
+            if any(needle in text for needle in needles):
+                words = str(getattr(current, "orig", None) or current).strip().splitlines() or [""]
+                return words[0][:200], advice
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def refused_error(description: str, error: BaseException) -> StorageRefusedError | None:
+    """The :class:`StorageRefusedError` for ``error``, if it is a refusal rather than an outage."""
+    found = refusal(error)
+    if found is None:
+        return None
+    headline, advice = found
+    return StorageRefusedError(
+        f"storage: {description} refused a write ({headline}): {advice}; every trial told before this is stored"
+    )
 
 
 def is_connection_error(error: BaseException) -> bool:
@@ -89,17 +138,65 @@ class ResilientStorage(BaseStorage):
     def inner(self) -> BaseStorage:
         return self._inner
 
-    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+    def finish_exclusively(self, trial_id: int, state: TrialState) -> bool:
+        """Finish a running trial only if no one else finishes it: True for exactly one of several callers.
+
+        Optuna reads the state and then writes it (with SQLite, outside one transaction), so two
+        drivers finishing the same trial both succeed; here a database trial changes state in one
+        conditional ``UPDATE ... WHERE state = 'RUNNING'``, and only the caller whose update took
+        it wins. A retry after a lost connection that finds the trial finished does not count as a win.
+        """
+        backend = getattr(self._inner, "_backend", self._inner)
+        if not isinstance(backend, optuna.storages.RDBStorage):
+            try:
+                return bool(self._call("set_trial_state_values", trial_id, state, lenient=False))
+            except optuna.exceptions.UpdateFinishedTrialError:
+                return False
+
+        def claim(_attempt: int) -> bool:
+            import datetime
+
+            import sqlalchemy
+            from optuna.storages._rdb import models
+
+            now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+            table = models.TrialModel.__table__
+            update = (
+                sqlalchemy.update(table)
+                .where(table.c.trial_id == trial_id, table.c.state == TrialState.RUNNING)
+                .values(state=state, datetime_complete=now)
+            )
+            with backend.engine.begin() as connection:
+                return connection.execute(update).rowcount == 1
+
+        return bool(self._retry(claim))
+
+    def _call(self, name: str, *args: Any, lenient: bool = True, **kwargs: Any) -> Any:
         method = getattr(self._inner, name)
-        started, delay, attempt = time.monotonic(), _FIRST_DELAY, 0
-        while True:
+
+        def call(attempt: int) -> Any:
             try:
                 return method(*args, **kwargs)
             except optuna.exceptions.UpdateFinishedTrialError:
-                if attempt > 0 and name == "set_trial_state_values" and self._already_finished(*args, **kwargs):
+                retried_tell = lenient and attempt > 0 and name == "set_trial_state_values"
+                if retried_tell and self._already_finished(*args, **kwargs):
                     return True  # the first attempt committed before its connection broke
                 raise
+
+        return self._retry(call)
+
+    def _retry(self, function: Callable[[int], Any]) -> Any:
+        """``function(attempt)``, retried on connection failures (see the module docs)."""
+        started, delay, attempt = time.monotonic(), _FIRST_DELAY, 0
+        while True:
+            try:
+                return function(attempt)
+            except optuna.exceptions.UpdateFinishedTrialError:
+                raise
             except Exception as error:
+                refused = refused_error(self._description, error)
+                if refused is not None:
+                    raise refused from error
                 if not is_connection_error(error):
                     raise
                 waited = time.monotonic() - started

@@ -21,7 +21,7 @@ from optuna.storages._cached_storage import _CachedStorage  # what Optuna wraps 
 
 from nas.study.config import SamplerConfig, StudyConfig
 from nas.study.errors import StudyConfigError
-from nas.study.resilient import ResilientStorage
+from nas.study.resilient import ResilientStorage, refused_error
 
 _CONNECT_TIMEOUT = 10  # seconds to reach a database server before calling its URL unreachable
 _SCHEMA_ATTEMPTS = 5  # tries to open a database whose schema another driver is creating right now
@@ -49,6 +49,7 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
             raise StudyConfigError(f"storage: cannot open {url!r} ({error}); allowed: a writable file path") from error
     if url.startswith("sqlite:///"):
         _make_parent(Path(url.removeprefix("sqlite:///")), url)
+        _check_sqlite_file(Path(url.removeprefix("sqlite:///").partition("?")[0]), url)
     if url.startswith("sqlite"):
         engine: dict[str, Any] = {"connect_args": {"timeout": 60}}
     else:
@@ -58,12 +59,53 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
     try:
         database = _open_database(url, engine)
     except Exception as error:  # SQLAlchemy raises many types; all mean "cannot use this storage"
+        refused = refused_error(repr(redact(url)), error)
+        if refused is not None:
+            raise refused from error
         headline = (str(error).strip().splitlines() or [""])[0]
         raise StudyConfigError(
             f"storage: cannot open {redact(url)!r} ({type(error).__name__}: {headline});"
             " allowed: a reachable database URL (check host, port, user, database and driver) or a SQLite file"
         ) from error
     return ResilientStorage(_CachedStorage(database), description=redact(url), on_retry=on_retry)
+
+
+_EMPTY_FILE_GRACE_SECONDS = 30.0
+"""A 0-byte SQLite file younger than this is a database another driver is creating right now."""
+
+
+def _check_sqlite_file(path: Path, url: str) -> None:
+    """Refuse an existing file that is not an Optuna database, rather than make a new study in it.
+
+    SQLite treats an empty file as an empty database, so a study.db truncated to 0 bytes (a full
+    disk, a failed copy) would silently become a new, empty study, and ``resume`` would then
+    overwrite the old tables; a database of another program would get Optuna's tables added.
+    """
+    import sqlite3
+
+    try:
+        stat = path.stat()
+    except OSError:
+        return  # not there yet: a new study
+    allowed = "an Optuna SQLite database, or a path where no file exists yet (a new study)"
+    if stat.st_size == 0:
+        if time.time() - stat.st_mtime < _EMPTY_FILE_GRACE_SECONDS:
+            return  # created a moment ago by a driver starting together with this one
+        raise StudyConfigError(
+            f"storage: got {url!r}, an empty (0-byte) file, which is not an Optuna database (a study's database is"
+            f" never empty: was it truncated?); allowed: {allowed}; remove the empty file to start a new study"
+        )
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as error:
+        message = f"storage: got {url!r}, which SQLite cannot read ({error}); allowed: {allowed}"
+        raise StudyConfigError(message) from error
+    if tables and "studies" not in tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise StudyConfigError(
+            f"storage: got {url!r}, an SQLite database of something else (tables {shown}); allowed: {allowed}"
+        )
 
 
 def _open_database(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStorage:
@@ -115,7 +157,42 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
+def trial_seed(seed: int, number: int) -> int:
+    """The seed of trial ``number``'s draws: trial 0 draws with the config's seed itself."""
+    return (seed + number * 1_000_003) % 2**32
+
+
+def _reseed(sampler: optuna.samplers.BaseSampler, seed: int) -> None:
+    """Seed every random state of an Optuna sampler (its own and its fallback random sampler's)."""
+    for owner in (sampler, getattr(sampler, "_random_sampler", None)):
+        state = getattr(owner, "_rng", None)
+        if state is not None and hasattr(state, "rng"):
+            state.rng.seed(seed)
+
+
+def _seeded_per_trial(sampler: optuna.samplers.BaseSampler, seed: int) -> optuna.samplers.BaseSampler:
+    """Make ``sampler`` draw each trial from :func:`trial_seed` of its trial number.
+
+    A sampler seeded once replays the same draws in every process that creates it: a resumed
+    driver would ask the first run's architectures again, and drivers started together would ask
+    the same ones. Trial numbers are unique in a study (storage assigns them), so seeding each trial
+    by its number keeps the results reproducible per seed and makes every driver draw differently.
+    """
+    before_trial = sampler.before_trial
+
+    def seeded_before_trial(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        _reseed(sampler, trial_seed(seed, trial.number))
+        before_trial(study, trial)
+
+    sampler.before_trial = seeded_before_trial  # type: ignore[method-assign]
+    return sampler
+
+
 def make_sampler(config: SamplerConfig, objectives: int) -> optuna.samplers.BaseSampler:
+    return _seeded_per_trial(_make_sampler(config, objectives), config.seed)
+
+
+def _make_sampler(config: SamplerConfig, objectives: int) -> optuna.samplers.BaseSampler:
     options = dict(config.options)
     try:
         if config.name == "nsga2":
@@ -194,11 +271,16 @@ def find_config(reference: str | Path) -> StudyConfig:
         try:
             study = optuna.load_study(study_name=name or None, storage=storage)
         except (KeyError, ValueError) as error:
-            raise StudyConfigError(f"study: no study {name!r} in {url!r} ({error})") from error
+            raise StudyConfigError(f"study: no study {name!r} in {redact(url)!r} ({error})") from error
         data = study.user_attrs.get(CONFIG_ATTR)
         if data is None:
-            raise StudyConfigError(f"study: {name!r} in {url!r} was not created by centaurus-nas (no config stored)")
-        return StudyConfig.from_dict(data)
+            raise StudyConfigError(
+                f"study: {name!r} in {redact(url)!r} was not created by centaurus-nas (no config stored)"
+            )
+        data = {**data, "storage": url}  # the URL the user gave (with its password, if any: none is stored)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # the user typed this URL: no warning about it
+            return StudyConfig.from_dict(data)
     path = Path(text)
     if path.is_dir():
         path = path / "config.yaml"

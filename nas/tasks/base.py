@@ -126,9 +126,19 @@ class Task(ABC):
                 budget=str(budget),
                 config=config.to_dict(),
                 weights=str(weights_path) if weights_path is not None and training.status == "completed" else None,
+                skipped_files=self.skipped_files(),
             )
         finally:
             torch.set_num_threads(previous_threads)
+
+    def skipped_files(self) -> list[list[str]]:
+        """``[path, reason]`` of the files this task's datasets skipped (each loader keeps its own ``skipped``)."""
+        found: dict[str, str] = {}
+        for holder in ("_splits", "_datasets"):
+            for dataset in getattr(self, holder, {}).values():
+                for path, reason in getattr(dataset, "skipped", ()):
+                    found.setdefault(str(path), reason)
+        return [[path, reason] for path, reason in found.items()]
 
     def _check_task(self, arch: Architecture) -> None:
         if arch.task != self.name:

@@ -55,6 +55,13 @@ def format_result(result: TaskResult) -> str:
     if training.final_loss is not None:
         lines.append(f"final training loss: {training.final_loss:.4f}")
     lines += [f"{name:>14}: {value:.4f}" for name, value in result.metrics.items()]
+    if result.skipped_files:
+        shown = "; ".join(f"{path} ({reason})" for path, reason in result.skipped_files[:5])
+        more = len(result.skipped_files) - 5
+        lines.append(
+            f"skipped {len(result.skipped_files)} unusable file(s): {shown}"
+            + (f"; and {more} more" if more > 0 else "")
+        )
     return "\n".join(lines)
 
 

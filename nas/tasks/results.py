@@ -57,6 +57,8 @@ class TaskResult:
     config: dict[str, object] = field(default_factory=dict)
     weights: str | None = None
     """Where the trained ``state_dict`` was saved, when the caller asked for it."""
+    skipped_files: list[list[str]] = field(default_factory=list)
+    """``[path, reason]`` of every audio file the task's datasets skipped as unusable (so far, in this process)."""
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)

@@ -230,9 +230,20 @@ def _corrupt_audio(env: Env) -> list[str]:
     return env.train(data)
 
 
+HUGE = "yes/0e30e30e_nohash_0.wav"
+
+
+def _huge_samples(env: Env) -> list[str]:
+    """A finite float WAV whose samples are 1e30: readable, but it overflows the loss of any batch holding it."""
+    data = env.dataset()
+    soundfile.write(data / HUGE, np.full(RATE, 1e30, dtype=np.float32), RATE, subtype="FLOAT")
+    return env.train(data, "--batch-size", "24", steps=4)
+
+
 def _trained_anyway(env: Env) -> None:
     result = json.loads((env.tmp / "out" / "result.json").read_text())
     assert result["status"] == "completed" and result["metrics"], "the bad files must be skipped, not fatal"
+    assert result["skipped_files"], "the skipped files are part of the result"
 
 
 def _diverging(env: Env) -> list[str]:
@@ -296,6 +307,21 @@ CASES: list[Case] = [
         "yaml-not-a-mapping",
         lambda env: ["search", env.write("- name\n- task\n")],
         ("study: got <list ['name', 'task']>; allowed: a mapping of keys to values",),
+    ),
+    Case(
+        "yaml-duplicate-key",
+        lambda env: ["search", env.write(yaml.safe_dump(env.config(), sort_keys=False) + "budget: {trials: 99}\n")],
+        ("budget: got the key 'budget' twice in one mapping, at line", "allowed: each key once"),
+    ),
+    Case(
+        "data-path-too-long",
+        lambda env: env.search(objectives={"accuracy": "maximize", "params": "minimize"}, data="/tmp/" + "x" * 5000),
+        ("data: got <a path of 5005 characters, its longest part 5000>; allowed: a path of at most 4095 bytes",),
+    ),
+    Case(
+        "output-under-a-file",
+        lambda env: env.search(output=str(env.write("not a folder", "plain-file") + "/runs"), storage=env.url),
+        ("output: got", "plain-file/runs', where the study folder", "allowed: a folder you can write"),
     ),
     Case("yaml-empty-file", lambda env: ["search", env.write("")], ("study: got <NoneType None>; allowed: a mapping",)),
     Case(
@@ -524,6 +550,13 @@ CASES: list[Case] = [
         then=_trained_anyway,
     ),
     Case(
+        "audio-with-huge-samples",
+        _huge_samples,
+        ("skipped 1 unusable file(s)", f"{HUGE} (samples up to 1e+30", "status: completed"),
+        code=0,
+        then=_trained_anyway,
+    ),
+    Case(
         "nan-loss",
         _diverging,
         ("status: failed (non-finite training loss",),
@@ -658,3 +691,171 @@ def test_corrupt_files_are_reported_by_path_and_skipped(kws_root: Path, tmp_path
     assert sorted(skipped) == sorted(CORRUPT)
     assert skipped[CORRUPT[0]].startswith("unreadable header") and skipped[CORRUPT[2]].startswith("truncated")
     assert len(train) == 3 * 6 and all(train[index] is not None for index in range(len(train)))
+
+
+# ------------------------------------------------------------------ storages that answer but refuse
+def _refusing_sqlite(monkeypatch: pytest.MonkeyPatch, pragma: str) -> None:
+    """Every SQLite connection the CLI opens from now on refuses to grow (``max_page_count`` at its size:
+    SQLite's own "database or disk is full") or to write at all (``query_only``: "readonly database")."""
+    import sqlalchemy
+
+    from nas.study import storage as storage_module
+
+    real = storage_module._open_database
+
+    def opened(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStorage:
+        database = real(url, engine)
+
+        def refuse(connection: Any, _record: Any) -> None:
+            if pragma == "max_page_count":
+                pages = connection.execute("PRAGMA page_count").fetchone()[0]
+                connection.execute(f"PRAGMA max_page_count = {pages}")
+            else:
+                connection.execute("PRAGMA query_only = ON")
+
+        sqlalchemy.event.listen(database.engine, "connect", refuse)
+        database.engine.dispose()
+        return database
+
+    monkeypatch.setattr(storage_module, "_open_database", opened)
+
+
+@pytest.mark.parametrize(
+    ("pragma", "says"),
+    [
+        ("max_page_count", ("database or disk is full", "free space on it", "centaurus-nas resume")),
+        ("query_only", ("readonly database", "make it writable")),
+    ],
+)
+def test_a_full_or_read_only_database_stops_at_once_with_its_cause(
+    pragma: str,
+    says: tuple[str, ...],
+    baseline: Baseline,
+    kws_root: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not an outage: no retrying for minutes, no "unreachable", and never a FAILED trial."""
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    monkeypatch.setenv("CENTAURUS_STORAGE_OUTAGE_SECONDS", "4")  # the old behaviour waited this long, then lied
+    _refusing_sqlite(monkeypatch, pragma)
+    ran = run_cli(["search", "--quiet", "--trials", "60", env.write(env.config())], capsys)
+    assert ran.code == 2, ran.output
+    assert "Traceback (most recent call last)" not in ran.output and "unreachable" not in ran.output
+    missing = [fragment for fragment in says if fragment not in ran.output]
+    assert not missing, f"the message lacks {missing}:\n{ran.output}"
+    assert ran.seconds < 4, f"took {ran.seconds:.1f} s: retried as if the storage were away"
+    monkeypatch.undo()
+    after = Snapshot.take(env.url)
+    assert after.trials[:BASELINE_TRIALS] == baseline.snapshot.trials
+    assert [state for _, state, *_ in after.trials[BASELINE_TRIALS:] if state != "COMPLETE"] in ([], ["RUNNING"])
+
+
+def test_an_empty_study_file_is_refused_not_made_a_new_study(
+    baseline: Baseline, kws_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    database = env.study_dir / "study.db"
+    database.write_bytes(b"")  # truncated by a full disk or a failed copy
+    os.utime(database, (time.time() - 3600, time.time() - 3600))
+    trials_csv = (env.study_dir / "trials.csv").read_text()
+    for argv in (env.search(), ["status", f"{env.url}#{NAME}"]):
+        ran = run_cli(argv, capsys)
+        assert ran.code == 2 and "Traceback" not in ran.output, ran.output
+        assert "an empty (0-byte) file, which is not an Optuna database" in ran.output, ran.output
+    assert database.stat().st_size == 0, "the empty file was made a new study"
+    assert (env.study_dir / "trials.csv").read_text() == trials_csv, "the old tables were overwritten"
+
+
+def test_a_search_whose_every_trial_fails_says_why_and_names_skipped_files(
+    kws_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One search on Ray: a clip of 1e30 samples is skipped and named (output and trial attributes), and
+    learning rates that blow every trial up end the search with exit 2 and the trials' common reason."""
+    env = Env(tmp_path, kws_root)
+    data = env.dataset()
+    soundfile.write(data / HUGE, np.full(RATE, 1e30, dtype=np.float32), RATE, subtype="FLOAT")
+    config = env.config(
+        name="all-fail",
+        data=str(data),
+        objectives={"accuracy": "maximize", "params": "minimize"},
+        budget={"trials": 2},
+        training={"budget": "30steps", "batch_size": 24, "lr": 1e12, "ssm_lr": 1e12, "threads": 1},
+        resources={"cpus": 1, "max_concurrent": 1},
+        keep_weights=False,
+    )
+    try:
+        ran = run_cli(["search", "--quiet", env.write(config)], capsys)
+    finally:
+        import ray
+
+        ray.shutdown()
+    assert ran.code == 2, ran.output
+    assert "all 2 trial(s) of this run that trained failed, 2 of them with 'non-finite" in ran.output, ran.output
+    assert f"skipped 1 unusable audio file(s) (trial attribute skipped_files): {data / HUGE}" in ran.output
+    study = optuna.load_study(study_name="all-fail", storage=_sqlite(env.runs, "all-fail"))
+    assert [t.state.name for t in study.trials] == ["FAIL", "FAIL"]
+    assert all(t.user_attrs[attrs.SKIPPED_FILES][0][0] == str(data / HUGE) for t in study.trials)
+
+
+def test_an_echoed_value_is_cut(baseline: Baseline, kws_root: Path, tmp_path: Path, capsys) -> None:
+    """A 10 MB value in a config is named in a line, not repeated in full."""
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    ran = run_cli(env.search(name="x" * 10_000_000), capsys)
+    assert ran.code == 2 and "name: got 'xxxx" in ran.output and "(10000002 characters)" in ran.output
+    assert len(ran.output) < 2000, f"{len(ran.output)} characters printed"
+    assert_study_intact(env, baseline.snapshot, adds_pruned=False)
+
+
+def test_a_ray_cluster_wanting_a_token_is_named_before_the_study_is_touched(
+    baseline: Baseline, kws_root: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ray's own token check (a cluster started with RAY_AUTH_MODE=token) raises AuthenticationError from
+    ``ray.init``; it stands in here for a real cluster of that kind."""
+    import ray
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise ray.exceptions.AuthenticationError("Token authentication is enabled but no token was found")
+
+    env = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, env.runs)
+    monkeypatch.setattr(ray, "init", refuse)
+    training = env.config(data=str(kws_root), objectives={"accuracy": "maximize", "params": "minimize"})
+    ran = run_cli(["search", "--quiet", "--address", "10.0.0.1:6379", env.write(training)], capsys)
+    assert ran.code == 2 and "Traceback" not in ran.output, ran.output
+    assert "ray.address: got '10.0.0.1:6379', a cluster that requires an authentication token" in ran.output
+    assert "$RAY_AUTH_TOKEN" in ran.output
+    assert_study_intact(env, baseline.snapshot, adds_pruned=False)
+
+
+def test_a_password_in_the_storage_url_is_stored_nowhere(
+    kws_root: Path, tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Search, then resume by ``URL#name``, with a password in the URL (the test server trusts any): the
+    password is in no file the study wrote and in no attribute stored in the database."""
+    import re
+
+    secret = "S3cret-pass-4711"
+    url = re.sub(r"://([^:/@]+)@", rf"://\1:{secret}@", postgres_url)
+    assert secret in url, postgres_url
+    env = Env(tmp_path, kws_root)
+    ran = run_cli(env.search(storage=url), capsys)
+    assert ran.code == 0, ran.output
+    assert "storage: the URL carries a password; it is never stored" in ran.output
+    ran = run_cli(["resume", "--quiet", "--trials", str(BASELINE_TRIALS + 2), f"{url}#{NAME}"], capsys)
+    assert ran.code == 0, ran.output
+    assert secret not in ran.output
+    written = [path for path in env.runs.rglob("*") if path.is_file()]
+    assert any(path.name == "config.yaml" for path in written)
+    assert not [path for path in written if secret.encode() in path.read_bytes()]
+    study = optuna.load_study(study_name=NAME, storage=url)
+    assert len(study.trials) == BASELINE_TRIALS + 2
+    stored = [study.user_attrs, study._storage.get_study_system_attrs(study._study_id)]
+    stored += [attributes for t in study.trials for attributes in (t.user_attrs, t.system_attrs, t.params)]
+    assert secret not in json.dumps(stored, default=str)

@@ -30,6 +30,9 @@ _T = TypeVar("_T")
 
 # How many paths a summarising warning lists before it says "and N more".
 _PATHS_IN_WARNING = 5
+# Largest sample magnitude accepted (full scale is 1; float files written with integer scaling reach 32768):
+# beyond it a clip's spectrum overflows float32 and makes every training step that draws it non-finite.
+MAX_ABS_SAMPLE = 1e5
 # WAV ``data`` chunk size written by streaming encoders that did not know the length: not a truncation.
 _WAV_UNKNOWN_SIZE = 0xFFFFFFFF
 
@@ -135,6 +138,12 @@ def _read_mono(path: Path, sample_rate: int) -> Tensor:
     waveform = torch.from_numpy(data.T.copy()).mean(dim=0, keepdim=True)
     if not bool(torch.isfinite(waveform).all()):
         raise _CorruptAudioError("contains NaN or infinite samples")
+    peak = float(waveform.abs().max())
+    if peak > MAX_ABS_SAMPLE:
+        raise _CorruptAudioError(
+            f"samples up to {peak:.3g}, beyond the {MAX_ABS_SAMPLE:g} accepted (full scale is 1): they would make"
+            " the training loss non-finite"
+        )
     if file_rate != sample_rate:
         waveform = audio_functional.resample(waveform, orig_freq=file_rate, new_freq=sample_rate)
     return waveform.contiguous()

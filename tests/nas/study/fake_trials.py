@@ -17,7 +17,10 @@ from typing import Any
 
 
 def sleepy_trial_function(seconds: float) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A trial function that sleeps ``seconds`` and scores the architecture by a hash of its spec.
+    """A trial function that sleeps about ``seconds`` and scores the architecture by a hash of its spec.
+
+    The sleep is ``seconds * (0.5 + score)``: trials of different architectures finish at different
+    moments (as real ones do), so runs of the same architecture can overlap.
 
     It is built inside this factory so that Ray pickles it by value: workers need not import tests.
     """
@@ -27,8 +30,8 @@ def sleepy_trial_function(seconds: float) -> Callable[[dict[str, Any]], dict[str
         import time
         import zlib
 
-        time.sleep(seconds)
         score = zlib.crc32(json.dumps(payload["arch"], sort_keys=True).encode()) % 1000 / 1000
+        time.sleep(seconds * (0.5 + score))
         training = {"status": "completed", "reason": None, "steps": 1, "epochs": 0.1, "seconds": seconds}
         return {
             "task": payload["task"],

@@ -26,7 +26,7 @@ import yaml
 from optuna.trial import TrialState
 
 from nas.study import StudyConfig, attrs
-from nas.study.driver import SearchDriver
+from nas.study.driver import SECONDS_ATTR, SearchDriver
 from nas.study.storage import make_storage
 from tests.nas.study.fake_trials import sleepy_trial_function
 from tests.nas.study.test_search_ray import SPACE
@@ -88,6 +88,25 @@ def _check_nothing_lost_or_repeated(
     assert all(by_number[number].user_attrs.get(attrs.INTERRUPTED) for number in reruns)
     if finished:
         assert not [t.number for t in trials if t.state == TrialState.RUNNING]
+
+
+def _trainings(trials: list[optuna.trial.FrozenTrial]) -> dict[tuple[str, int], set[str]]:
+    """``(arch_id, rung) -> ids of the finished training runs`` over every trial of the study.
+
+    A re-run that keeps its interrupted original's finished rungs keeps their run ids, so a rung
+    result carried over counts once, and one trained again counts twice.
+    """
+    runs: dict[tuple[str, int], set[str]] = {}
+    for trial in trials:
+        for record in trial.user_attrs.get(attrs.RUNGS, []):
+            key = (trial.user_attrs[attrs.ARCH_ID], record["rung"])
+            runs.setdefault(key, set()).add(record.get("run", f"trial {trial.number}"))
+    return runs
+
+
+def _trained_twice(trials: list[optuna.trial.FrozenTrial]) -> int:
+    """How many architectures finished training (at some rung) more than once."""
+    return len({arch for (arch, _), runs in _trainings(trials).items() if len(runs) > 1})
 
 
 # ----------------------------------------------------------------------- Ray workers killed
@@ -213,15 +232,126 @@ def test_driver_sigkilled_five_times_then_resumed(tmp_path: Path, kws_root: Path
     interrupted = [t for t in trials if t.user_attrs.get(attrs.INTERRUPTED)]
     assert interrupted, "some kill hit a trial in flight"
     assert re.search(r"resume: \d+ interrupted trial", log.read_text())
+    twice = _trained_twice(trials)
+    assert twice == 0, f"{twice} architecture(s) trained twice: {_trainings(trials)}"
+    trained = len({arch for arch, _ in _trainings(trials)})
     record_figure(
         Figure(
             "driver SIGKILLed at a random moment, then resumed",
             "1 x 40",
             "5 driver kills",
-            f"budget met; {len(interrupted)} interrupted trials failed and re-run once each",
+            f"budget met; {len(interrupted)} interrupted trials failed and re-run once each;"
+            f" {trained} architectures trained, architectures trained twice: {twice}",
             0,
         )
     )
+
+
+def test_killed_multi_fidelity_driver_keeps_finished_rungs(tmp_path: Path, kws_root: Path, ray_cluster) -> None:
+    """Trials paused after rung 0 when the driver dies are resumed from their results, not trained again."""
+    fidelity = {"min_fraction": 1 / 3, "eta": 3}
+    ray = {"address": ray_cluster.address}
+    path = _study_file(tmp_path, kws_root, budget={"trials": 12}, fidelity=fidelity, ray=ray)
+    config, log = StudyConfig.load(path), tmp_path / "driver.log"
+    driver = _driver(path, log, sleep=0.3)
+    _wait_for_submission(log, 6, driver)
+    assert driver.poll() is None, log.read_text()
+    os.kill(driver.pid, signal.SIGKILL)
+    driver.wait()
+    before = _trials(config)
+    paused = [t for t in before if t.state == TrialState.RUNNING and t.user_attrs.get(attrs.RUNGS)]
+    assert paused, "some trial had finished rung 0 when the driver died"
+    resumed = _driver(path, log, sleep=0.3)
+    assert resumed.wait(timeout=120) == 0, log.read_text()
+    trials = _trials(config)
+    _check_nothing_lost_or_repeated(trials, _complete(before))
+    assert _trained_twice(trials) == 0, _trainings(trials)
+    assert "resumes after rung 0" in log.read_text()
+
+
+# 4 x 3 x 3 choices per stage, two stages: over a thousand architectures, so ten random draws rarely repeat one
+WIDE_SPACE = {
+    **SPACE,
+    "stages": [
+        {"block": ["dws", "s5", "full", "group"], "channels": [8, 16, 32], "num_states": [4, 8, 16], "groups": [2]}
+        | {"stride": 4},
+        {"block": ["dws", "s5", "full", "group"], "channels": [8, 16, 32], "num_states": [4, 8, 16], "groups": [2]}
+        | {"stride": 4},
+    ],
+}
+
+
+def test_a_resumed_driver_asks_new_architectures(tmp_path: Path, kws_root: Path, ray_cluster) -> None:
+    """The resumed driver's sampler must not replay the first run's draws (reused as duplicates, or trained
+    again while the first run's interrupted trials re-run)."""
+    ray = {"address": ray_cluster.address}
+    path = _study_file(tmp_path, kws_root, space=WIDE_SPACE, budget={"trials": 10}, ray=ray)
+    config, log = StudyConfig.load(path), tmp_path / "driver.log"
+    driver = _driver(path, log, sleep=0.5)
+    _wait_for_submission(log, 0, driver)
+    submitted = time.monotonic()
+    _wait_for_completions(log, 3, driver)
+    os.kill(driver.pid, signal.SIGKILL)
+    ran = time.monotonic() - submitted
+    driver.wait()
+    before = _complete(_trials(config))
+    used = optuna.load_study(study_name=config.name, storage=config.storage_url).user_attrs.get(SECONDS_ATTR, 0.0)
+    assert used >= ran - 2.5, f"the killed run searched {ran:.1f} s; the study counts {used:.1f} s of it"
+    resumed = _driver(path, log, sleep=0.5)
+    assert resumed.wait(timeout=120) == 0, log.read_text()
+    trials = _trials(config)
+    _check_nothing_lost_or_repeated(trials, before)
+    assert _trained_twice(trials) == 0, _trainings(trials)
+    reused = [t.number for t in trials if attrs.DUPLICATE_OF in t.user_attrs]
+    assert not reused, f"trials {reused} asked an architecture the first run had evaluated"
+
+
+def test_two_recoveries_at_once_fail_and_re_enqueue_each_trial_once(tmp_path: Path, monkeypatch) -> None:
+    """Two drivers resuming together race for the same dead driver's trials: each is recovered exactly once."""
+    from nas.study import driver as driver_module
+    from nas.study.storage import make_storage
+
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="race", storage=make_storage(url), directions=["minimize"])
+    dead = {"id": "dead", "host": __import__("socket").gethostname(), "pid": 2**22 + 12345}
+    for index in range(4):
+        trial = study.ask()
+        trial.suggest_int("x", 0, 100)
+        trial.set_user_attr(attrs.DRIVER, dead)
+        trial.set_user_attr(attrs.ARCH_ID, f"arch-{index}")
+    both_listed = threading.Barrier(2, timeout=30)
+    original = driver_module.driver_is_dead
+    waited = threading.local()
+
+    def driver_is_dead(trial, **kwargs):  # both recoveries have listed the trials before either changes one
+        if not getattr(waited, "done", False):
+            waited.done = True
+            both_listed.wait()
+        return original(trial, **kwargs)
+
+    monkeypatch.setattr(driver_module, "driver_is_dead", driver_is_dead)
+    errors: list[BaseException] = []
+    counts: list[int] = []
+
+    def recover() -> None:
+        try:
+            own = optuna.load_study(study_name="race", storage=make_storage(url))
+            counts.append(driver_module.recover_interrupted(own, alive={"id": "me"}))
+        except BaseException as error:  # the test reports whatever escaped
+            errors.append(error)
+
+    threads = [threading.Thread(target=recover) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    trials = optuna.load_study(study_name="race", storage=url).get_trials()
+    reruns = [t.user_attrs[attrs.RESUMED_FROM] for t in trials if t.state == TrialState.WAITING]
+    assert sorted(reruns) == [0, 1, 2, 3] and sum(counts) == 4
+    assert [t.user_attrs[attrs.ARCH_ID] for t in trials if t.state == TrialState.WAITING] == [
+        f"arch-{index}" for index in range(4)
+    ]
 
 
 # ---------------------------------------------------------------- PostgreSQL: load and outage
@@ -263,12 +393,15 @@ def test_four_drivers_share_one_postgres_study(
     owners = {t.user_attrs[attrs.DRIVER]["id"] for t in trials}
     assert len(owners) == drivers and all(told), "every driver ran trials"
     _check_nothing_lost_or_repeated(trials, _complete(trials))
+    twice = _trained_twice(trials)
+    assert twice == 0, f"{twice} architecture(s) trained twice: {_trainings(trials)}"
     record_figure(
         Figure(
             "4 drivers (processes) on one PostgreSQL study",
             f"{drivers} x {len(trials)}",
             "concurrent asks and tells, schema created by whichever driver came first",
-            f"{len(everyone)} tells, each trial told once by its own driver ({', '.join(str(len(n)) for n in told)})",
+            f"{len(everyone)} tells, each trial told once by its own driver ({', '.join(str(len(n)) for n in told)});"
+            f" architectures trained twice: {twice}",
             0,
         )
     )
