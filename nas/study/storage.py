@@ -26,6 +26,9 @@ from nas.study.resilient import ResilientStorage, refused_error
 _CONNECT_TIMEOUT = 10  # seconds to reach a database server before calling its URL unreachable
 _SCHEMA_ATTEMPTS = 5  # tries to open a database whose schema another driver is creating right now
 
+_SCHEMA_RACE_SIGNS = ("already exists", "duplicate key", "UNIQUE constraint failed: alembic_version")
+"""What the loser of two processes creating one database's schema sees (PostgreSQL, SQLite)."""
+
 CONFIG_ATTR = "centaurus_config"
 """Study user attribute holding the config (plain data), so ``resume``/``status`` need only the storage."""
 
@@ -113,8 +116,9 @@ def _open_database(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStora
 
     Processes opening an empty database together (drivers started at once, or a dashboard polling a
     study whose driver is starting) race to create its schema, and the losers see "already exists"
-    errors (table creation checks, then creates: not atomic, in PostgreSQL or SQLite); by the time
-    they retry, the winner has finished, so a short wait and a retry succeed.
+    errors (table creation checks, then creates: not atomic, in PostgreSQL or SQLite), or a unique
+    violation when both stamp the schema version; by the time they retry, the winner has finished,
+    so a short wait and a retry succeed.
     """
     import sqlalchemy.exc
 
@@ -126,7 +130,7 @@ def _open_database(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStora
             sqlalchemy.exc.IntegrityError,
             sqlalchemy.exc.OperationalError,
         ) as error:
-            if "already exists" not in str(error) and "duplicate key" not in str(error):
+            if not any(sign in str(error) for sign in _SCHEMA_RACE_SIGNS):
                 raise
             if attempt == _SCHEMA_ATTEMPTS - 1:
                 raise
