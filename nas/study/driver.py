@@ -182,6 +182,8 @@ class SearchDriver:
             arch_id = trial.user_attrs.get(attrs.ARCH_ID)
             if trial.state == TrialState.COMPLETE and arch_id and attrs.DUPLICATE_OF not in trial.user_attrs:
                 self._completed_by_arch.setdefault(arch_id, trial.number)
+            if attrs.DUPLICATE_OF in trial.user_attrs:
+                continue  # its rung records are its original's: promotion ranks count them once
             for rung in trial.user_attrs.get(attrs.RUNGS, []):
                 index = rung["rung"]
                 if index < len(self.rungs) - 1 and index < len(self._rung_results):
@@ -341,6 +343,8 @@ class SearchDriver:
             if original.state == TrialState.COMPLETE:
                 self._reuse(trial, original.number)
             elif original.state == TrialState.PRUNED:
+                self._copy_results(trial, original)
+                trial.set_user_attr(attrs.DUPLICATE_OF, original.number)
                 self._tell(trial, TrialState.PRUNED, reason=f"same architecture as trial {original.number}: {reason}")
             elif original.state == TrialState.FAIL and not original.user_attrs.get(attrs.INTERRUPTED):
                 self._fail(trial, f"same architecture as trial {original.number}, which failed: {reason}")
@@ -627,14 +631,20 @@ class SearchDriver:
 
     def _reuse(self, trial: optuna.Trial, original: int) -> None:
         source = self.study.trials[original]
-        for key in (attrs.METRICS, attrs.TRAINING, attrs.WEIGHTS):
-            if key in source.user_attrs:
-                trial.set_user_attr(key, source.user_attrs[key])
+        self._copy_results(trial, source)
         trial.set_user_attr(attrs.DUPLICATE_OF, original)
         trial.set_user_attr(attrs.NOT_TRAINED, True)
         trial.set_user_attr(attrs.PHASE, "done")
         self.study.tell(trial, list(source.values))
         self.progress.event(f"trial {trial.number}: same architecture as trial {original}; its results reused")
+
+    @staticmethod
+    def _copy_results(trial: optuna.Trial, source: optuna.trial.FrozenTrial) -> None:
+        """Give a trial the results of the trial of its architecture that trained, rung records included
+        (they keep their run ids, so the one training is still counted once)."""
+        for key in (attrs.METRICS, attrs.TRAINING, attrs.WEIGHTS, attrs.RUNGS):
+            if key in source.user_attrs:
+                trial.set_user_attr(key, source.user_attrs[key])
 
     def _stop_paused(self) -> None:
         """At the end, trials waiting below the top rung stop there (PRUNED, results kept in ``rungs``)."""
