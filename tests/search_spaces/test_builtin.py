@@ -76,7 +76,7 @@ def test_kws_mel_steps_cost_a_fraction_of_raw_audio_steps() -> None:
     from nas.cost import score
 
     rng = random.Random(0)
-    mel = sorted(score(builtin_space("kws-mel").random(rng), batch=16).train_flops for _ in range(20))
-    raw = sorted(score(builtin_space("kws").random(rng), batch=16).train_flops for _ in range(20))
-    assert mel[10] * 4 < raw[10]  # medians
+    mel = sorted(score(builtin_space("kws-mel").random(rng), batch=16).train_flops for _ in range(7))
+    raw = sorted(score(builtin_space("kws").random(rng), batch=16).train_flops for _ in range(7))
+    assert mel[3] * 4 < raw[3]  # medians (measured: 9.4x)
     assert all(arch.input.frontend == FrontendSpec() for arch in (builtin_space("kws-mel").random(rng),))
