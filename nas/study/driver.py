@@ -35,7 +35,7 @@ import yaml
 from optuna.trial import TrialState
 
 from nas.cost import COST_OBJECTIVES, score
-from nas.study import attrs
+from nas.study import attrs, memory
 from nas.study.config import StudyConfig
 from nas.study.errors import StorageRefusedError, StorageUnavailableError, StudyConfigError
 from nas.study.fidelity import promotable
@@ -69,6 +69,7 @@ class _Job:
     cost: dict[str, float]
     rung: int
     attempt: int = 0
+    reserved: int | None = None  # host memory reserved on its node (CPU trials), raised after an OOM kill
 
 
 @dataclass
@@ -125,7 +126,7 @@ class SearchDriver:
         self._attempts: dict[int, list[dict[str, Any]]] = {}
         self._training_seconds = 0.0
         self._last_heartbeat = 0.0
-        self._memory: tuple[float, float | None] | None = None  # (when asked, largest worker's memory)
+        self._memory: tuple[float, int | None] | None = None  # (when asked, largest node's schedulable memory)
         self._gave_up = False  # budget.count: trained, and the space's samples almost never train
 
     # ------------------------------------------------------------------------------ public
@@ -399,7 +400,7 @@ class SearchDriver:
         rung, number = candidate
         self._promoted[rung].add(number)
         job = self._paused.pop(number)
-        return _Job(job.trial, job.arch, job.cost, rung=rung + 1)
+        return _Job(job.trial, job.arch, job.cost, rung=rung + 1, reserved=job.reserved)
 
     # ------------------------------------------------------------------------ running
     def _connect_ray(self) -> None:
@@ -413,7 +414,9 @@ class SearchDriver:
                     ray.init(address=address, **options)
                 else:
                     # "local": always a new instance of our own, never another search's Ray found on this machine
-                    ray.init(address="local", include_dashboard=False, **options)
+                    local_memory = memory.local_ray_memory_bytes()  # what its scheduler may reserve for trials
+                    extra = {} if local_memory is None else {"_memory": local_memory}
+                    ray.init(address="local", include_dashboard=False, **options, **extra)
             except ray.exceptions.AuthenticationError as error:
                 raise StudyConfigError(
                     f"ray.address: got {address!r}, a cluster that requires an authentication token this process"
@@ -429,24 +432,21 @@ class SearchDriver:
         self._remote = ray.remote(self.trial_function)
 
     def _exceeds_memory(self, peak_bytes: float) -> str | None:
-        """Why a trial predicted to need more memory than any worker has must not train, or ``None``.
+        """Why a trial predicted to need more memory than any node can reserve must not train, or ``None``.
 
-        Trials on CPUs train in host memory; the cost model's peak training memory (at the config's
-        cost batch) is compared with the largest worker's (with a Ray cluster) or this machine's RAM.
-        GPU trials are left to the config's constraints: device memory is not known here.
+        Trials on CPUs train in host memory and reserve it (:mod:`nas.study.memory`); one whose
+        reservation exceeds the largest node's would wait forever, and a node without the memory would
+        kill it. GPU trials are left to the config's constraints: device memory is not known here.
         """
         if not self.needs_training or self.config.resources.gpus > 0:
             return None
         now = time.monotonic()
         if self._memory is None or now - self._memory[0] > MEMORY_REFRESH_SECONDS:
-            self._memory = (now, _worker_memory_bytes())  # a cluster-wide query: not once per trial
+            self._memory = (now, memory.largest_node_memory_bytes())  # a cluster-wide query: not once per trial
         available = self._memory[1]
-        if available is None or peak_bytes <= available:
+        if available is None or memory.trial_reservation_bytes(peak_bytes) <= available:
             return None
-        return (
-            f"train_peak_bytes = {peak_bytes / 2**30:.1f} GiB (predicted at batch {self.config.cost.batch}) exceeds"
-            f" this machine's memory ({available / 2**30:.1f} GiB): it would be killed, so it is not trained"
-        )
+        return memory.does_not_fit(peak_bytes, available, batch=self.config.cost.batch)
 
     def _save_seconds(self, started: float, previous_seconds: float) -> None:
         """Store the search time used so far every few seconds: a killed run's time still counts for wall_time."""
@@ -518,6 +518,10 @@ class SearchDriver:
         }
         assert self._remote is not None
         options = {"num_cpus": self.config.resources.cpus, "num_gpus": self.config.resources.gpus, "max_retries": 0}
+        if self.config.resources.gpus == 0:  # CPU trials train in host memory: Ray places them by it
+            if job.reserved is None:
+                job.reserved = memory.trial_reservation_bytes(job.cost["train_peak_bytes"])
+            options["memory"] = job.reserved
         reference = self._remote.options(**options).remote(payload)  # type: ignore[attr-defined]
         self._pending[reference] = job
         job.trial.set_user_attr(attrs.PHASE, f"training rung {job.rung}")
@@ -547,14 +551,27 @@ class SearchDriver:
             self._result(job, result)
 
     def _lost(self, job: _Job, error: Exception) -> None:
-        reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
+        import ray
+
+        reserved = job.reserved
+        if isinstance(error, ray.exceptions.OutOfMemoryError):
+            node = memory.largest_node_memory_bytes()
+            reason = memory.out_of_memory(job.cost["train_peak_bytes"], job.reserved or 0, node)
+            if node is None or job.reserved is None or job.reserved >= node:
+                self._fail(job.trial, f"{reason}; it had the node to itself, so it is not retried")
+                return
+            reserved = node  # not the same placement again: the whole node, so it runs alone there
+        else:
+            reason = f"{type(error).__name__}: {str(error).strip().splitlines()[0][:300]}"
         attempts = self._attempts.setdefault(job.trial.number, [])
         attempts.append({"rung": job.rung, "error": reason})
         job.trial.set_user_attr(attrs.ATTEMPTS, attempts)
         if job.attempt < self.config.retries:
             retry = f"retrying ({job.attempt + 1}/{self.config.retries})"
+            if reserved != job.reserved:
+                retry += f" with the whole node reserved ({memory.gib(reserved or 0)})"
             self.progress.event(f"trial {job.trial.number}: {reason}; {retry}")
-            self._submit(_Job(job.trial, job.arch, job.cost, job.rung, attempt=job.attempt + 1))
+            self._submit(_Job(job.trial, job.arch, job.cost, job.rung, attempt=job.attempt + 1, reserved=reserved))
         else:
             self._fail(job.trial, f"lost {job.attempt + 1} time(s) to dead workers or nodes; last: {reason}")
 
@@ -692,26 +709,6 @@ def _is_storage_error(error: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
-
-
-def _worker_memory_bytes() -> float | None:
-    """The most memory one trial can have: the largest Ray node's (when connected), else this machine's RAM."""
-    try:
-        import ray
-
-        if ray.is_initialized():
-            nodes = [node for node in ray.nodes() if node.get("Alive")]
-            sizes = [
-                node["Resources"].get("memory", 0) + node["Resources"].get("object_store_memory", 0) for node in nodes
-            ]
-            if sizes and max(sizes) > 0:
-                return float(max(sizes))
-    except Exception:  # Ray's node table is best effort; fall back to this machine
-        pass
-    try:
-        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def pid_alive(pid: int) -> bool:

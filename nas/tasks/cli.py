@@ -6,9 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
+from centaurus import CentaurusConfigError
 from nas.export import resolve_source
 from nas.tasks import TASKS, Budget, TrainingConfig, make_task
 from nas.tasks.results import TaskResult
+from search_spaces import Architecture
 
 
 def _train_command(args: argparse.Namespace) -> int:
@@ -29,6 +31,8 @@ def _train_command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     data, config = source.resolve(args.data, config)  # no --data: the export's dataset and training config
+    if not args.no_memory_check and config.resolved_device().type == "cpu":
+        _check_memory(arch, config.batch_size)
     task = make_task(task_name, data)
     out = Path(args.out or f"runs/train-{task_name}-{arch.id[:8]}-seed{config.seed}")
     print(f"training {arch.summary()} on {data} ({task_name}), budget {budget}, seed {config.seed}")
@@ -42,6 +46,24 @@ def _train_command(args: argparse.Namespace) -> int:
     if result.weights:
         print(f"wrote {result.weights}")
     return 0 if result.status == "completed" else 1
+
+
+def _check_memory(arch: Architecture, batch: int) -> None:
+    """Refuse, with the numbers, an architecture predicted not to fit in this machine's memory: the
+    kernel would kill the process part way, with no message."""
+    from nas.cost import score
+    from nas.study import memory
+
+    total = memory.machine_memory_bytes()
+    peak = score(arch, batch=batch).train_peak_bytes
+    need = memory.trial_reservation_bytes(peak)
+    if total is not None and need > total:
+        raise CentaurusConfigError(
+            f"train: {arch.summary()} is predicted to need {memory.gib(need)} to train at batch {batch}"
+            f" ({memory.gib(peak)} peak training memory + {memory.gib(memory.WORKER_BASE_BYTES)} for the"
+            f" process), more than this machine's {memory.gib(total)}; allowed: a smaller --batch-size or"
+            " architecture, a GPU (--device cuda), or --no-memory-check to try anyway"
+        )
 
 
 def format_result(result: TaskResult) -> str:
@@ -83,4 +105,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--save-weights", action="store_true", help="also save the trained weights")
     train.add_argument("--augment", action="store_true", help="kws: time shift, gain and background noise")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.add_argument(
+        "--no-memory-check", action="store_true", help="train even if predicted not to fit in this machine's memory"
+    )
     train.set_defaults(handler=_train_command)

@@ -434,7 +434,7 @@ CASES: list[Case] = [
         _too_big_for_this_machine,
         (
             "search: all 3 trial(s) of this run were pruned before training",
-            "(predicted at batch 1000000) exceeds this machine's memory",
+            "(predicted at batch 1000000) + 0.6 GiB for the worker exceeds this machine's memory",
         ),
         then=_pruned_for_memory,
         without_ray=True,
@@ -518,6 +518,11 @@ CASES: list[Case] = [
             objectives={"test_loss": "minimize", "params": "maximize"}, data=str(env.tmp / "no-such-data")
         ),
         ("data: got", "no-such-data', which does not exist; allowed: a dataset folder", "generate_data"),
+    ),
+    Case(
+        "train-too-big-for-this-machine",
+        lambda env: env.train(env.kws_root, "--batch-size", "2000000"),
+        ("to train at batch 2000000", "peak training memory", "more than this machine's", "--no-memory-check"),
     ),
     Case(
         "train-data-missing",

@@ -7,6 +7,8 @@ finishes its budget and no completed trial is lost or repeated. Trials sleep ins
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
 import random
 import re
@@ -167,6 +169,71 @@ def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path, re
             0,
         )
     )
+
+
+# -------------------------------------------------------------------------------- memory
+def _recording_trial_function(folder: Path, seconds: float) -> Any:
+    """``sleepy_trial_function(seconds)`` that also writes when each run started and ended to ``folder``."""
+    sleepy = sleepy_trial_function(seconds)
+
+    def recording_trial(payload: dict[str, Any]) -> dict[str, Any]:
+        import json
+        import time
+        import uuid
+
+        started = time.time()
+        result = sleepy(payload)
+        (folder / f"{uuid.uuid4().hex}.json").write_text(json.dumps([started, time.time()]))
+        return result
+
+    return recording_trial
+
+
+def test_trials_whose_memory_does_not_fit_together_never_run_together(tmp_path: Path, kws_root: Path) -> None:
+    """Two CPUs but memory for one trial at a time: the trials run one after the other, none pruned."""
+    from nas.study import memory
+
+    config = StudyConfig.from_dict(_config_data(tmp_path, kws_root, budget={"trials": 6}))
+    runs = tmp_path / "intervals"
+    runs.mkdir()
+    node = int(1.6 * memory.WORKER_BASE_BYTES)  # each trial reserves its (small) peak + one worker base
+    ray.init(address="local", num_cpus=2, _memory=node, include_dashboard=False, log_to_driver=False)
+    try:
+        outcome = SearchDriver(config, trial_function=_recording_trial_function(runs, 0.6)).run()
+    finally:
+        ray.shutdown()
+    assert outcome.complete == 6 and outcome.pruned == outcome.failed == 0
+    intervals = sorted(json.loads(path.read_text()) for path in runs.glob("*.json"))
+    assert len(intervals) >= 2
+    together = [(a, b) for a, b in itertools.pairwise(intervals) if b[0] < a[1]]
+    assert not together, f"{len(together)} pairs of trials ran at once on a node with memory for one"
+
+
+def test_an_out_of_memory_kill_is_named_and_retried_alone_once(tmp_path: Path, kws_root: Path, monkeypatch) -> None:
+    from nas.study import driver as driver_module
+    from nas.study import memory
+
+    config = StudyConfig.from_dict(_config_data(tmp_path, kws_root, budget={"trials": 1}))
+    driver = SearchDriver(config)
+    monkeypatch.setattr(memory, "largest_node_memory_bytes", lambda: 8 * memory.GIB)
+    submitted: list[Any] = []
+    monkeypatch.setattr(driver, "_submit", submitted.append)
+    trial = driver.study.ask()
+    peak = 3.5 * memory.GIB
+    job = driver_module._Job(trial, None, {"train_peak_bytes": peak}, rung=0, reserved=int(4.1 * memory.GIB))
+    killed = ray.exceptions.OutOfMemoryError("Task was killed due to the node running low on memory.")
+
+    driver._lost(job, killed)  # shared the node with another trial: retried with the node to itself
+    assert [retry.reserved for retry in submitted] == [8 * memory.GIB] and submitted[0].attempt == 1
+    reason = driver.study.trials[0].user_attrs[attrs.ATTEMPTS][0]["error"]
+    assert reason.startswith("out of memory (predicted 3.5 GiB peak, reserved 4.1 GiB, node 8.0 GiB)")
+
+    driver._lost(submitted[0], killed)  # alone and killed again: not retried into the same placement
+    assert len(submitted) == 1
+    failed = driver.study.trials[0]
+    assert failed.state == TrialState.FAIL
+    assert failed.user_attrs[attrs.REASON].startswith("out of memory (predicted 3.5 GiB peak, reserved 8.0 GiB")
+    assert "not retried" in failed.user_attrs[attrs.REASON]
 
 
 # -------------------------------------------------------------------------- driver killed
