@@ -146,13 +146,14 @@ def _build(arch: Architecture) -> nn.Module:
 def _weights_source(trial: FrozenTrial, config: StudyConfig) -> tuple[Path | None, str | None]:
     """The trained ``state_dict`` file of ``trial``, or why there is none.
 
-    The recorded path is tried first, then the same file name under the study folder the config was
-    read from and under the configured output folder (a study folder copied or moved elsewhere).
+    The study folder's own file comes first (the folder the config names, then the one it was read
+    from), the recorded path last: a copied or moved study folder exports its own weights, not those of
+    the folder it was copied from.
     """
     recorded = trial.user_attrs.get(attrs.WEIGHTS)
     if recorded:
         name = Path(recorded).name
-        candidates = [Path(recorded), config.output_dir / "weights" / name]
+        candidates = [config.output_dir / "weights" / name, Path(recorded)]
         if config.source is not None:
             candidates.insert(1, config.source.parent / "weights" / name)
         for candidate in candidates:

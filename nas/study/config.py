@@ -38,6 +38,7 @@ _STUDY_KEYS = (
     *("name", "task", "data", "space", "objectives", "constraints", "sampler", "budget", "training"),
     *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
     "reference",
+    "folder",
 )
 
 
@@ -239,15 +240,18 @@ class StudyConfig:
     reference: dict[str, float] | None = None
     """Hypervolume reference point per objective; ``None``: derived from the trials (reported as such)."""
     source: Path | None = None
+    folder: Path | None = None
+    """The study folder itself, when a stored config names it (``folder: .`` beside its ``config.yaml``);
+    else the folder is ``output/name``."""
 
     @property
     def output_dir(self) -> Path:
-        return self.output / self.name
+        return self.folder if self.folder is not None else self.output / self.name
 
     @property
     def storage_url(self) -> str:
         """The configured URL, else a SQLite file in the output folder (one file, no server, safe to copy)."""
-        return self.storage or f"sqlite:///{(self.output_dir / 'study.db').resolve()}"
+        return self.storage or StudyConfig._default_storage(self.output_dir)
 
     @property
     def objective_names(self) -> list[str]:
@@ -313,10 +317,32 @@ class StudyConfig:
             keep_weights=_bool(data.get("keep_weights", True), "keep_weights"),
             reference=_reference(data.get("reference"), objectives),
             source=source,
+            folder=None if data.get("folder") is None else _path(data["folder"], "folder", base),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data that :meth:`from_dict` reads back to an equal config (paths absolute)."""
+    def to_dict(self, *, stored_in: Path | None = None) -> dict[str, Any]:
+        """Plain data that :meth:`from_dict` reads back to an equal config (paths absolute).
+
+        ``stored_in``: the folder the data is stored in and read back from (with it as ``base``). When
+        that is the study folder, the data names the folder as ``.``, paths inside it relatively, and
+        the default SQLite file not at all, so a copied or moved study folder is a study of its own.
+        """
+        data = self._plain()
+        if stored_in is None or stored_in.resolve() != self.output_dir.resolve():
+            return data
+        folder = self.output_dir.resolve()
+        if self.storage is None or self.storage == StudyConfig._default_storage(folder):
+            data["storage"] = None
+        if self.data.resolve().is_relative_to(folder):
+            data["data"] = str(self.data.resolve().relative_to(folder))
+        del data["output"]
+        return {**data, "folder": "."}
+
+    @staticmethod
+    def _default_storage(folder: Path) -> str:
+        return f"sqlite:///{(folder / 'study.db').resolve()}"
+
+    def _plain(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "task": self.task,

@@ -133,7 +133,8 @@ class SearchDriver:
     def run(self) -> SearchOutcome:
         started = time.monotonic()
         self.config.output_dir.mkdir(parents=True, exist_ok=True)
-        (self.config.output_dir / "config.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+        stored = self.config.to_dict(stored_in=self.config.output_dir)  # paths relative to the folder: relocatable
+        (self.config.output_dir / "config.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
         recovered = recover_interrupted(self.study, alive=self.identity)
         if recovered:
             self.progress.event(f"resume: {recovered} interrupted trial(s) failed and re-enqueued")

@@ -138,6 +138,15 @@ def _open_database(url: str, engine: dict[str, Any]) -> optuna.storages.RDBStora
     raise AssertionError("unreachable")
 
 
+def file_folder(url: str) -> Path | None:
+    """The folder holding a file storage (SQLite or journal), where its study's stored paths start;
+    ``None`` for a database server."""
+    for prefix in ("sqlite:///", "journal:"):
+        if url.startswith(prefix):
+            return Path(url.removeprefix(prefix)).resolve().parent
+    return None
+
+
 def _missing_file(url: str) -> bool:
     """A file storage (SQLite or journal) whose file does not exist: looking at it must not create it."""
     for prefix in ("sqlite:///", "journal:"):
@@ -239,7 +248,7 @@ def open_study(config: StudyConfig, *, on_retry: Callable[[str], None] | None = 
     with warnings.catch_warnings():  # experimental in Optuna 5, and exactly what dashboards need
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names(config.objective_names)
-    study.set_user_attr(CONFIG_ATTR, config.to_dict())
+    study.set_user_attr(CONFIG_ATTR, config.to_dict(stored_in=file_folder(config.storage_url)))
     return study
 
 
@@ -284,7 +293,7 @@ def find_config(reference: str | Path) -> StudyConfig:
         data = {**data, "storage": url}  # the URL the user gave (with its password, if any: none is stored)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # the user typed this URL: no warning about it
-            return StudyConfig.from_dict(data)
+            return StudyConfig.from_dict(data, base=file_folder(url))  # a copied folder's file: the copy
     path = Path(text)
     if path.is_dir():
         path = path / "config.yaml"

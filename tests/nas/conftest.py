@@ -121,7 +121,7 @@ def record_figure():
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    from tests.support.figures import FIGURES, FIGURES_PATH, figures_table
+    from tests.support.figures import FIGURES, FIGURES_PATH, figures_table, update_readme
 
     if not FIGURES:
         return
@@ -130,3 +130,5 @@ def pytest_terminal_summary(terminalreporter) -> None:
     terminalreporter.write_line(table)
     FIGURES_PATH.parent.mkdir(parents=True, exist_ok=True)
     FIGURES_PATH.write_text(table + "\n")
+    if update_readme(FIGURES):
+        terminalreporter.write_line("(README.md's reliability table rewritten from this run)")

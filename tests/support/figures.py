@@ -29,3 +29,22 @@ def figures_table(figures: list[Figure]) -> str:
     ]
     lines += [f"| {f.scenario} | {f.load} | {f.faults} | {f.survived} | {f.lost} |" for f in figures]
     return "\n".join(lines)
+
+
+README_PATH = FIGURES_PATH.parents[1] / "README.md"
+README_START, README_END = "<!-- reliability-figures:start -->", "<!-- reliability-figures:end -->"
+SCENARIOS_FOR_README = 6
+"""How many scenario rows a run of both suites produces: only such a run rewrites the README's table."""
+
+
+def update_readme(figures: list[Figure], path: Path = README_PATH) -> bool:
+    """Replace the table between the README's markers with this run's, when the run produced every row."""
+    if len({f.scenario for f in figures}) < SCENARIOS_FOR_README or not path.is_file():
+        return False
+    text = path.read_text()
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    table = figures_table(figures)
+    path.write_text(text[: start + len(README_START)] + "\n" + table + "\n" + text[end:])
+    return True

@@ -253,3 +253,35 @@ def test_an_unreachable_postgresql_server_is_a_clear_error(tmp_path: Path, capsy
         load_existing_study(_config(tmp_path, storage=url))
     assert main(["status", f"{url}#cost-only"]) == 2
     assert f"storage: cannot open {url!r}" in capsys.readouterr().err
+
+
+def test_a_copied_study_folder_is_a_study_of_its_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Stored configs name the folder relatively: status, resume and the storage URL of a copy use only the copy."""
+    import shutil
+
+    import yaml
+
+    config = _config(tmp_path, budget={"trials": 4})
+    SearchDriver(config).run()
+    original = config.output_dir
+    copy = tmp_path / "elsewhere" / "renamed"
+    shutil.copytree(original, copy)
+    untouched = {path.name: path.read_bytes() for path in original.iterdir() if path.is_file()}
+
+    stored = yaml.safe_load((copy / "config.yaml").read_text())
+    stored["budget"]["trials"] = 6  # the copy goes on, the original must not notice
+    (copy / "config.yaml").write_text(yaml.safe_dump(stored))
+    assert main(["resume", "--quiet", str(copy)]) == 0
+    assert main(["status", str(copy)]) == 0
+    printed = capsys.readouterr().out.replace("\n", "")  # rich folds long paths at 80 columns when piped
+    assert "complete 6" in printed and str(copy) in printed and str(original) not in printed
+    assert {path.name: path.read_bytes() for path in original.iterdir() if path.is_file()} == untouched
+
+    shutil.rmtree(original)  # the copy needs nothing of the original
+    for reference in (str(copy), f"sqlite:///{copy / 'study.db'}#{config.name}"):
+        copied = find_config(reference)
+        assert copied.output_dir == copy and copied.storage_url == f"sqlite:///{copy / 'study.db'}", reference
+        assert main(["status", reference]) == 0
+        assert "complete 6" in capsys.readouterr().out
+    assert main(["pareto", str(copy)]) == 0
+    assert (copy / "pareto.csv").is_file()
