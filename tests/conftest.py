@@ -94,3 +94,15 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "journal":
         return f"journal:{tmp_path / 'storage' / 'study.log'}"
     return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(autouse=True)
+def _no_ray_left_connected() -> Iterator[None]:
+    """Shut down a Ray instance a test left connected in this process (a ``SearchDriver`` of a training
+    study connects when it is created): the next test's ``ray.init`` would fail with "called twice"."""
+    yield
+    import sys
+
+    ray = sys.modules.get("ray")  # never import Ray for a test that did not
+    if ray is not None and ray.is_initialized():
+        ray.shutdown()
