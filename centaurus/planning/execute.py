@@ -1,9 +1,10 @@
 """Execute a ContractionPlan on real tensors.
 
-Time-domain and weight-only steps are ordinary ``torch.einsum`` calls under autograd; the basis
-kernel enters in factored form (:mod:`.kernel`): its first contraction with a weight, or its
-materialisation where the plan transforms it, runs from the poles without building the
-``poles x L`` kernel; the steps from the forward FFTs to the inverse FFT run inside
+Time-domain and weight-only steps run under plain autograd: a signal times a weight as one real
+``bmm`` on the signal's memory where :func:`.projection.lower_time_domain` applies, anything else
+as ``torch.einsum``. The basis kernel enters in factored form (:mod:`.kernel`): its first
+contraction with a weight, or its materialisation where the plan transforms it, runs from the
+poles without building the ``poles x L`` kernel. The steps from the forward FFTs to the inverse FFT run inside
 :class:`SpectralSegment`, whose backward saves only what it needs. The executor follows the plan's
 step list verbatim, so the plan the cost model reads is the computation that runs.
 """
@@ -19,6 +20,7 @@ import torch
 from centaurus.modes import TIME
 from centaurus.planning.kernel import contract_kernel
 from centaurus.planning.plan import ContractionPlan
+from centaurus.planning.projection import lower_time_domain, project_real
 from centaurus.planning.spectral import SpectralProgram, SpectralSegment
 
 
@@ -33,6 +35,17 @@ class KernelPoles(NamedTuple):
 @lru_cache(maxsize=4096)
 def _program(plan: ContractionPlan) -> SpectralProgram:
     return SpectralProgram.from_plan(plan)
+
+
+def _time_domain_product(equation: str, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+    """A step outside the spectral segment: one real bmm where :func:`lower_time_domain` applies,
+    else ``torch.einsum``."""
+    lowered = lower_time_domain(equation)
+    if lowered is None:
+        return torch.einsum(equation, left, right)
+    position, lowering = lowered
+    weight, signal = (left, right) if position == 0 else (right, left)
+    return project_real(lowering, weight, signal)
 
 
 def run_plan(
@@ -64,5 +77,5 @@ def run_plan(
             result = contract_kernel(step.kernel, *poles, weight)  # axes: step.kernel.output, then time
             env[step.output.name] = result.movedim(-1, step.output.indices.index(TIME))
         else:
-            env[step.output.name] = torch.einsum(step.equation, env[left], env[right])
+            env[step.output.name] = _time_domain_product(step.equation, env[left], env[right])
     return env[plan.steps[-1].output.name]

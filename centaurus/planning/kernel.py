@@ -16,10 +16,16 @@ kernel branch, e.g. dws ``E[c, n] K[c, n, l] -> T[c, l]``), becomes
 one batched matrix product with inner size ``2 |C|``, and the ``poles x L`` kernel is never built.
 Without a weight the same product materialises ``K`` itself (inner size 2).
 
-Backward is written by hand (:class:`_KernelContraction`): it saves only the pole-sized
-``dt Re A``, ``dt Im A`` and ``dt`` (and the weight, a parameter saved by reference), rebuilds the
-small factor tables, and runs the two transposed products; gradients of the factors reach the
-poles through autograd on the small tables. Under ``torch.jit.is_tracing()`` or
+Backward is written by hand (:class:`_KernelContraction`): it saves the two factor tables
+(``2 x poles x (Q + M)`` numbers, a few KiB where the kernel would be MiB) and the weight (a
+parameter, saved by reference), runs the two transposed products, and takes the factors' gradients
+to the poles in closed form. With ``s`` the time of a column (``qM`` or ``r``),
+
+    dX/d(dt Re A) = s X,   dX/d(dt Im A) = s (Im X, -Re X),   dX/d(dt) = X / dt,
+    dY/d(dt Re A) = s Y,   dY/d(dt Im A) = s (-Im Y, Re Y),
+
+so backward evaluates no transcendental function and needs no nested autograd pass (which cost
+more than the whole rest of a small layer's step). Under ``torch.jit.is_tracing()`` or
 ``torch.compiler.is_exporting()`` the same forward runs as plain operations (inference needs no
 custom backward, and exporters cannot serialise a Python autograd function).
 """
@@ -104,12 +110,17 @@ class KernelContraction:
         return math.prod(sizes[index] for index in axes) * 2 * blocks * block
 
 
+def _column_times(blocks: int, block: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The time of each column of the block table (``q M``) and of the offset table (``r``)."""
+    starts = torch.arange(blocks, dtype=like.dtype, device=like.device) * block
+    return starts, torch.arange(block, dtype=like.dtype, device=like.device)
+
+
 def _factors(
     rate: torch.Tensor, freq: torch.Tensor, scale: torch.Tensor, blocks: int, block: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``X[P, z, q]`` and ``Y[P, z, r]`` (see the module docstring) from dt Re A, dt Im A and dt."""
-    starts = torch.arange(blocks, dtype=rate.dtype, device=rate.device) * block
-    offsets = torch.arange(block, dtype=rate.dtype, device=rate.device)
+    starts, offsets = _column_times(blocks, block, rate)
     rate, freq, scale = rate.unsqueeze(-1), freq.unsqueeze(-1), scale.unsqueeze(-1)
     decay = scale * torch.exp(rate * starts)
     phase = freq * starts
@@ -141,8 +152,33 @@ def _forward(
     return _unblock(torch.einsum(spec.product, mixed, offset_factor), spec.length)
 
 
+def _pole_gradients(
+    grad_block: torch.Tensor,
+    grad_offset: torch.Tensor,
+    block_factor: torch.Tensor,
+    offset_factor: torch.Tensor,
+    scale: torch.Tensor,
+    spec: KernelContraction,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Gradients of ``dt Re A``, ``dt Im A`` and ``dt`` from those of the factor tables (closed form,
+    see the module docstring)."""
+    starts, offsets = _column_times(*spec.blocks, block_factor)
+    block_re, block_im = block_factor.unbind(-2)
+    offset_re, offset_im = offset_factor.unbind(-2)
+    grad_block_re, grad_block_im = grad_block.unbind(-2)
+    grad_offset_re, grad_offset_im = grad_offset.unbind(-2)
+    block_dot = grad_block_re * block_re + grad_block_im * block_im
+    offset_dot = grad_offset_re * offset_re + grad_offset_im * offset_im
+    block_cross = grad_block_re * block_im - grad_block_im * block_re
+    offset_cross = grad_offset_im * offset_re - grad_offset_re * offset_im
+    grad_rate = block_dot @ starts + offset_dot @ offsets
+    grad_freq = block_cross @ starts + offset_cross @ offsets
+    grad_scale = block_dot.sum(-1) / scale
+    return grad_rate, grad_freq, grad_scale
+
+
 class _KernelContraction(torch.autograd.Function):
-    """The factored kernel contraction, saving only pole-sized tensors (see the module docstring)."""
+    """The factored kernel contraction, saving only its factor tables (see the module docstring)."""
 
     @staticmethod
     def forward(  # type: ignore[override]
@@ -153,39 +189,37 @@ class _KernelContraction(torch.autograd.Function):
         scale: torch.Tensor,
         weight: torch.Tensor | None,
     ) -> torch.Tensor:
+        blocks, block = spec.blocks
+        block_factor, offset_factor = _factors(rate, freq, scale, blocks, block)
+        mixed = block_factor if weight is None else torch.einsum(spec.weighting, weight, block_factor)
         ctx.spec = spec
-        ctx.save_for_backward(rate, freq, scale, weight)
-        return _forward(spec, rate, freq, scale, weight)
+        ctx.save_for_backward(block_factor, offset_factor, scale, weight)
+        return _unblock(torch.einsum(spec.product, mixed, offset_factor), spec.length)
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
         spec: KernelContraction = ctx.spec
-        rate, freq, scale, weight = ctx.saved_tensors
+        block_factor, offset_factor, scale, weight = ctx.saved_tensors
         blocks, block = spec.blocks
         padding = blocks * block - spec.length
         grad_blocked = torch.nn.functional.pad(grad, (0, padding)) if padding else grad.contiguous()
         grad_blocked = grad_blocked.reshape(*grad.shape[:-1], blocks, block)
-        with torch.enable_grad():
-            leaves = [tensor.detach().requires_grad_(need) for tensor, need in zip(
-                (rate, freq, scale), ctx.needs_input_grad[1:4], strict=True)]  # fmt: skip
-            block_factor, offset_factor = _factors(*leaves, blocks, block)
-        with torch.no_grad():
-            mixed = block_factor if weight is None else torch.einsum(spec.weighting, weight, block_factor)
-            grad_mixed = torch.einsum(spec.mixed_gradient, grad_blocked, offset_factor)
-            grad_offset = torch.einsum(spec.offset_gradient, mixed, grad_blocked)
-            grad_weight = None
-            if weight is None:
-                grad_block = grad_mixed
-            else:
-                grad_block = _sum_to(grad_mixed * _expand(weight, spec.weight, spec.mixed), spec.mixed, spec.poles)
-                if ctx.needs_input_grad[4]:
-                    grad_weight = _sum_to(grad_mixed * _expand(block_factor, spec.poles, spec.mixed), spec.mixed,
-                                          spec.weight, keep=_Z + _Q).sum(dim=(-2, -1))  # fmt: skip
-        wanted = [leaf for leaf in leaves if leaf.requires_grad]
-        found = torch.autograd.grad((block_factor, offset_factor), wanted, (grad_block, grad_offset)) if wanted else ()
-        grads = iter(found)
-        pole_grads = [next(grads) if leaf.requires_grad else None for leaf in leaves]
-        return (None, *pole_grads, grad_weight)
+        mixed = block_factor if weight is None else torch.einsum(spec.weighting, weight, block_factor)
+        grad_mixed = torch.einsum(spec.mixed_gradient, grad_blocked, offset_factor)
+        grad_offset = torch.einsum(spec.offset_gradient, mixed, grad_blocked)
+        grad_weight = None
+        if weight is None:
+            grad_block = grad_mixed
+        else:
+            grad_block = _sum_to(grad_mixed * _expand(weight, spec.weight, spec.mixed), spec.mixed, spec.poles)
+            if ctx.needs_input_grad[4]:
+                grad_weight = _sum_to(grad_mixed * _expand(block_factor, spec.poles, spec.mixed), spec.mixed,
+                                      spec.weight, keep=_Z + _Q).sum(dim=(-2, -1))  # fmt: skip
+        if not any(ctx.needs_input_grad[1:4]):
+            return (None, None, None, None, grad_weight)
+        pole_grads = _pole_gradients(grad_block, grad_offset, block_factor, offset_factor, scale, spec)
+        needed = [grad if need else None for grad, need in zip(pole_grads, ctx.needs_input_grad[1:4], strict=True)]
+        return (None, *needed, grad_weight)
 
 
 def _expand(tensor: torch.Tensor, indices: str, order: str) -> torch.Tensor:

@@ -21,7 +21,7 @@ from functools import lru_cache
 import opt_einsum
 
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, Mode, ModeExpression
-from centaurus.planning.kernel import KernelContraction
+from centaurus.planning.kernel import KernelContraction, time_blocks
 from centaurus.planning.plan import (
     SPECTRA_CHOICES,
     SPECTRA_POLICIES,
@@ -123,14 +123,16 @@ class _PlanBuilder:
 
     @property
     def kernel_generation_bytes(self) -> int:
-        """What the kernel's poles keep for backward: dt Re A, dt Im A and Re A (pole-sized) and dt.
+        """What the kernel's generation keeps for backward: its two factor tables, Re A and dt.
 
-        (See :mod:`.kernel`: the factored contraction saves dt Re A, dt Im A and dt; the products that
-        form them save Re A and dt; A's imaginary part is a parameter, saved by reference.)
+        (See :mod:`.kernel`: the factored contraction saves ``X[P, 2, Q]`` and ``Y[P, 2, M]``; the
+        product ``dt Re A`` saves Re A (pole-sized) and dt; A's imaginary part is a parameter, saved by
+        reference.)
         """
         poles = math.prod(self.sizes[index] for index in self.expression.pole_indices)
         steps = math.prod(self.sizes[index] for index in self.expression.dt_indices)
-        return (3 * poles + steps) * self.real_itemsize
+        blocks, block = time_blocks(self.length)
+        return (poles * (1 + 2 * (blocks + block)) + steps) * self.real_itemsize
 
     def paths(self, tree: TreeNode) -> tuple[list[TreeNode], list[TreeNode], list[TreeNode], list[TreeNode]]:
         """Bottom-up signal branch, kernel branch, meeting-to-root path, and weight-only nodes."""

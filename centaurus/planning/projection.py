@@ -26,6 +26,8 @@ from functools import lru_cache
 
 import torch
 
+from centaurus.modes import TIME
+
 
 @dataclass(frozen=True)
 class MatmulLowering:
@@ -151,3 +153,36 @@ def project_gradients(
     spectrum_columns = _columns(spectrum, lowering.outer, lowering.contracted, sizes)
     grad_matrix = _bmm(grad_columns, spectrum_columns.transpose(-1, -2))  # (outer, own, contracted)
     return lowering.weight_from_matrix(grad_matrix, sizes), grad_spectrum
+
+
+@lru_cache(maxsize=1024)
+def lower_time_domain(equation: str) -> tuple[int, MatmulLowering] | None:
+    """``(weight position, lowering)`` of a time-domain step ``signal x weight`` run as one real bmm.
+
+    The same form as a projection of a spectrum, on a real tensor: ``torch.einsum`` would permute
+    the signal to (b l, c) and copy it, then copy the (b l, d) product back to (b, d, l); as a batch
+    of ``W @ X`` over the signal's outer axes neither copy happens (measured, one CPU thread,
+    ``bnl,dn->bdl`` at b=32, n=8, d=128, L=1000: a training step 17.3 ms through einsum, 8.2 ms as
+    bmm). Applies when exactly one operand carries time, the weight is not indexed by the signal's
+    outer axes and is stored as its matrix ``(own, contracted)``, so no weight is ever copied.
+    """
+    inputs, output = equation.split("->")
+    left, right = inputs.split(",")
+    if (TIME in left) == (TIME in right):
+        return None
+    position = 1 if TIME in left else 0
+    weight, signal = (right, left) if position == 1 else (left, right)
+    lowering = lower(weight, signal, output)
+    if lowering is None or lowering.shared or weight != lowering.own + lowering.contracted:
+        return None
+    return position, lowering
+
+
+def project_real(lowering: MatmulLowering, weight: torch.Tensor, signal: torch.Tensor) -> torch.Tensor:
+    """``einsum(weight, signal)`` for a real ``signal`` as one bmm (see :func:`lower_time_domain`), under
+    plain autograd. A view in ``lowering.output`` order; the product is laid out as ``lowering.result``."""
+    sizes = _sizes(lowering, weight, signal)
+    columns = signal.reshape(*[sizes[index] for index in lowering.outer], _size(lowering.contracted, sizes), -1)
+    product = _bmm(lowering.weight_matrix(weight, sizes), columns)
+    result = product.reshape([sizes[index] for index in lowering.result])
+    return result.permute([lowering.result.index(index) for index in lowering.output])

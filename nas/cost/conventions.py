@@ -1,11 +1,13 @@
 """What ``torch.utils.flop_counter.FlopCounterMode`` should report for a scored architecture.
 
 FlopCounterMode counts only matmul-like ATen ops (mm, bmm, addmm, convolution and their
-backward), 2 FLOPs per multiply-add, and counts a complex bmm like a real one. ``torch.einsum``
-lowers a pairwise product to bmm only when some index is summed; a pure elementwise product
+backward), 2 FLOPs per multiply-add, and counts a complex bmm like a real one. A time-domain
+signal times a weight runs as bmm where ``centaurus.planning.projection.lower_time_domain``
+applies; otherwise ``torch.einsum`` lowers a pairwise product to bmm only when some index is summed; a pure elementwise product
 becomes ``mul`` and is invisible to the counter (and so is its autograd backward). Inside the
-spectral segment, products of two spectra that are no batch of matrix products run as a broadcast
-``mul`` and a sum (unseen), and a real weight times a spectrum runs as ``matmul`` where
+spectral segment, products of two spectra run as bmm only in their ``bmm`` form (see
+``centaurus.planning.spectral.spectrum_product_form``; the broadcast and accumulate forms are
+``mul``/``addcmul`` and unseen), and a real weight times a spectrum runs as ``matmul`` where
 ``centaurus.planning.projection`` lowers it (always seen). This module
 maps a :class:`CostReport` to that convention (of a log-mel frontend, forward only, the counter
 sees the mel filterbank matmul but not the FFTs), so tests can compare prediction and measurement
@@ -17,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from centaurus.planning import ContractionPlan, KernelContraction, PlanStep
-from centaurus.planning.projection import lower
-from centaurus.planning.spectral import is_matrix_product
+from centaurus.planning.projection import lower, lower_time_domain
+from centaurus.planning.spectral import spectrum_product_form
 from nas.cost.model import CostReport
 
 _REAL_VIEW = "z"
@@ -49,12 +51,14 @@ def _visible_step_flops(step: PlanStep, recomputed: bool, sizes: Mapping[str, in
     a, b = inputs.split(",")
     if not step.in_segment:
         # Plain autograd: a bmm forward has two bmm gradients; a mul forward has mul/sum gradients.
-        return 3 * 2 * step.macs if _contracts(step.equation, sizes) else 0
+        # A signal times a weight always runs as bmm (centaurus.planning.projection), whatever the sizes.
+        lowered = lower_time_domain(step.equation) is not None
+        return 3 * 2 * step.macs if lowered or _contracts(step.equation, sizes) else 0
     spectra = int(left.endswith("^")) + int(right.endswith("^"))
     if spectra == 2:
-        # Batches of matrix products run as bmm; the others as a broadcast mul and a sum (unseen).
+        # Products in their bmm form are seen; the broadcast and accumulate forms are not.
         run = [step.equation, f"{output},{b}->{a}", f"{output},{a}->{b}"] + ([step.equation] if recomputed else [])
-        return sum(2 * step.macs for equation in run if is_matrix_product(equation) and _contracts(equation, sizes))
+        return sum(2 * step.macs for equation in run if spectrum_product_form(equation, sizes) == "bmm")
     weight, spectrum = (a, b) if not left.endswith("^") else (b, a)
     if lower(weight, spectrum, output) is not None:
         # One matmul on the real view each for forward, both gradients and the recomputation,

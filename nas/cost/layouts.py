@@ -16,7 +16,9 @@ convolutions, linear layers and batch norm return contiguous ``(b, c, l)`` tenso
 layer norm a time-major one (it normalises the transposed tensor and transposes back), element-wise
 activations keep their input's layout and a sum takes its first operand's, and an SSM layer's
 output is laid out as its last einsum's ``bmm`` result (or contiguously after the inverse FFT).
-These rules were read off torch 2.14 on CPU and are checked against it in
+A time-domain signal times a weight that the executor runs as one bmm on the signal's memory
+(``centaurus.planning.projection.lower_time_domain``) saves the signal merged as (outer, contracted,
+inner) and writes (outer, own, inner). These rules were read off torch 2.14 on CPU and are checked against it in
 ``tests/nas/test_cost_model.py``.
 
 A layout is the memory order of a tensor's axes, outermost first: ``"bcl"`` for contiguous
@@ -31,6 +33,7 @@ from itertools import pairwise
 
 from centaurus.networks.layout import LayerOp
 from centaurus.planning import ContractionPlan
+from centaurus.planning.projection import lower_time_domain
 
 CONTIGUOUS = "bcl"
 TIME_MAJOR = "blc"
@@ -138,6 +141,10 @@ def input_is_saved_as_is(plan: ContractionPlan, layout: str) -> bool:
             position = step.inputs.index("u")
             indices = step.equation.split("->")[0].split(",")[position]
             order = layout.replace("c", _channel_axes(indices))
+            lowered = lower_time_domain(step.equation)
+            if lowered is not None:  # one bmm on (outer, contracted, inner) merges of u
+                lowering = lowered[1]
+                return merges_are_views([lowering.outer, lowering.contracted, lowering.inner], order, plan.sizes)
             return operand_is_view(step.equation, position, order, plan.sizes)
     return True
 
@@ -146,7 +153,10 @@ def ssm_output_layout(plan: ContractionPlan) -> str:
     """Memory order of an SSM layer's ``(b, d, l)`` output under ``plan``."""
     last = plan.steps[-1]
     indices = last.output.indices
-    if last.kind == "contract":
+    lowered = lower_time_domain(last.equation) if last.kind == "contract" else None
+    if lowered is not None:
+        order = lowered[1].result  # the bmm writes (outer, own, inner)
+    elif last.kind == "contract":
         order = einsum_lowering(last.equation, plan.sizes).output
     else:
         order = indices  # the causal half of the inverse FFT is copied out contiguously

@@ -1,5 +1,5 @@
 """The spectral segment's products against einsum on complex operands (float64): weight x spectrum
-lowered to bmm, and products of two spectra (bmm or broadcast multiply and sum)."""
+lowered to bmm, and products of two spectra in each of their forms (broadcast, accumulate, bmm)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 from centaurus.modes import EXPRESSIONS
 from centaurus.planning import candidate_plans
 from centaurus.planning.projection import lower, project, project_gradients
-from centaurus.planning.spectral import SpectralProgram, batched_einsum, is_matrix_product
+from centaurus.planning.spectral import SpectralProgram, batched_einsum, spectrum_product_form
 
 _SIZES = {
     "dws": {"c": 3, "d": 5, "n": 4},
@@ -108,10 +108,15 @@ def _spectrum_products() -> list[tuple[str, str]]:
     return sorted(found)
 
 
+# Wide extents (every index 16, batch 2, 3 bins): products with many summed terms run as bmm.
+_WIDE = {index: 16 for sizes in _SIZES.values() for index in sizes} | {"b": 2, "f": 3}
+
+
+@pytest.mark.parametrize("width", ["small", "wide"])
 @pytest.mark.parametrize(("mode", "equation"), _spectrum_products())
-def test_spectrum_products_match_einsum(mode: str, equation: str) -> None:
-    """Both execution paths of a product of two spectra (bmm, or broadcast multiply and sum)."""
-    sizes = _sizes(mode)
+def test_spectrum_products_match_einsum(mode: str, equation: str, width: str) -> None:
+    """Every execution form of a product of two spectra (broadcast, accumulate, bmm)."""
+    sizes = _sizes(mode) if width == "small" else _WIDE
     inputs, _ = equation.split("->")
     left, right = inputs.split(",")
     generator = torch.Generator().manual_seed(1)
@@ -120,6 +125,19 @@ def test_spectrum_products_match_einsum(mode: str, equation: str) -> None:
     torch.testing.assert_close(batched_einsum(equation, a, b), torch.einsum(equation, a, b), rtol=1e-12, atol=1e-12)
 
 
-def test_both_spectrum_product_paths_are_exercised() -> None:
-    kinds = {is_matrix_product(equation) for _, equation in _spectrum_products()}
-    assert kinds == {True, False}
+def test_every_spectrum_product_form_is_exercised() -> None:
+    forms = {
+        spectrum_product_form(equation, sizes)
+        for mode, equation in _spectrum_products()
+        for sizes in (_sizes(mode), _WIDE)
+    }
+    assert forms == {"broadcast", "accumulate", "bmm"}
+
+
+def test_spectrum_product_form_follows_the_extents() -> None:
+    equation = "bcf,cdf->bdf"  # rows b, columns d, summed c
+    assert spectrum_product_form(equation, {"b": 16, "c": 1, "d": 8, "f": 9}) == "broadcast"  # outer product
+    assert spectrum_product_form(equation, {"b": 16, "c": 8, "d": 1, "f": 9}) == "broadcast"  # matrix-vector
+    assert spectrum_product_form(equation, {"b": 16, "c": 8, "d": 8, "f": 9}) == "accumulate"
+    assert spectrum_product_form(equation, {"b": 16, "c": 64, "d": 8, "f": 9}) == "bmm"
+    assert spectrum_product_form("bcf,cf->bcf", {"b": 16, "c": 64, "f": 9}) == "broadcast"
