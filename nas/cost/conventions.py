@@ -3,9 +3,9 @@
 FlopCounterMode counts only matmul-like ATen ops (mm, bmm, addmm, convolution and their
 backward), 2 FLOPs per multiply-add, and counts a complex bmm like a real one. A time-domain
 signal times a weight runs as bmm where ``centaurus.planning.projection.lower_time_domain``
-applies; otherwise ``torch.einsum`` lowers a pairwise product to bmm only when some index is summed; a pure elementwise product
-becomes ``mul`` and is invisible to the counter (and so is its autograd backward). Inside the
-spectral segment, products of two spectra run as bmm only in their ``bmm`` form (see
+applies; otherwise ``torch.einsum`` lowers a pairwise product to bmm only when some index is
+summed; a pure elementwise product becomes ``mul`` and is invisible to the counter (and so is its
+autograd backward). Inside the spectral segment, products of two spectra run as bmm only in their ``bmm`` form (see
 ``centaurus.planning.spectral.spectrum_product_form``; the broadcast and accumulate forms are
 ``mul``/``addcmul`` and unseen), and a real weight times a spectrum runs as ``matmul`` where
 ``centaurus.planning.projection`` lowers it (always seen). This module
