@@ -1,17 +1,17 @@
 """What ``torch.utils.flop_counter.FlopCounterMode`` should report for a scored architecture.
 
-FlopCounterMode counts only matmul-like ATen ops (mm, bmm, addmm, convolution and their
-backward), 2 FLOPs per multiply-add, and counts a complex bmm like a real one. A time-domain
-signal times a weight runs as bmm where ``centaurus.planning.projection.lower_time_domain``
-applies; otherwise ``torch.einsum`` lowers a pairwise product to bmm only when some index is
-summed; a pure elementwise product becomes ``mul`` and is invisible to the counter (and so is its
-autograd backward). Inside the spectral segment, products of two spectra run as bmm only in their ``bmm`` form (see
-``centaurus.planning.spectral.spectrum_product_form``; the broadcast and accumulate forms are
-``mul``/``addcmul`` and unseen), and a real weight times a spectrum runs as ``matmul`` where
-``centaurus.planning.projection`` lowers it (always seen). This module
-maps a :class:`CostReport` to that convention (of a log-mel frontend, forward only, the counter
-sees the mel filterbank matmul but not the FFTs), so tests can compare prediction and measurement
-exactly, while the report itself keeps the true cost (8 FLOPs per complex multiply-add).
+FlopCounterMode counts only matmul-like ATen ops (mm, bmm, addmm, convolution and their backward),
+2 FLOPs per multiply-add, and counts a complex bmm like a real one. A time-domain signal times a
+weight runs as bmm where ``centaurus.planning.projection.lower_time_domain`` applies; otherwise
+``torch.einsum`` lowers a pairwise product to bmm only when some index is summed; a pure
+elementwise product becomes ``mul`` and is invisible to the counter (and so is its autograd
+backward). Inside the spectral segment, products of two spectra run as bmm only in their ``bmm``
+form (see ``centaurus.planning.spectral.spectrum_product_form``; the broadcast and accumulate forms
+are ``mul``/``addcmul`` and unseen), and a real weight times a spectrum runs as ``matmul`` where
+``centaurus.planning.projection`` lowers it (always seen). This module maps a :class:`CostReport`
+to that convention (of a log-mel frontend, forward only, the counter sees the mel filterbank matmul
+but not the FFTs), so tests can compare prediction and measurement exactly, while the report itself
+keeps the true cost (8 FLOPs per complex multiply-add).
 """
 
 from __future__ import annotations
