@@ -2,52 +2,201 @@
 
 For a chunk of length T with carried state x (one complex value per pole and stream):
 
-* output = in-chunk causal convolution (the layer's own plan, zero initial state)
+* output = in-chunk causal convolution (a plan of the layer at length T, zero initial state)
   + decay of the carried state, ``readout(x * p^(t+1))`` for t = 0..T-1;
 * state   <- x * p^T + sum_t dt * (input projection of u_t) * p^(T-1-t).
 
 By linearity this equals the full-sequence output for any chunking, one sample per chunk included.
-The basis kernel and the pole powers are computed once, for the longest chunk seen, and sliced.
+
+Everything that depends only on the parameters is computed once per chunk length
+(:class:`_ChunkProgram`): the in-chunk plan with its kernel branch frozen
+(:class:`~centaurus.planning.inference.FrozenPlan`, on the candidate plan with the least work per
+chunk), the tables of pole powers the readout and the drive contract with (a weight folded in
+where the mode allows), and p^T. A chunk then costs the plan's signal path,
+two small real contractions and one complex multiply-add of the state: no transcendental function,
+no planning, no allocation beyond the tensors those produce. Complex arithmetic runs on real views:
+the state is read as ``(Re x, Im x)`` pairs against constants holding ``(Re q, -Im q)``, and the
+drive is computed as such pairs, so no real tensor is ever promoted to complex.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import opt_einsum
 import torch
 
-from centaurus.discretization import basis_kernel, discrete_log_poles
+from centaurus.discretization import discrete_log_poles
 from centaurus.errors import CentaurusConfigError
+from centaurus.planning.execute import time_domain_product
+from centaurus.planning.inference import FrozenPlan, cheapest_frozen_plan
 
 if TYPE_CHECKING:
     from centaurus.layer import SSMLayer
 
-# Per mode: how a chunk drives the state (operands: u, projection weights..., V[pole, t] with
-# V = dt * p^(T-1-t)) and how a state is read out (operands: x, P[pole, t] with P = p^(t+1),
-# readout weights...). Weight names refer to the layer's parameters.
-_DRIVE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "dws": ("bct,cnt->bcn", ()),
-    "s5": ("bct,nc,nt->bn", ("B",)),
-    "neck": ("bct,rc,rmt->brm", ("B",)),
-    "full": ("bct,dcnt->bdcn", ()),
-    "group": ("bgit,gjint->bgjin", ()),
+
+@dataclass(frozen=True)
+class _StateMaps:
+    """How one mode reads its state out and how a chunk drives it, as two-operand contractions.
+
+    Readout: ``x`` as (Re, Im) pairs ``z`` times the table ``Q[poles, z, t] = (Re, -Im) p^(t+1)``
+    (``fold``: a weight multiplied into the table once), then ``after``: a time-domain projection
+    by a weight. Drive: ``before``: a time-domain projection of the chunk by a weight, then the
+    projected chunk times ``V[poles, t, z] = dt (Re, Im) p^(T-1-t)``, giving the state's increment
+    as pairs. Each contraction has two operands laid out so that ``torch.einsum`` (or the lowered
+    bmm of :func:`~centaurus.planning.execute.time_domain_product`) needs no copy at batch 1: the
+    tables are stored in the order their equations name (shared axes, summed axes, own axes).
+    """
+
+    readout: str
+    fold: tuple[str, str] | None
+    after: tuple[str, str] | None
+    before: tuple[str, str] | None
+    drive: str
+
+
+_MAPS: dict[str, _StateMaps] = {
+    "dws": _StateMaps("bcnz,cnzt->bct", ("cn,cnzt->cnzt", "E"), ("bct,dc->bdt", "W"), None, "bct,ctnz->bcnz"),
+    "s5": _StateMaps("bnz,nzt->bnt", None, ("bnt,dn->bdt", "C"), ("bct,nc->bnt", "B"), "bnt,ntz->bnz"),
+    "neck": _StateMaps(
+        "brmz,rmzt->brt", ("rm,rmzt->rmzt", "E"), ("brt,dr->bdt", "C"), ("bct,rc->brt", "B"), "brt,rtmz->brmz"
+    ),
+    "full": _StateMaps("bdcnz,dcnzt->bdt", ("dcn,dcnzt->dcnzt", "E"), None, None, "bct,ctdnz->bdcnz"),
+    "group": _StateMaps("bgjinz,gjinzt->bgjt", ("gjin,gjinzt->gjinzt", "E"), None, None, "bgit,gitjnz->bgjinz"),
 }
-_READOUT: dict[str, tuple[str, tuple[str, ...]]] = {
-    "dws": ("bcn,cnt,cn,dc->bdt", ("E", "W")),
-    "s5": ("bn,nt,dn->bdt", ("C",)),
-    "neck": ("brm,rmt,rm,dr->bdt", ("E", "C")),
-    "full": ("bdcn,dcnt,dcn->bdt", ("E",)),
-    "group": ("bgjin,gjint,gjin->bgjt", ("E",)),
-}
+
+
+# A chunk runs as dense matrices (_DenseChunk) when they hold at most this many elements (6 MiB in
+# float32): reading them costs less than the factored step's dozens of small operations.
+DENSE_CHUNK_LIMIT = 3 << 19
+
+
+class _FactoredChunk:
+    """A chunk of one length, step by step: the frozen plan, and the pole-power tables of the readout
+    and the drive (everything here depends only on the parameters)."""
+
+    def __init__(self, layer: SSMLayer, batch: int, length: int) -> None:
+        log_poles, dt = discrete_log_poles(layer.a_re, layer.a_im, layer.log_dt)
+        steps = torch.arange(length, device=log_poles.device, dtype=log_poles.real.dtype)
+        rising = torch.exp(log_poles.unsqueeze(-1) * (steps + 1))  # p^(t+1): [poles, t]
+        falling = dt.unsqueeze(-1) * torch.exp(log_poles.unsqueeze(-1) * (length - 1 - steps))  # dt p^(T-1-t)
+        self.pole_power = rising[..., -1].contiguous()  # p^T
+
+        plan = cheapest_frozen_plan(layer.candidate_plans(batch, length))
+        weights = {name: getattr(layer, name).detach() for name in layer.weight_names}
+        self.convolve = FrozenPlan(plan, weights, layer.poles())
+
+        self.maps = maps = _MAPS[layer.mode]
+        pole_axes = layer.expression.pole_indices
+        table = torch.stack((rising.real, -rising.imag), dim=-2)  # [poles, z, t]
+        if maps.fold is not None:
+            equation, name = maps.fold
+            table = torch.einsum(equation, weights[name], table)
+        self._readout_table = _laid_out(table, pole_axes + "zt", maps.readout)
+        self._after = None if maps.after is None else (maps.after[0], weights[maps.after[1]])
+        # When the in-chunk plan ends with the readout's own projection (dws: W), the decay joins the
+        # plan's signal before it and is projected once, with it.
+        self.shares_projection = maps.after is not None and self.convolve.final_projection == (
+            maps.after[0].replace("t", "l"),
+            maps.after[1],
+        )
+        self._before = None if maps.before is None else (maps.before[0], weights[maps.before[1]])
+        self._drive_table = _laid_out(torch.view_as_real(falling), pole_axes + "tz", maps.drive)
+
+    def output(self, chunk: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """In-chunk convolution of ``chunk`` plus ``readout(x * p^(t+1))`` of the carried state ``x``."""
+        decayed = torch.einsum(self.maps.readout, torch.view_as_real(state), self._readout_table)
+        if self.shares_projection:
+            return self.convolve(chunk, before_final=decayed)
+        convolved = self.convolve(chunk)
+        if self._after is not None:
+            equation, weight = self._after
+            decayed = time_domain_product(equation, decayed, weight)
+        return convolved + decayed.reshape(convolved.shape)
+
+    def drive(self, chunk: torch.Tensor) -> torch.Tensor:
+        """``sum_t dt (projected u_t) p^(T-1-t)`` (complex), the chunk's contribution to the next state."""
+        if self._before is not None:
+            equation, weight = self._before
+            chunk = time_domain_product(equation, chunk, weight)
+        pairs = torch.einsum(self.maps.drive, chunk, self._drive_table)
+        return torch.view_as_complex(pairs.contiguous())
+
+    def step(self, chunk: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(output, next state)`` for a (grouped) chunk and the carried state."""
+        return self.output(chunk, state), torch.addcmul(self.drive(chunk), state, self.pole_power)
+
+
+class _DenseChunk:
+    """A chunk of one length as three matrices: the map ``(u, x) -> (y, x')`` is linear.
+
+    ``y = u H + x R`` and ``x' = x p^T + u D``, with ``u`` the flattened chunk and ``x`` the state
+    as (Re, Im) pairs. The matrices are the factored step's responses to unit inputs (one probe per
+    input sample and per state pair), so they are exact to rounding and need no code per mode. A
+    chunk then costs three matrix products and one multiply-add: for short chunks, far fewer
+    operations (and less time) than the factored step, whose cost is mostly per operation.
+    """
+
+    def __init__(self, layer: SSMLayer, length: int) -> None:
+        inputs = layer.in_channels * length
+        pole_shape = tuple(layer.a_re.shape)
+        pairs = 2 * math.prod(pole_shape)
+        dtype, device = layer.a_re.dtype, layer.a_re.device
+        impulses = torch.eye(inputs, dtype=dtype, device=device).reshape(inputs, layer.in_channels, length)
+        factored = _FactoredChunk(layer, inputs, length)
+        silent = torch.zeros(inputs, *pole_shape, dtype=_complex_dtype(dtype), device=device)
+        grouped = _grouped(layer, impulses)
+        self._input_map = factored.output(grouped, silent).reshape(inputs, -1)  # H
+        self._drive_map = torch.view_as_real(factored.drive(grouped)).reshape(inputs, pairs)  # D
+        unit_states = torch.eye(pairs, dtype=dtype, device=device).reshape(pairs, *pole_shape, 2)
+        quiet = torch.zeros(pairs, layer.in_channels, length, dtype=dtype, device=device)
+        readout = _FactoredChunk(layer, pairs, length)
+        self._state_map = readout.output(_grouped(layer, quiet), torch.view_as_complex(unit_states)).reshape(pairs, -1)
+        self.pole_power = factored.pole_power
+        self._pole_shape = pole_shape
+
+    @staticmethod
+    def size(layer: SSMLayer, length: int) -> int:
+        """Elements of the three matrices (what a chunk reads)."""
+        inputs, outputs = layer.in_channels * length, layer.out_channels * length
+        pairs = 2 * math.prod(layer.a_re.shape)
+        return inputs * outputs + pairs * outputs + inputs * pairs
+
+    def step(self, chunk: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        batch = chunk.shape[0]
+        flat = chunk.reshape(batch, -1)
+        output = torch.addmm(
+            torch.mm(flat, self._input_map), torch.view_as_real(state).reshape(batch, -1), self._state_map
+        )
+        increment = torch.view_as_complex(torch.mm(flat, self._drive_map).reshape(batch, *self._pole_shape, 2))
+        return output, torch.addcmul(increment, state, self.pole_power)
+
+
+def _complex_dtype(dtype: torch.dtype) -> torch.dtype:
+    return torch.complex128 if dtype == torch.float64 else torch.complex64
+
+
+def _grouped(layer: SSMLayer, chunk: torch.Tensor) -> torch.Tensor:
+    """A group layer's chunk as ``(batch, groups, channels per group, T)`` (a view); others as they are."""
+    if layer.mode != "group":
+        return chunk
+    batch, _, length = chunk.shape
+    return chunk.reshape(batch, layer.groups, layer.in_channels // layer.groups, length)
+
+
+def _laid_out(table: torch.Tensor, axes: str, equation: str) -> torch.Tensor:
+    """``table`` (axes ``axes``) stored contiguously in the order of the second operand of ``equation``."""
+    order = equation.split("->")[0].split(",")[1]
+    return table.permute([axes.index(axis) for axis in order]).contiguous()
 
 
 class SSMStream:
     """A state-carrying stream over one :class:`SSMLayer` for ``batch`` parallel streams.
 
     Call it with chunks of shape ``(batch, in_channels, T)``; each call returns the matching
-    ``(batch, out_channels, T)`` output. The stream snapshots the layer's parameters when its
-    kernel cache is (re)built; create a new stream after changing them.
+    ``(batch, out_channels, T)`` output. The stream snapshots the layer's parameters when it first
+    meets a chunk length; create a new stream after changing them.
     """
 
     def __init__(self, layer: SSMLayer, batch: int = 1) -> None:
@@ -55,10 +204,7 @@ class SSMStream:
             raise CentaurusConfigError(f"batch: got {batch!r}; allowed: a positive integer")
         self.layer = layer
         self.batch = batch
-        self._cached_length = 0
-        self._kernel = torch.empty(0)
-        self._log_poles = torch.empty(0)
-        self._dt = torch.empty(0)
+        self._programs: dict[int, _FactoredChunk | _DenseChunk] = {}
         self.reset()
 
     @property
@@ -67,28 +213,20 @@ class SSMStream:
         return (self.batch, *pole_shape)
 
     def reset(self) -> None:
-        """Forget the carried state (start a new utterance); keep the kernel cache."""
-        complex_dtype = torch.complex128 if self.layer.a_re.dtype == torch.float64 else torch.complex64
-        self.state = torch.zeros(self.state_shape, dtype=complex_dtype, device=self.layer.a_re.device)
+        """Forget the carried state (start a new utterance); keep what was computed per chunk length."""
+        dtype = _complex_dtype(self.layer.a_re.dtype)
+        self.state = torch.zeros(self.state_shape, dtype=dtype, device=self.layer.a_re.device)
 
-    @torch.no_grad()
-    def _ensure_cache(self, length: int) -> None:
-        if length <= self._cached_length:
-            return
-        layer = self.layer
-        self._kernel = basis_kernel(layer.a_re, layer.a_im, layer.log_dt, length)
-        self._log_poles, self._dt = discrete_log_poles(layer.a_re, layer.a_im, layer.log_dt)
-        self._cached_length = length
-
-    def _powers(self, exponents: torch.Tensor) -> torch.Tensor:
-        """p ** exponents for every pole, as exp(exponent * dt * A) (stable for large exponents)."""
-        return torch.exp(self._log_poles.unsqueeze(-1) * exponents.to(self._log_poles.real.dtype))
-
-    def _chunk_group(self, chunk: torch.Tensor) -> torch.Tensor:
-        if self.layer.mode != "group":
-            return chunk
-        batch, _, length = chunk.shape
-        return chunk.reshape(batch, self.layer.groups, self.layer.in_channels // self.layer.groups, length)
+    def _program(self, length: int) -> _FactoredChunk | _DenseChunk:
+        program = self._programs.get(length)
+        if program is None:
+            with torch.no_grad():
+                if _DenseChunk.size(self.layer, length) <= DENSE_CHUNK_LIMIT:
+                    program = _DenseChunk(self.layer, length)
+                else:
+                    program = _FactoredChunk(self.layer, self.batch, length)
+                self._programs[length] = program
+        return program
 
     @torch.no_grad()
     def __call__(self, chunk: torch.Tensor) -> torch.Tensor:
@@ -97,21 +235,7 @@ class SSMStream:
             raise CentaurusConfigError(
                 f"chunk: got shape {tuple(chunk.shape)}; allowed: ({self.batch}, {layer.in_channels}, T)"
             )
-        length = chunk.shape[-1]
-        self._ensure_cache(length)
-        convolved = layer.contract(chunk, self._kernel[..., :length])
-
-        steps = torch.arange(length, device=chunk.device)
-        rising = self._powers(steps + 1)  # p^(t+1)
-        complex_dtype = self.state.dtype
-        readout_equation, readout_names = _READOUT[layer.mode]
-        readout_weights = [getattr(layer, name).to(complex_dtype) for name in readout_names]
-        decay = opt_einsum.contract(readout_equation, self.state, rising, *readout_weights).real
-        output = convolved + decay.reshape(convolved.shape)
-
-        drive_equation, drive_names = _DRIVE[layer.mode]
-        falling = self._dt.unsqueeze(-1) * self._powers(length - 1 - steps)  # dt * p^(T-1-t)
-        drive_weights = [getattr(layer, name).to(complex_dtype) for name in drive_names]
-        drive = opt_einsum.contract(drive_equation, self._chunk_group(chunk).to(complex_dtype), *drive_weights, falling)
-        self.state = self.state * rising[..., -1] + drive
-        return output
+        batch, _, length = chunk.shape
+        program = self._program(length)
+        output, self.state = program.step(_grouped(layer, chunk), self.state)
+        return output.reshape(batch, layer.out_channels, length)

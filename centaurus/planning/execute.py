@@ -37,7 +37,7 @@ def _program(plan: ContractionPlan) -> SpectralProgram:
     return SpectralProgram.from_plan(plan)
 
 
-def _time_domain_product(equation: str, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
+def time_domain_product(equation: str, left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
     """A step outside the spectral segment: one real bmm where :func:`lower_time_domain` applies,
     else ``torch.einsum``."""
     lowered = lower_time_domain(equation)
@@ -77,5 +77,5 @@ def run_plan(
             result = contract_kernel(step.kernel, *poles, weight)  # axes: step.kernel.output, then time
             env[step.output.name] = result.movedim(-1, step.output.indices.index(TIME))
         else:
-            env[step.output.name] = _time_domain_product(step.equation, env[left], env[right])
+            env[step.output.name] = time_domain_product(step.equation, env[left], env[right])
     return env[plan.steps[-1].output.name]

@@ -117,16 +117,22 @@ def _columns(tensor: torch.Tensor, lead: str, rows: str, sizes: dict[str, int]) 
 
 
 def _bmm(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
-    """``left @ right`` over broadcast leading axes, always as one ``bmm`` on the operands' memory.
+    """``left @ right`` over broadcast leading axes, always as one ``bmm`` (or ``mm``) on the operands' memory.
 
     ``torch.matmul`` folds a product whose left operand broadcasts (batch size 1) into one ``mm``
     of the right operand's transpose, copying the spectrum twice (measured: twice the time of the
-    whole projection). Expanding the small operand instead keeps the spectrum where it is.
+    whole projection). Expanding the small operand instead keeps the spectrum where it is. (The
+    leading axes are broadcast by hand: ``torch.broadcast_shapes`` alone cost more than a small
+    product.)
     """
-    lead = torch.broadcast_shapes(left.shape[:-2], right.shape[:-2])
-    left = left.expand(*lead, *left.shape[-2:]).reshape(-1, *left.shape[-2:])
-    right = right.expand(*lead, *right.shape[-2:]).reshape(-1, *right.shape[-2:])
-    product = torch.bmm(left, right)
+    lead = tuple(max(a, b) for a, b in zip(left.shape[:-2], right.shape[:-2], strict=True))
+    batch = math.prod(lead)
+    if batch == 1:
+        product = torch.mm(left.reshape(left.shape[-2:]), right.reshape(right.shape[-2:]))
+    else:
+        left = left.expand(*lead, *left.shape[-2:]).reshape(batch, *left.shape[-2:])
+        right = right.expand(*lead, *right.shape[-2:]).reshape(batch, *right.shape[-2:])
+        product = torch.bmm(left, right)
     return product.reshape(*lead, *product.shape[-2:])
 
 
@@ -178,11 +184,27 @@ def lower_time_domain(equation: str) -> tuple[int, MatmulLowering] | None:
     return position, lowering
 
 
+class RealProjection:
+    """``einsum(weight, signal)`` for real signals as one bmm (see :func:`lower_time_domain`), with the
+    weight's matrix built once: bind it to a constant weight (inference) to skip that per call."""
+
+    def __init__(self, lowering: MatmulLowering, weight: torch.Tensor) -> None:
+        sizes = dict(zip(lowering.weight_indices, weight.shape, strict=True))
+        self._matrix = lowering.weight_matrix(weight, sizes)
+        self._outer = len(lowering.outer)
+        self._contracted = len(lowering.contracted)
+        self._own = [sizes[index] for index in lowering.own]
+        self._order = [lowering.result.index(index) for index in lowering.output]
+
+    def __call__(self, signal: torch.Tensor) -> torch.Tensor:
+        """A view in ``lowering.output`` order; the product is laid out as ``lowering.result``."""
+        outer, inner_start = signal.shape[: self._outer], self._outer + self._contracted
+        columns = signal.reshape(*outer, math.prod(signal.shape[self._outer : inner_start]), -1)
+        product = _bmm(self._matrix, columns)
+        return product.reshape(*outer, *self._own, *signal.shape[inner_start:]).permute(self._order)
+
+
 def project_real(lowering: MatmulLowering, weight: torch.Tensor, signal: torch.Tensor) -> torch.Tensor:
     """``einsum(weight, signal)`` for a real ``signal`` as one bmm (see :func:`lower_time_domain`), under
     plain autograd. A view in ``lowering.output`` order; the product is laid out as ``lowering.result``."""
-    sizes = _sizes(lowering, weight, signal)
-    columns = signal.reshape(*[sizes[index] for index in lowering.outer], _size(lowering.contracted, sizes), -1)
-    product = _bmm(lowering.weight_matrix(weight, sizes), columns)
-    result = product.reshape([sizes[index] for index in lowering.result])
-    return result.permute([lowering.result.index(index) for index in lowering.output])
+    return RealProjection(lowering, weight)(signal)
