@@ -67,9 +67,9 @@ _MAPS: dict[str, _StateMaps] = {
 }
 
 
-# A chunk runs as dense matrices (_DenseChunk) when they hold at most this many elements (6 MiB in
+# A chunk runs as dense matrices (_DenseChunk) when they hold at most this many elements (4 MiB in
 # float32): reading them costs less than the factored step's dozens of small operations.
-DENSE_CHUNK_LIMIT = 3 << 19
+DENSE_CHUNK_LIMIT = 1 << 20
 
 
 class _FactoredChunk:

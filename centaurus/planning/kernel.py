@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import torch
@@ -112,8 +112,17 @@ class KernelContraction:
 
 def _column_times(blocks: int, block: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The time of each column of the block table (``q M``) and of the offset table (``r``)."""
-    starts = torch.arange(blocks, dtype=like.dtype, device=like.device) * block
-    return starts, torch.arange(block, dtype=like.dtype, device=like.device)
+    return _cached_column_times(blocks, block, like.dtype, like.device)
+
+
+@lru_cache(maxsize=256)
+def _cached_column_times(
+    blocks: int, block: int, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    # Constants shared by every call (never written to): building them cost more than using them
+    # on small layers.
+    starts = torch.arange(blocks, dtype=dtype, device=device) * block
+    return starts, torch.arange(block, dtype=dtype, device=device)
 
 
 def _factors(

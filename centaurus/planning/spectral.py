@@ -308,7 +308,12 @@ def _step_gradients(
 
 def _bin_weights(fft_length: int, like: torch.Tensor) -> torch.Tensor:
     """1 for the DC and Nyquist bins, 2 for the others (each interior bin stands for two)."""
-    weights = torch.full((fft_length // 2 + 1,), 2.0, dtype=like.real.dtype, device=like.device)
+    return _cached_bin_weights(fft_length, like.real.dtype, like.device)
+
+
+@lru_cache(maxsize=256)
+def _cached_bin_weights(fft_length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    weights = torch.full((fft_length // 2 + 1,), 2.0, dtype=dtype, device=device)
     weights[0] = 1.0
     weights[-1] = 1.0
     return weights
