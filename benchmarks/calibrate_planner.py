@@ -11,6 +11,8 @@ least-squares fit of time itself explained the timings poorly: median relative e
 machine being mostly memory-bound), in FLOP-equivalents of a real contraction.
 
     python benchmarks/calibrate_planner.py --threads 1 --json benchmarks/results/planner_calibration_cpu.json
+    python benchmarks/calibrate_planner.py --device cuda --max-gflop 20 \
+        --json benchmarks/results/planner_calibration_cuda.json
 """
 
 from __future__ import annotations
@@ -51,11 +53,17 @@ def _extras(mode: str, c: int) -> dict[str, int]:
     return {"neck": {"bottleneck": max(1, c // 4)}, "group": {"groups": 4}}.get(mode, {})
 
 
-def _time_interleaved(
-    layer: SSMLayer, u: torch.Tensor, kernel: torch.Tensor, plans: list[ContractionPlan], rounds: int
-) -> list[float]:
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _time_interleaved(layer: SSMLayer, u: torch.Tensor, plans: list[ContractionPlan], rounds: int) -> list[float]:
+    """Fastest seconds of a training step under each plan (the layer as it runs: kernel from the poles)."""
+    device = u.device
+
     def step(plan: ContractionPlan) -> None:
-        out = layer.contract(u, kernel, plan)
+        out = layer(u, plan=plan)
         out.backward(torch.ones_like(out))
 
     for plan in plans:
@@ -63,8 +71,10 @@ def _time_interleaved(
     best = [math.inf] * len(plans)
     for _ in range(rounds):
         for position, plan in enumerate(plans):
+            _sync(device)
             start = time.perf_counter()
             step(plan)
+            _sync(device)
             best[position] = min(best[position], time.perf_counter() - start)
     return best
 
@@ -77,7 +87,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, object]]:
             GRID["batch"], GRID["channels"], GRID["states"], GRID["length"]
         ):
             torch.manual_seed(0)
-            layer = SSMLayer(c, d, n, mode, **_extras(mode, c))  # type: ignore[arg-type]
+            layer = SSMLayer(c, d, n, mode, device=args.device, **_extras(mode, c))  # type: ignore[arg-type]
             plans = [plan for plan in layer.candidate_plans(batch, length) if plan.spectra == "recompute"]
             if min(plan.training_flops for plan in plans) > args.max_gflop * 1e9:
                 continue
@@ -92,10 +102,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, object]]:
             plausible = [plan for plan in plans if plan_score(plan, FLOPS_ONLY)[0] < 4 * cheapest]
             for plan in rng.sample(plausible, min(3, len(plausible))):
                 contenders[plan.key] = plan
-            u = torch.randn(batch, c, length, requires_grad=True)
-            kernel = layer.kernel(length).detach().requires_grad_(True)
+            u = torch.randn(batch, c, length, device=args.device, requires_grad=True)
             chosen = list(contenders.values())
-            seconds = _time_interleaved(layer, u, kernel, chosen, args.rounds)
+            seconds = _time_interleaved(layer, u, chosen, args.rounds)
             records.append(
                 {
                     "mode": mode, "batch": batch, "c": c, "d": d, "n": n, "length": length,
@@ -148,6 +157,7 @@ def evaluate(records: list[dict[str, object]], cost: PlannerCost) -> tuple[float
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modes", nargs="+", default=list(EXPRESSIONS), choices=list(EXPRESSIONS))
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (fits that device type's weights)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds per shape (min)")
     parser.add_argument("--max-gflop", type=float, default=0.6)
@@ -164,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(records, indent=1))
             print(f"measurements written to {args.json}")
+    if not records:
+        parser.error("no shape of the calibration grid is under --max-gflop and --max-bytes: raise them")
     fitted = fit(records)
     print(f"\n{len(records)} shapes, {sum(len(r['plans']) for r in records)} timed plans")  # type: ignore[arg-type]
     for label, cost in (("FLOPs only", FLOPS_ONLY), ("fitted", fitted)):

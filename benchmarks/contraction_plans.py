@@ -12,9 +12,11 @@ every parameter requiring grad) of the contraction under:
 * a naive single ``torch.einsum`` of the whole Fourier-domain expression (spectra of u and K, weights
   cast to complex, plain autograd), where its intermediates fit in memory.
 
-The basis kernel is precomputed (it is the same for every plan), so the times compare plans only.
-Shapes whose tensors would not fit the memory cap, or whose chosen plan exceeds the compute cap,
-are trimmed and counted. Run ``python benchmarks/contraction_plans.py --help`` for the options.
+Each plan runs as the layer runs it (``layer(u, plan=...)``: the kernel generated from the poles,
+in factored form where the plan contracts it with a weight); only the naive einsum is given the
+materialised kernel, as plain code would build it. Shapes whose tensors would not fit the memory
+cap, or whose chosen plan exceeds the compute cap, are trimmed and counted. Run ``python
+benchmarks/contraction_plans.py --help`` for the options.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import json
 import math
 import statistics
 import sys
@@ -32,6 +35,7 @@ from pathlib import Path
 
 import opt_einsum
 import torch
+from calibrate_planner import fit  # beside this script (on sys.path when run)
 from csv_rows import CsvRows  # beside this script (on sys.path when run)
 
 from centaurus import SSMLayer
@@ -117,7 +121,6 @@ def _time(step: Callable[[], None], device: torch.device, repeats: int) -> float
 def _time_interleaved(
     layer: SSMLayer,
     u: torch.Tensor,
-    kernel: torch.Tensor,
     plans: dict[str, ContractionPlan],
     device: torch.device,
     rounds: int,
@@ -127,7 +130,7 @@ def _time_interleaved(
     The minimum is the estimate least disturbed by other work on a shared machine; interleaving
     makes slow phases of the machine hit every contender alike.
     """
-    steps = {key: _plan_step(layer, u, kernel, plan) for key, plan in plans.items()}
+    steps = {key: _plan_step(layer, u, plan) for key, plan in plans.items()}
     samples: dict[str, list[float]] = {key: [] for key in steps}
     for step in steps.values():
         step()  # warm-up
@@ -141,9 +144,11 @@ def _time_interleaved(
     return {key: min(values) * 1e3 for key, values in samples.items()}
 
 
-def _plan_step(layer: SSMLayer, u: torch.Tensor, kernel: torch.Tensor, plan: ContractionPlan) -> Callable[[], None]:
+def _plan_step(layer: SSMLayer, u: torch.Tensor, plan: ContractionPlan) -> Callable[[], None]:
+    """A training step of the layer as it runs (kernel from the poles, every parameter learning)."""
+
     def step() -> None:
-        output = layer.contract(u, kernel, plan)
+        output = layer(u, plan=plan)
         output.backward(torch.ones_like(output))
 
     return step
@@ -184,7 +189,7 @@ def _rule_family(plan: ContractionPlan, kernel_first: bool) -> bool:
     return "(u,B)" in plan.tree or plan.tree.startswith("u,B")
 
 
-def _rule_plan(layer: SSMLayer, batch: int, length: int, cost: PlannerCost) -> ContractionPlan | None:
+def _rule_plan(layer: SSMLayer, batch: int, length: int, cost: PlannerCost, spectra: str) -> ContractionPlan | None:
     if layer.mode not in ("s5", "neck"):
         return None
     states = layer.sizes["n"] if layer.mode == "s5" else layer.sizes["r"]
@@ -192,7 +197,7 @@ def _rule_plan(layer: SSMLayer, batch: int, length: int, cost: PlannerCost) -> C
     family = [
         plan
         for plan in layer.candidate_plans(batch, length)
-        if plan.spectra == layer.spectra and _rule_family(plan, kernel_first)
+        if plan.spectra == spectra and _rule_family(plan, kernel_first)
     ]
     return min(family, key=lambda plan: plan_score(plan, cost))
 
@@ -221,6 +226,10 @@ def _peak_bytes(plan: ContractionPlan) -> int:
 def run(args: argparse.Namespace) -> list[ShapeResult]:
     device = torch.device(args.device)
     grid = QUICK_GRID if args.quick else FULL_GRID
+    if args.calibration is not None:
+        # Evaluate the planner as it would be with weights fitted to these (other-grid) timings.
+        DEFAULT_COSTS[device.type] = fit(json.loads(args.calibration.read_text()))
+        print(f"planner weights for {device.type}, fitted to {args.calibration}: {DEFAULT_COSTS[device.type]}")
     cost = DEFAULT_COSTS.get(device.type, FLOPS_ONLY)
     results = _load(args.csv) if args.resume and args.csv else []
     done = {(r.mode, r.batch, r.in_channels, r.out_channels, r.states, r.length) for r in results}
@@ -262,39 +271,37 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
         alternatives = [
             plan
             for plan in layer.candidate_plans(batch, length)
-            if plan.spectra == layer.spectra
+            if plan.spectra == chosen.spectra
             and plan_score(plan, cost)[0] <= args.window * best_score
             and _peak_bytes(plan) <= args.max_bytes
         ]
-        total = sum(1 for plan in layer.candidate_plans(batch, length) if plan.spectra == layer.spectra)
+        total = sum(1 for plan in layer.candidate_plans(batch, length) if plan.spectra == chosen.spectra)
         timings: dict[str, float] = {}
         for plan in alternatives:
-            timings[plan.key] = _time(_plan_step(layer, u, kernel, plan), device, 1)
+            timings[plan.key] = _time(_plan_step(layer, u, plan), device, 1)
         # Re-time the front runners, the chosen plan and the FLOPs-only choice side by side, in
         # interleaved rounds, so that drift on a shared machine hits them alike.
         flops_only = min(
-            (plan for plan in layer.candidate_plans(batch, length) if plan.spectra == layer.spectra),
+            (plan for plan in layer.candidate_plans(batch, length) if plan.spectra == chosen.spectra),
             key=lambda plan: plan_score(plan, FLOPS_ONLY),
         )
         by_key = {plan.key: plan for plan in (*alternatives, flops_only)}
         front = sorted(timings, key=timings.__getitem__)[:3]
         contenders = {key: by_key[key] for key in (*front, chosen.key, flops_only.key)}
-        timings.update(_time_interleaved(layer, u, kernel, contenders, device, repeats))
+        timings.update(_time_interleaved(layer, u, contenders, device, repeats))
         ranked = sorted(timings, key=timings.__getitem__)
         fastest = ranked[0]
         runner_up = ranked[1] if len(ranked) > 1 else ranked[0]
 
-        rule = _rule_plan(layer, batch, length, cost)
+        rule = _rule_plan(layer, batch, length, cost, chosen.spectra)
         rule_ms = math.nan
         if rule is not None:
-            rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, kernel, rule), device, repeats)
+            rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, rule), device, repeats)
         blind = best_plan_for_tree(
             mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length), cost=cost
         )
         blind_ms = timings.get(blind.key) or (
-            _time(_plan_step(layer, u, kernel, blind), device, repeats)
-            if _peak_bytes(blind) <= args.max_bytes
-            else math.nan
+            _time(_plan_step(layer, u, blind), device, repeats) if _peak_bytes(blind) <= args.max_bytes else math.nan
         )
         naive_ms = math.nan
         naive_bytes, naive_flops = _naive_cost(layer, batch, length)
@@ -385,6 +392,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csv", type=Path, help="write one row per shape here")
     parser.add_argument("--resume", action="store_true", help="keep the rows already in --csv, measure the rest")
     parser.add_argument("--summary-only", action="store_true", help="summarise the rows in --csv, measure nothing")
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        help="timings written by calibrate_planner.py --json: rank plans with the weights fitted to them",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.quick:

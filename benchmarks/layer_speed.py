@@ -43,6 +43,7 @@ Shapes run cheapest first with all modes interleaved, so an interrupted run cove
 from __future__ import annotations
 
 import argparse
+import csv
 import gc
 import itertools
 import json
@@ -357,6 +358,14 @@ def _fmt(value: float) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:.2f}x"
 
 
+def load_rows(path: Path) -> list[Row]:
+    """The rows of an earlier run's CSV (also one cut short: rows are written as they are measured)."""
+    casts = {"int": int, "float": float, "str": str}
+    types = {name: casts[str(field.type)] for name, field in Row.__dataclass_fields__.items()}
+    with path.open(newline="") as handle:
+        return [Row(**{key: types[key](value) for key, value in record.items()}) for record in csv.DictReader(handle)]
+
+
 def summary(rows: list[Row], tolerance: float) -> tuple[str, dict[str, dict[str, object]]]:
     """The per-mode Markdown table (and the same numbers as data for --json)."""
     lines = [
@@ -440,7 +449,15 @@ def main(argv: list[str] | None = None) -> int:
         "--shape", type=_parse_shape, action="append", help="measure MODE,B,C,D,N,L instead of the sample (repeatable)"
     )
     parser.add_argument("--dry-run", action="store_true", help="list the shapes (and estimated plain step) and exit")
+    parser.add_argument("--summary-only", action="store_true", help="summarise the rows in --csv, measure nothing")
     args = parser.parse_args(argv)
+    if args.summary_only:
+        if args.csv is None or str(args.csv) == "default" or not args.csv.exists():
+            parser.error("--summary-only needs --csv PATH of an earlier run")
+        rows = load_rows(args.csv)
+        print(f"{len(rows)} shapes from {args.csv}\n")
+        print(summary(rows, args.tolerance)[0])
+        return 0
     if args.device == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: CUDA is not available here")
     args.device = torch.device(args.device)

@@ -1,10 +1,11 @@
-"""Training forward and streaming output of every mode against the naive recurrence."""
+"""Training forward and streaming output (both chunk forms) of every mode against the naive recurrence."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from centaurus import streaming
 from tests.centaurus.conftest import make_layer
 from tests.centaurus.naive_recurrence import naive_forward
 
@@ -26,8 +27,15 @@ def test_every_candidate_plan_matches_naive_recurrence(mode: str, spectra: str) 
         torch.testing.assert_close(layer(u, plan=plan), expected, rtol=1e-6, atol=1e-9, msg=plan.key)
 
 
+@pytest.fixture(params=["dense", "factored"])
+def chunk_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Stream chunks as dense matrices, or step by step (frozen plan and pole-power tables)."""
+    monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", 1 << 40 if request.param == "dense" else 0)
+    return request.param
+
+
 @pytest.mark.parametrize("chunks", [[1] * 20, [3, 5, 1, 7, 4], [20], [2, 18], [13, 1, 1, 5]])
-def test_streaming_matches_naive_recurrence(mode: str, chunks: list[int]) -> None:
+def test_streaming_matches_naive_recurrence(mode: str, chunks: list[int], chunk_form: str) -> None:
     layer = make_layer(mode)
     u = torch.randn(3, layer.in_channels, sum(chunks), dtype=torch.float64)
     stream = layer.stream(batch=3)
@@ -40,7 +48,7 @@ def test_streaming_matches_naive_recurrence(mode: str, chunks: list[int]) -> Non
     torch.testing.assert_close(streamed, layer(u), rtol=1e-6, atol=1e-9)
 
 
-def test_stream_reset_starts_a_new_utterance(mode: str) -> None:
+def test_stream_reset_starts_a_new_utterance(mode: str, chunk_form: str) -> None:
     layer = make_layer(mode)
     u = torch.randn(1, layer.in_channels, 12, dtype=torch.float64)
     stream = layer.stream()
@@ -50,7 +58,7 @@ def test_stream_reset_starts_a_new_utterance(mode: str) -> None:
     torch.testing.assert_close(first, second, rtol=1e-6, atol=1e-9)
 
 
-def test_float32_streaming_over_a_long_signal_stays_close(mode: str) -> None:
+def test_float32_streaming_over_a_long_signal_stays_close(mode: str, chunk_form: str) -> None:
     layer = make_layer(mode, dtype=torch.float32)
     u = torch.randn(1, layer.in_channels, 600)
     stream = layer.stream()
