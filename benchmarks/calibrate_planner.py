@@ -88,7 +88,13 @@ def measure(args: argparse.Namespace) -> list[dict[str, object]]:
         ):
             torch.manual_seed(0)
             layer = SSMLayer(c, d, n, mode, device=args.device, **_extras(mode, c))  # type: ignore[arg-type]
-            plans = [plan for plan in layer.candidate_plans(batch, length) if plan.spectra == "recompute"]
+            plans = [
+                plan
+                for plan in layer.candidate_plans(batch, length)
+                if plan.spectra == "recompute" and 4 * plan.largest_intermediate_bytes <= args.max_bytes
+            ]
+            if not plans:
+                continue
             if min(plan.training_flops for plan in plans) > args.max_gflop * 1e9:
                 continue
             if math.prod(layer.a_re.shape) * length * 4 * 3 > args.max_bytes:
@@ -104,7 +110,11 @@ def measure(args: argparse.Namespace) -> list[dict[str, object]]:
                 contenders[plan.key] = plan
             u = torch.randn(batch, c, length, device=args.device, requires_grad=True)
             chosen = list(contenders.values())
-            seconds = _time_interleaved(layer, u, chosen, args.rounds)
+            try:
+                seconds = _time_interleaved(layer, u, chosen, args.rounds)
+            except torch.OutOfMemoryError:
+                print(f"{mode:<6} b={batch:<3} c={c:<4} d={d:<4} n={n:<4} L={length:<5} out of memory: left out")
+                continue
             records.append(
                 {
                     "mode": mode, "batch": batch, "c": c, "d": d, "n": n, "length": length,
@@ -116,6 +126,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, object]]:
                 }
             )  # fmt: skip
             print(f"{mode:<6} b={batch:<3} c={c:<4} d={d:<4} n={n:<4} L={length:<5} timed {len(chosen)}", flush=True)
+            if args.json:  # after every shape: a run cut short keeps what it measured
+                args.json.parent.mkdir(parents=True, exist_ok=True)
+                args.json.write_text(json.dumps(records, indent=1))
     return records
 
 
@@ -171,8 +184,6 @@ def main(argv: list[str] | None = None) -> int:
     else:
         records = measure(args)
         if args.json:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(records, indent=1))
             print(f"measurements written to {args.json}")
     if not records:
         parser.error("no shape of the calibration grid is under --max-gflop and --max-bytes: raise them")

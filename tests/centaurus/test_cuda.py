@@ -33,7 +33,7 @@ def test_every_plan_and_gradient_matches_the_cpu(mode: str, spectra: str) -> Non
     for plan in cpu.candidate_plans(3, 29):
         outputs, gradients = [], []
         for layer, device in ((cpu, "cpu"), (gpu, "cuda")):
-            x = u.to(device).requires_grad_()
+            x = u.to(device, copy=True).requires_grad_()
             layer.zero_grad(set_to_none=True)
             y = layer(x, plan=plan.key)
             y.backward(grad.to(device))
