@@ -33,12 +33,24 @@ from centaurus.modes import EXPRESSIONS
 from centaurus.planning import FLOPS_ONLY, ContractionPlan, PlannerCost, plan_score
 
 FEATURES = ("real", "view", "complex", "rfft", "irfft", "bytes", "steps")
-GRID = {
-    "batch": (2, 16, 32),
-    "channels": ((16, 16), (16, 128), (128, 16), (128, 128)),
-    "states": (32, 128),
-    "length": (2000, 6000),
-}
+# Two sub-grids: wide shapes, and small ones (batch 2-4, narrow channels, short signals), where a
+# step takes a millisecond or two and fixed costs decide. Every shape differs from every shape of
+# benchmarks/contraction_plans.py's grid (its lengths are 1000 and 16000), so that benchmark
+# validates the fit out of sample.
+GRIDS: tuple[dict[str, tuple], ...] = (
+    {
+        "batch": (2, 16, 32),
+        "channels": ((16, 16), (16, 128), (128, 16), (128, 128)),
+        "states": (32, 128),
+        "length": (2000, 6000),
+    },
+    {
+        "batch": (2, 4),
+        "channels": ((8, 32), (32, 8), (16, 16)),
+        "states": (16, 32),
+        "length": (1200,),
+    },
+)
 _SKEWED = (
     FLOPS_ONLY,
     PlannerCost(byte_weight=30.0),
@@ -83,9 +95,10 @@ def measure(args: argparse.Namespace) -> list[dict[str, object]]:
     rng = random.Random(0)
     records: list[dict[str, object]] = []
     for mode in args.modes:
-        for batch, (c, d), n, length in itertools.product(
-            GRID["batch"], GRID["channels"], GRID["states"], GRID["length"]
-        ):
+        shapes = itertools.chain.from_iterable(
+            itertools.product(grid["batch"], grid["channels"], grid["states"], grid["length"]) for grid in GRIDS
+        )
+        for batch, (c, d), n, length in shapes:
             torch.manual_seed(0)
             layer = SSMLayer(c, d, n, mode, device=args.device, **_extras(mode, c))  # type: ignore[arg-type]
             plans = [

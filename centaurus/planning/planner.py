@@ -74,15 +74,16 @@ class PlannerCost:
 FLOPS_ONLY = PlannerCost()
 
 # CPU: fitted by benchmarks/calibrate_planner.py on this project's 2-core x86-64 machine (torch 2.14.1,
-# one thread, 57 shapes, 321 timed plans), timing the layer as it runs (factored kernel, time-domain
-# projections as bmm, spectrum products in their size-chosen form): a product of two spectra costs
-# 2x a real FLOP, a forward FFT FLOP 1x, an inverse FFT FLOP 2x (complex input, then the copy of the
-# causal half); bytes moved add nothing once FFTs are priced so.
+# one thread, 117 shapes, 633 timed plans), timing the layer as it runs (factored kernel, time-domain
+# projections as bmm, spectrum products in their size-chosen form): a real weight on a spectrum costs
+# 2x a real FLOP (it also brings the bin-weight passes of the segment's backward), a product of two
+# spectra 1x, a forward FFT FLOP 1x, an inverse FFT FLOP 0.5x; bytes moved add nothing once FFTs are
+# priced so.
 # CUDA: fitted the same way on one NVIDIA H200 (torch 2.11, 208 shapes, 1023 timed plans): a real
 # weight on a spectrum costs 2x a real FLOP, a product of two spectra 4x, an inverse FFT FLOP 0.5x,
 # and each byte moved 4 FLOP-equivalents (the GPU is bandwidth- and launch-bound at these sizes).
 DEFAULT_COSTS: dict[str, PlannerCost] = {
-    "cpu": PlannerCost(view_weight=1.0, complex_weight=2.0, rfft_weight=1.0, irfft_weight=2.0),
+    "cpu": PlannerCost(view_weight=2.0, complex_weight=1.0, rfft_weight=1.0, irfft_weight=0.5),
     "cuda": PlannerCost(view_weight=2.0, complex_weight=4.0, rfft_weight=1.0, irfft_weight=0.5, byte_weight=4.0),
 }
 
