@@ -41,6 +41,7 @@ from centaurus.discretization import discrete_log_poles
 from centaurus.errors import CentaurusConfigError
 from centaurus.planning.execute import time_domain_product
 from centaurus.planning.inference import FrozenPlan, cheapest_frozen_plan
+from centaurus.planning.kernel import time_blocks
 
 if TYPE_CHECKING:
     from centaurus.layer import SSMLayer
@@ -82,28 +83,112 @@ _MAPS: dict[str, _StateMaps] = {
 DENSE_CHUNK_LIMIT = 1 << 20
 
 
+# Pole-power tables of more elements than this are stored blocked (_BlockedTables): P x 2 x T
+# numbers read from memory every chunk cost more than the extra operations of the blocked form.
+FLAT_TABLE_LIMIT = 1 << 20
+
+
+def _pairs(values: torch.Tensor, conjugate: bool = False) -> torch.Tensor:
+    """Complex ``values`` as (Re, Im) pairs on a new last axis (``(Re, -Im)`` with ``conjugate``)."""
+    return torch.stack((values.real, -values.imag if conjugate else values.imag), dim=-1)
+
+
+class _FlatTables:
+    """The readout and drive as one contraction each with tables over every sample of the chunk:
+    ``Q[poles, z, t] = (Re, -Im) p^(t+1)`` and ``V[poles, t, z] = dt (Re, Im) p^(T-1-t)``."""
+
+    def __init__(self, maps: _StateMaps, pole_axes: str, log_poles: torch.Tensor, dt: torch.Tensor,
+                 fold: torch.Tensor | None, length: int) -> None:  # fmt: skip
+        self.maps = maps
+        steps = torch.arange(length, device=log_poles.device, dtype=log_poles.real.dtype)
+        rising = torch.exp(log_poles.unsqueeze(-1) * (steps + 1))  # p^(t+1): [poles, t]
+        falling = dt.unsqueeze(-1) * torch.exp(log_poles.unsqueeze(-1) * (length - 1 - steps))  # dt p^(T-1-t)
+        table = _pairs(rising, conjugate=True).transpose(-1, -2)  # [poles, z, t]
+        if fold is not None:
+            table = torch.einsum(maps.fold[0], fold, table)  # type: ignore[index]
+        self._readout = _laid_out(table, pole_axes + "zt", maps.readout)
+        self._drive = _laid_out(_pairs(falling), pole_axes + "tz", maps.drive)
+
+    def readout(self, state: torch.Tensor) -> torch.Tensor:
+        return torch.einsum(self.maps.readout, torch.view_as_real(state), self._readout)
+
+    def drive(self, projected: torch.Tensor) -> torch.Tensor:
+        return torch.view_as_complex(torch.einsum(self.maps.drive, projected, self._drive).contiguous())
+
+
+class _BlockedTables:
+    """The readout and drive with time split as ``t = q M + r`` (M a power of two near sqrt(T)), so
+    the tables hold ``poles x (Q + M)`` numbers instead of ``poles x T``, as in the factored kernel.
+
+    Readout: ``x p^(t+1) = (x p^(qM+1)) p^r``: the state times a small table gives
+    ``A[b, poles, q]``, and ``Re(A p^r)`` is one contraction of its pairs with ``(Re, -Im) p^r``.
+    Drive: with ``s = T-1-t = q M + r``, ``sum_s u[T-1-s] dt p^s = sum_q p^(qM) sum_r u_rev[qM + r]
+    dt p^r``: the reversed chunk in blocks, contracted with ``dt (Re, Im) p^r``, then weighted by
+    ``p^(qM)`` and summed over blocks. The same arithmetic as the flat tables, in a few more
+    operations, reading a fraction of the memory.
+    """
+
+    def __init__(self, maps: _StateMaps, pole_axes: str, log_poles: torch.Tensor, dt: torch.Tensor,
+                 fold: torch.Tensor | None, length: int) -> None:  # fmt: skip
+        self.length = length
+        self.blocks, self.block = blocks, block = time_blocks(length)
+        real = log_poles.real.dtype
+        starts = torch.arange(blocks, device=log_poles.device, dtype=real) * block
+        offsets = torch.arange(block, device=log_poles.device, dtype=real)
+        block_powers = torch.exp(log_poles.unsqueeze(-1) * starts)  # p^(qM): [poles, q]
+        offset_powers = torch.exp(log_poles.unsqueeze(-1) * offsets)  # p^r: [poles, r]
+        leading = block_powers * log_poles.exp().unsqueeze(-1)  # p^(qM+1)
+        if fold is not None:  # the fold weight is real: it scales both parts of each pair
+            equation = maps.fold[0].replace("t", "Q")  # type: ignore[index]
+            folded = torch.einsum(equation, fold, _pairs(leading).transpose(-1, -2))
+            leading = torch.view_as_complex(folded.transpose(-1, -2).contiguous())
+        self._leading = leading  # [poles, q]
+        self._block_powers = block_powers
+        state, table, output = _equation(maps.readout)
+        self._readout = f"{state[:-1]}Qz,{table.replace('t', 'R')}->{output.replace('t', 'QR')}"
+        self._offsets = _laid_out(_pairs(offset_powers, conjugate=True).transpose(-1, -2), pole_axes + "zR",
+                                  self._readout)  # fmt: skip
+        chunk, table, output = _equation(maps.drive)
+        self._drive = f"{chunk.replace('t', 'QR')},{table.replace('t', 'R')}->{output[:-1]}Qz"
+        drive_offsets = _pairs(dt.unsqueeze(-1) * offset_powers)  # [poles, r, z]
+        self._drive_offsets = _laid_out(drive_offsets, pole_axes + "Rz", self._drive)
+
+    def readout(self, state: torch.Tensor) -> torch.Tensor:
+        advanced = torch.view_as_real(state.unsqueeze(-1) * self._leading)  # [b, poles, q, z]
+        blocked = torch.einsum(self._readout, advanced, self._offsets)
+        return blocked.flatten(-2)[..., : self.length]
+
+    def drive(self, projected: torch.Tensor) -> torch.Tensor:
+        padding = self.blocks * self.block - self.length
+        reversed_chunk = torch.nn.functional.pad(projected.flip(-1), (0, padding))
+        blocked = reversed_chunk.unflatten(-1, (self.blocks, self.block))
+        partial = torch.view_as_complex(torch.einsum(self._drive, blocked, self._drive_offsets).contiguous())
+        return (partial * self._block_powers).sum(-1)
+
+
+def _equation(equation: str) -> tuple[str, str, str]:
+    inputs, output = equation.split("->")
+    first, second = inputs.split(",")
+    return first, second, output
+
+
 class _FactoredChunk:
     """A chunk of one length, step by step: the frozen plan, and the pole-power tables of the readout
     and the drive (everything here depends only on the parameters)."""
 
     def __init__(self, layer: SSMLayer, batch: int, length: int) -> None:
         log_poles, dt = discrete_log_poles(layer.a_re, layer.a_im, layer.log_dt)
-        steps = torch.arange(length, device=log_poles.device, dtype=log_poles.real.dtype)
-        rising = torch.exp(log_poles.unsqueeze(-1) * (steps + 1))  # p^(t+1): [poles, t]
-        falling = dt.unsqueeze(-1) * torch.exp(log_poles.unsqueeze(-1) * (length - 1 - steps))  # dt p^(T-1-t)
-        self.pole_power = rising[..., -1].contiguous()  # p^T
+        self.pole_power = torch.exp(log_poles * length)  # p^T
 
         plan = cheapest_frozen_plan(layer.candidate_plans(batch, length))
         weights = {name: getattr(layer, name).detach() for name in layer.weight_names}
         self.convolve = FrozenPlan(plan, weights, layer.poles())
 
         self.maps = maps = _MAPS[layer.mode]
-        pole_axes = layer.expression.pole_indices
-        table = torch.stack((rising.real, -rising.imag), dim=-2)  # [poles, z, t]
-        if maps.fold is not None:
-            equation, name = maps.fold
-            table = torch.einsum(equation, weights[name], table)
-        self._readout_table = _laid_out(table, pole_axes + "zt", maps.readout)
+        fold = None if maps.fold is None else weights[maps.fold[1]]
+        flat = 2 * log_poles.numel() * length <= FLAT_TABLE_LIMIT
+        tables = _FlatTables if flat else _BlockedTables
+        self.tables = tables(maps, layer.expression.pole_indices, log_poles, dt, fold, length)
         self._after = None if maps.after is None else (maps.after[0], weights[maps.after[1]])
         # When the in-chunk plan ends with the readout's own projection (dws: W), the decay joins the
         # plan's signal before it and is projected once, with it.
@@ -112,11 +197,10 @@ class _FactoredChunk:
             maps.after[1],
         )
         self._before = None if maps.before is None else (maps.before[0], weights[maps.before[1]])
-        self._drive_table = _laid_out(torch.view_as_real(falling), pole_axes + "tz", maps.drive)
 
     def output(self, chunk: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """In-chunk convolution of ``chunk`` plus ``readout(x * p^(t+1))`` of the carried state ``x``."""
-        decayed = torch.einsum(self.maps.readout, torch.view_as_real(state), self._readout_table)
+        decayed = self.tables.readout(state)
         if self.shares_projection:
             return self.convolve(chunk, before_final=decayed)
         convolved = self.convolve(chunk)
@@ -130,8 +214,7 @@ class _FactoredChunk:
         if self._before is not None:
             equation, weight = self._before
             chunk = time_domain_product(equation, chunk, weight)
-        pairs = torch.einsum(self.maps.drive, chunk, self._drive_table)
-        return torch.view_as_complex(pairs.contiguous())
+        return self.tables.drive(chunk)
 
     def step(self, chunk: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(output, next state)`` for a (grouped) chunk and the carried state."""

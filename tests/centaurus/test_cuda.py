@@ -44,11 +44,12 @@ def test_every_plan_and_gradient_matches_the_cpu(mode: str, spectra: str) -> Non
             torch.testing.assert_close(on_gpu, on_cpu, rtol=1e-9, atol=1e-11, msg=plan.key)
 
 
-@pytest.mark.parametrize("limit", [0, 1 << 40], ids=["factored", "dense"])
+@pytest.mark.parametrize(("dense", "flat"), [(0, 1 << 40), (0, 0), (1 << 40, 0)], ids=["flat", "blocked", "dense"])
 def test_streaming_on_cuda_matches_the_naive_recurrence(
-    mode: str, limit: int, monkeypatch: pytest.MonkeyPatch
+    mode: str, dense: int, flat: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", limit)
+    monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", dense)
+    monkeypatch.setattr(streaming, "FLAT_TABLE_LIMIT", flat)
     cpu = make_layer(mode)
     gpu = _on_cuda(cpu)
     u = torch.randn(2, cpu.in_channels, 24, dtype=torch.float64)

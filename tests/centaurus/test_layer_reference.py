@@ -27,10 +27,12 @@ def test_every_candidate_plan_matches_naive_recurrence(mode: str, spectra: str) 
         torch.testing.assert_close(layer(u, plan=plan), expected, rtol=1e-6, atol=1e-9, msg=plan.key)
 
 
-@pytest.fixture(params=["dense", "factored"])
+@pytest.fixture(params=["dense", "flat", "blocked"])
 def chunk_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Stream chunks as dense matrices, or step by step (frozen plan and pole-power tables)."""
+    """Stream chunks as dense matrices, or step by step (frozen plan, and pole-power tables over every
+    sample of the chunk or in blocks)."""
     monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", 1 << 40 if request.param == "dense" else 0)
+    monkeypatch.setattr(streaming, "FLAT_TABLE_LIMIT", 0 if request.param == "blocked" else 1 << 40)
     return request.param
 
 
