@@ -298,7 +298,13 @@ def run(args: argparse.Namespace) -> list[ShapeResult]:
         if rule is not None:
             rule_ms = timings.get(rule.key) or _time(_plan_step(layer, u, rule), device, repeats)
         blind = best_plan_for_tree(
-            mode, layer.sizes, batch, length, opt_einsum_tree(mode, layer.sizes, batch, length), cost=cost
+            mode,
+            layer.sizes,
+            batch,
+            length,
+            opt_einsum_tree(mode, layer.sizes, batch, length),
+            spectra=chosen.spectra,
+            cost=cost,
         )
         blind_ms = timings.get(blind.key) or (
             _time(_plan_step(layer, u, blind), device, repeats) if _peak_bytes(blind) <= args.max_bytes else math.nan
