@@ -83,9 +83,11 @@ _MAPS: dict[str, _StateMaps] = {
 DENSE_CHUNK_LIMIT = 1 << 20
 
 
-# Pole-power tables of more elements than this are stored blocked (_BlockedTables): P x 2 x T
-# numbers read from memory every chunk cost more than the extra operations of the blocked form.
+# Pole-power tables of more elements than this are stored blocked (_BlockedTables) when blocks make
+# them at least 4x smaller: P x 2 x T numbers read from memory every chunk cost more than the extra
+# operations of the blocked form.
 FLAT_TABLE_LIMIT = 1 << 20
+BLOCKED_SHRINK = 4
 
 
 def _pairs(values: torch.Tensor, conjugate: bool = False) -> torch.Tensor:
@@ -166,6 +168,13 @@ class _BlockedTables:
         return (partial * self._block_powers).sum(-1)
 
 
+def _blocked_pays(poles: int, length: int) -> bool:
+    """Blocked tables when flat ones would exceed :data:`FLAT_TABLE_LIMIT` and blocking shrinks them
+    at least :data:`BLOCKED_SHRINK` times (short chunks gain nothing from blocks but extra operations)."""
+    blocks, block = time_blocks(length)
+    return 2 * poles * length > FLAT_TABLE_LIMIT and BLOCKED_SHRINK * (blocks + block) <= length
+
+
 def _equation(equation: str) -> tuple[str, str, str]:
     inputs, output = equation.split("->")
     first, second = inputs.split(",")
@@ -186,8 +195,7 @@ class _FactoredChunk:
 
         self.maps = maps = _MAPS[layer.mode]
         fold = None if maps.fold is None else weights[maps.fold[1]]
-        flat = 2 * log_poles.numel() * length <= FLAT_TABLE_LIMIT
-        tables = _FlatTables if flat else _BlockedTables
+        tables = _BlockedTables if _blocked_pays(log_poles.numel(), length) else _FlatTables
         self.tables = tables(maps, layer.expression.pole_indices, log_poles, dt, fold, length)
         self._after = None if maps.after is None else (maps.after[0], weights[maps.after[1]])
         # When the in-chunk plan ends with the readout's own projection (dws: W), the decay joins the

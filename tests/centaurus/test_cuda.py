@@ -50,6 +50,7 @@ def test_streaming_on_cuda_matches_the_naive_recurrence(
 ) -> None:
     monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", dense)
     monkeypatch.setattr(streaming, "FLAT_TABLE_LIMIT", flat)
+    monkeypatch.setattr(streaming, "BLOCKED_SHRINK", 0)
     cpu = make_layer(mode)
     gpu = _on_cuda(cpu)
     u = torch.randn(2, cpu.in_channels, 24, dtype=torch.float64)

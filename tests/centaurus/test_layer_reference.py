@@ -33,6 +33,7 @@ def chunk_form(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     sample of the chunk or in blocks)."""
     monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", 1 << 40 if request.param == "dense" else 0)
     monkeypatch.setattr(streaming, "FLAT_TABLE_LIMIT", 0 if request.param == "blocked" else 1 << 40)
+    monkeypatch.setattr(streaming, "BLOCKED_SHRINK", 0)
     return request.param
 
 
