@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Any
 
 import torch
+
+from centaurus.planning.constants import shared_constant
 
 # Extra einsum letters: the (real, imaginary) axis and the two time factors (block, offset).
 _Z, _Q, _R = "Z", "Q", "R"
@@ -112,15 +114,12 @@ class KernelContraction:
 
 def _column_times(blocks: int, block: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The time of each column of the block table (``q M``) and of the offset table (``r``)."""
-    return _cached_column_times(blocks, block, like.dtype, like.device)
+    return shared_constant(_build_column_times, like, blocks, block)
 
 
-@lru_cache(maxsize=256)
-def _cached_column_times(
+def _build_column_times(
     blocks: int, block: int, dtype: torch.dtype, device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    # Constants shared by every call (never written to): building them cost more than using them
-    # on small layers.
     starts = torch.arange(blocks, dtype=dtype, device=device) * block
     return starts, torch.arange(block, dtype=dtype, device=device)
 

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 import torch
 
+from centaurus.planning.constants import shared_constant
 from centaurus.planning.plan import ContractionPlan, PlanStep
 from centaurus.planning.projection import lower, project, project_gradients
 
@@ -308,12 +309,11 @@ def _step_gradients(
 
 def _bin_weights(fft_length: int, like: torch.Tensor) -> torch.Tensor:
     """1 for the DC and Nyquist bins, 2 for the others (each interior bin stands for two)."""
-    return _cached_bin_weights(fft_length, like.real.dtype, like.device)
+    return shared_constant(_build_bin_weights, like, fft_length, like.real.dtype)
 
 
-@lru_cache(maxsize=256)
-def _cached_bin_weights(fft_length: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    weights = torch.full((fft_length // 2 + 1,), 2.0, dtype=dtype, device=device)
+def _build_bin_weights(fft_length: int, real: torch.dtype, _: torch.dtype, device: torch.device) -> torch.Tensor:
+    weights = torch.full((fft_length // 2 + 1,), 2.0, dtype=real, device=device)
     weights[0] = 1.0
     weights[-1] = 1.0
     return weights

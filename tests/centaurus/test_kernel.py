@@ -50,3 +50,24 @@ def test_time_blocks_cover_the_length_with_less_than_one_block_of_padding(length
     blocks, block = time_blocks(length)
     assert blocks * block >= length > (blocks - 1) * block
     assert block & (block - 1) == 0 and blocks >= 2
+
+
+def test_a_fake_computation_leaves_no_fake_constant_behind() -> None:
+    """Constants cached per size (column times, FFT bin weights) are not cached from fake tensors: a
+    step under FakeTensorMode (as the cost model measures) before a real one of the same size."""
+    from torch._subclasses.fake_tensor import FakeTensor, FakeTensorMode
+
+    from tests.centaurus.conftest import make_layer
+
+    layer = make_layer("dws", dtype=torch.float32, spectra="recompute")
+    length = 37
+    with FakeTensorMode(allow_non_fake_inputs=True):
+        fake_out = layer(torch.randn(2, layer.in_channels, length))
+        fake_out.sum().backward()
+    assert isinstance(fake_out, FakeTensor)
+    layer.zero_grad(set_to_none=True)
+    u = torch.randn(2, layer.in_channels, length)
+    real_out = layer(u)
+    real_out.sum().backward()
+    assert not isinstance(real_out, FakeTensor) and torch.isfinite(real_out).all()
+    assert all(not isinstance(p.grad, FakeTensor) for p in layer.parameters())
