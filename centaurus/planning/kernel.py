@@ -39,8 +39,6 @@ from typing import Any
 
 import torch
 
-from centaurus.planning.constants import shared_constant
-
 # Extra einsum letters: the (real, imaginary) axis and the two time factors (block, offset).
 _Z, _Q, _R = "Z", "Q", "R"
 
@@ -114,14 +112,8 @@ class KernelContraction:
 
 def _column_times(blocks: int, block: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The time of each column of the block table (``q M``) and of the offset table (``r``)."""
-    return shared_constant(_build_column_times, like, blocks, block)
-
-
-def _build_column_times(
-    blocks: int, block: int, dtype: torch.dtype, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    starts = torch.arange(blocks, dtype=dtype, device=device) * block
-    return starts, torch.arange(block, dtype=dtype, device=device)
+    starts = torch.arange(blocks, dtype=like.dtype, device=like.device) * block
+    return starts, torch.arange(block, dtype=like.dtype, device=like.device)
 
 
 def _factors(

@@ -123,15 +123,19 @@ def _bmm(left: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
     of the right operand's transpose, copying the spectrum twice (measured: twice the time of the
     whole projection). Expanding the small operand instead keeps the spectrum where it is. (The
     leading axes are broadcast by hand: ``torch.broadcast_shapes`` alone cost more than a small
-    product.)
+    product. While tracing, sizes must stay traced values, so that path keeps to shape-generic
+    operations and never specialises on a batch of 1.)
     """
-    lead = tuple(max(a, b) for a, b in zip(left.shape[:-2], right.shape[:-2], strict=True))
-    batch = math.prod(lead)
-    if batch == 1:
+    tracing = torch.jit.is_tracing()
+    if tracing:
+        lead = torch.broadcast_shapes(left.shape[:-2], right.shape[:-2])
+    else:
+        lead = torch.Size(max(a, b) for a, b in zip(left.shape[:-2], right.shape[:-2], strict=True))
+    if not tracing and math.prod(lead) == 1:
         product = torch.mm(left.reshape(left.shape[-2:]), right.reshape(right.shape[-2:]))
     else:
-        left = left.expand(*lead, *left.shape[-2:]).reshape(batch, *left.shape[-2:])
-        right = right.expand(*lead, *right.shape[-2:]).reshape(batch, *right.shape[-2:])
+        left = left.expand(*lead, *left.shape[-2:]).reshape(-1, *left.shape[-2:])
+        right = right.expand(*lead, *right.shape[-2:]).reshape(-1, *right.shape[-2:])
         product = torch.bmm(left, right)
     return product.reshape(*lead, *product.shape[-2:])
 
@@ -198,10 +202,11 @@ class RealProjection:
 
     def __call__(self, signal: torch.Tensor) -> torch.Tensor:
         """A view in ``lowering.output`` order; the product is laid out as ``lowering.result``."""
-        outer, inner_start = signal.shape[: self._outer], self._outer + self._contracted
-        columns = signal.reshape(*outer, math.prod(signal.shape[self._outer : inner_start]), -1)
+        outer, inner = signal.shape[: self._outer], signal.shape[self._outer + self._contracted :]
+        # The contracted size is the weight's (a model constant, so a trace stays shape-generic).
+        columns = signal.reshape(*outer, self._matrix.shape[-1], -1)
         product = _bmm(self._matrix, columns)
-        return product.reshape(*outer, *self._own, *signal.shape[inner_start:]).permute(self._order)
+        return product.reshape(*outer, *self._own, *inner).permute(self._order)
 
 
 def project_real(lowering: MatmulLowering, weight: torch.Tensor, signal: torch.Tensor) -> torch.Tensor:

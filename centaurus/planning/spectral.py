@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 import torch
 
-from centaurus.planning.constants import shared_constant
 from centaurus.planning.plan import ContractionPlan, PlanStep
 from centaurus.planning.projection import lower, project, project_gradients
 
@@ -307,26 +306,21 @@ def _step_gradients(
     return (grad_weight, grad_spectrum) if step.weight_position == 0 else (grad_spectrum, grad_weight)
 
 
-def _bin_weights(fft_length: int, like: torch.Tensor) -> torch.Tensor:
-    """1 for the DC and Nyquist bins, 2 for the others (each interior bin stands for two)."""
-    return shared_constant(_build_bin_weights, like, fft_length, like.real.dtype)
-
-
-def _build_bin_weights(fft_length: int, real: torch.dtype, _: torch.dtype, device: torch.device) -> torch.Tensor:
-    weights = torch.full((fft_length // 2 + 1,), 2.0, dtype=real, device=device)
-    weights[0] = 1.0
-    weights[-1] = 1.0
-    return weights
-
-
 def _rfft_adjoint(grad: torch.Tensor, fft_length: int, length: int) -> torch.Tensor:
-    scaled = grad / _bin_weights(fft_length, grad)
-    return (torch.fft.irfft(scaled, n=fft_length) * fft_length)[..., :length]
+    """``N irfft(G / w)[:L]`` with bin weights w: 1 for DC and Nyquist, 2 for the others (each interior
+    bin stands for two); the weights are applied in place on the scaled copy (N is even: N = 2L)."""
+    scaled = grad * (fft_length / 2)
+    scaled[..., 0] *= 2
+    scaled[..., -1] *= 2
+    return torch.fft.irfft(scaled, n=fft_length)[..., :length]
 
 
 def _irfft_adjoint(grad: torch.Tensor, fft_length: int) -> torch.Tensor:
-    spectrum = torch.fft.rfft(grad, n=fft_length)
-    return spectrum * (_bin_weights(fft_length, spectrum) / fft_length)
+    """``rfft(g) w / N`` (bin weights as in :func:`_rfft_adjoint`)."""
+    spectrum = torch.fft.rfft(grad, n=fft_length) * (2 / fft_length)
+    spectrum[..., 0] *= 0.5
+    spectrum[..., -1] *= 0.5
+    return spectrum
 
 
 def _forward_env(
