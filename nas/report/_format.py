@@ -75,6 +75,9 @@ def hover_text(row: Mapping[str, Any], objectives: Mapping[str, str]) -> str:
     summary = row.get("summary")
     if not is_missing(summary):
         lines.append(_escape(str(summary)))
+    source = row.get("values_from")
+    if not is_missing(source) and source != "final":
+        lines.append(f"<i>{row.get('state')}: values at {_escape(str(source))}</i>")
     for name, direction in objectives.items():
         arrow = "↓" if direction == "minimize" else "↑"
         lines.append(f"{name} {arrow} = {format_value(name, row.get(name))}")
