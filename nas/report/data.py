@@ -85,7 +85,8 @@ class ReportData:
     objectives: dict[str, str]
     """Objective names and directions ("minimize"/"maximize"), in the study's order."""
     trials: pd.DataFrame
-    """Every trial: :func:`nas.study.trials.trials_frame` plus ``blocks``, ``block_mix`` and ``on_front``."""
+    """Every trial: :func:`nas.study.trials.trials_frame` plus ``blocks``, ``block_mix``, ``rung``,
+    ``rung_fraction``, ``values_from`` and ``on_front``, with every objective value known for it."""
     evaluated: pd.DataFrame
     """Complete, non-duplicate trials (a subset of ``trials``' rows, same columns), by trial number."""
     partial: pd.DataFrame

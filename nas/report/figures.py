@@ -233,7 +233,7 @@ def _single_section(data: ReportData, name: str) -> Section:
     on_front = rows[FRONT_COLUMN].to_numpy(dtype=bool)
     is_partial = rows["number"].isin(data.partial["number"]).to_numpy()
     figure = go.Figure()
-    order = Unit("")
+    count = Unit("")  # the x axis: a position in completion order, no unit
     groups = (
         (~on_front & ~is_partial, DOMINATED_TRACE, {"color": _DOMINATED_COLOUR, "size": 7}),
         (is_partial, PARTIAL_TRACE, _PARTIAL_MARKER),
@@ -243,7 +243,7 @@ def _single_section(data: ReportData, name: str) -> Section:
         if chosen.any() or label != PARTIAL_TRACE:
             part = rows[chosen]
             figure.add_trace(
-                _scatter(part, data, ("_order", name), (order, unit), label, mode="markers", marker=marker)
+                _scatter(part, data, ("_order", name), (count, unit), label, mode="markers", marker=marker)
             )
     line = {"shape": "hv", "color": _FRONT_COLOUR}
     figure.add_trace(

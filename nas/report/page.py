@@ -198,7 +198,8 @@ def _header(data: ReportData, live: LiveOptions | None) -> list[str]:
     if len(data.partial):
         lines.append(
             f'<p class="meta">{len(data.partial)} trained network(s) stopped at a lower rung of successive halving:'
-            " drawn as crosses at that rung's values, listed in the table with them (never on a front)</p>"
+            " drawn as crosses (rings in 3-D) at that rung's values, listed in the table with them (never on a"
+            " front)</p>"
         )
     if data.hypervolume is not None and data.reference is not None:
         share = float(data.history["share"].iloc[-1])
