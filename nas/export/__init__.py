@@ -1,8 +1,9 @@
 """Export of winning architectures: spec, trained weights, TorchScript, ONNX, streaming module and model card.
 
 ``export_study("runs/kws-quick", "exports", pareto=True)`` (or ``centaurus-nas export``) writes one
-folder per trial; :func:`load_export`, :func:`load_torchscript` and :func:`load_streaming` read them
-back, and :func:`resolve_source` lets ``centaurus-nas train`` retrain an export at a full budget.
+folder per trial; :func:`load_export`, :func:`load_torchscript`, :func:`load_streaming` and
+:func:`load_labels` read them back, and :func:`resolve_source` lets ``centaurus-nas train`` retrain an
+export at a full budget.
 """
 
 from nas.export.errors import ExportError
@@ -16,9 +17,11 @@ from nas.export.exporter import (
     select,
     write_index,
 )
+from nas.export.labels import OutputLabels
 from nas.export.loader import (
     load_architecture,
     load_export,
+    load_labels,
     load_streaming,
     load_torchscript,
     read_manifest,
@@ -28,7 +31,7 @@ from nas.export.onnx_model import OnnxAttempt, OnnxOutcome, export_onnx
 from nas.export.resolve import TrainingSource, resolve_architecture, resolve_source
 from nas.export.selection import best_trial, number_ranges, numbered_trials, pareto_trials
 from nas.export.streaming import StreamingModel, streaming_info
-from nas.export.torchscript import TorchScriptOutcome, export_torchscript
+from nas.export.torchscript import TorchScriptModel, TorchScriptOutcome, export_torchscript
 
 __all__ = [
     "ExportError",
@@ -37,7 +40,9 @@ __all__ = [
     "ExportedTrial",
     "OnnxAttempt",
     "OnnxOutcome",
+    "OutputLabels",
     "StreamingModel",
+    "TorchScriptModel",
     "TorchScriptOutcome",
     "TrainingSource",
     "best_trial",
@@ -47,6 +52,7 @@ __all__ = [
     "export_trial",
     "load_architecture",
     "load_export",
+    "load_labels",
     "load_streaming",
     "load_torchscript",
     "number_ranges",

@@ -13,9 +13,18 @@ operations while tracing or exporting; the FFT segment's ``SpectralSegment`` doe
   einsum between two complex spectra ("No decompositions registered for the complex-valued input"),
   and onnxruntime's float32 DFT loses about three digits for FFT lengths that are not powers of two
   (measured on a convolution with outputs of magnitude ~3: max error 3e-3 at N = 16000, 4e-6 at N = 16384).
-  :func:`onnx_friendly_spectra` writes each complex product as four real einsums and pads every FFT
-  to the next power of two, but only while ``torch.compiler.is_exporting()``. Both are exact in exact
-  arithmetic: a causal convolution computed by FFT is the same for any FFT length >= 2L - 1.
+  The log-mel frontend's per-frame DFT has the window's length (400 points by default), which
+  cannot be padded: it is an STFT, not a convolution. On the 91 test clips of the quick-start corpus
+  it alone made exported keyword spotters miss the float32 tolerance (up to 4e-4 of the output scale;
+  2.7e-5 once it was a matmul, 2.9e-6 with the SSM FFTs padded too).
+  :func:`onnx_friendly_graph` writes each complex product as four real einsums, pads every SSM FFT
+  to the next power of two and computes the frontend's DFT as a matmul with cos/sin tables (built in
+  float64), but only while ``torch.compiler.is_exporting()``. All three are exact in exact arithmetic:
+  a causal convolution computed by FFT is the same for any FFT length >= 2L - 1, and a DFT is a matrix.
+* ``centaurus`` caches a few constant tensors per size (the kernel's column times, the FFT bin
+  weights) in module-level ``lru_cache``s. Filled during a dynamo export, they would hold the exporter's
+  fake tensors and break every later eager forward of that size; :func:`fresh_constant_caches`
+  empties them around an export.
 
 The patches last for the ``with`` block, one block at a time (a lock), and act only while tracing
 or exporting. The tracing flag is per thread, so other threads run the original code during a trace;
@@ -25,12 +34,14 @@ A small change in ``centaurus`` would make the TorchScript half unnecessary: und
 ``torch.jit.is_tracing()`` or ``torch.compiler.is_exporting()``, call the plain forward of the two
 Functions instead of ``.apply`` (inference needs no custom backward), and let ``SSMLayer.plan`` take
 the 0-d size tensors a tracer passes (``int(batch), int(length)``). The ONNX half needs an opt-in FFT
-length policy (power-of-two padding) and a real-arithmetic complex product in the spectral executor.
+length policy (power-of-two padding), a real-arithmetic complex product in the spectral executor, a
+matmul DFT option in the frontend, and constant caches that skip fake tensors.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,7 +50,8 @@ from typing import Any
 import torch
 
 from centaurus.layer import SSMLayer
-from centaurus.planning import execute, spectral
+from centaurus.networks.frontend import LOG_FLOOR, LogMelFrontend
+from centaurus.planning import execute, kernel, spectral
 from centaurus.planning.plan import ContractionPlan
 
 _LOCK = threading.RLock()
@@ -103,11 +115,36 @@ def _power_of_two(length: int) -> int:
     return 1 << (length - 1).bit_length()
 
 
+def _dft_tables(window: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and -sin of 2 pi n k / N (n < N, k <= N/2) in ``like``'s dtype; n k is reduced modulo N in integers
+    and the angles are taken in float64, so the tables are exact to float32 rounding."""
+    turns = torch.remainder(torch.outer(torch.arange(window), torch.arange(window // 2 + 1)), window)
+    angles = turns.to(torch.float64) * (2.0 * math.pi / window)
+    return torch.cos(angles).to(like), torch.sin(angles).neg().to(like)
+
+
+def matmul_dft_features(frontend: LogMelFrontend, padded: torch.Tensor) -> torch.Tensor:
+    """:meth:`LogMelFrontend.features` with the per-frame real DFT as two matmuls instead of ``rfft``.
+
+    The same steps in the same order otherwise (frames, Hann window, power, mel filterbank, log, norm);
+    the power of bin k is (sum_n x_n cos)^2 + (sum_n x_n sin)^2, the squared magnitude of the DFT.
+    """
+    batch, channels, _ = padded.shape
+    frames = padded.unfold(-1, frontend.window, frontend.hop) * frontend.hann
+    cos, sin = _dft_tables(frontend.window, frames)
+    power = torch.matmul(frames, cos).square() + torch.matmul(frames, sin).square()
+    mel = torch.matmul(power, frontend.filterbank)
+    logmel = torch.log(mel + LOG_FLOOR).transpose(-1, -2).reshape(batch, channels * frontend.mels, -1)
+    return frontend.norm(logmel)
+
+
 @contextmanager
-def onnx_friendly_spectra() -> Iterator[None]:
-    """While ``torch.compiler.is_exporting()``: complex products as real einsums, FFT lengths powers of two."""
+def onnx_friendly_graph() -> Iterator[None]:
+    """While ``torch.compiler.is_exporting()``: complex products as real einsums, SSM FFT lengths powers of
+    two, the frontend's DFT a matmul."""
     original_einsum = spectral.batched_einsum
     original_program = execute._program
+    original_features = LogMelFrontend.features
 
     def batched_einsum(equation: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         if not (torch.compiler.is_exporting() and a.is_complex() and b.is_complex()):
@@ -122,13 +159,42 @@ def onnx_friendly_spectra() -> Iterator[None]:
             return compiled
         return dataclasses.replace(compiled, fft_length=_power_of_two(compiled.fft_length))
 
-    with _LOCK, _patched(spectral, "batched_einsum", batched_einsum), _patched(execute, "_program", program):
+    def features(self: LogMelFrontend, padded: torch.Tensor) -> torch.Tensor:
+        if not torch.compiler.is_exporting():
+            return original_features(self, padded)
+        return matmul_dft_features(self, padded)
+
+    with (
+        _LOCK,
+        _patched(spectral, "batched_einsum", batched_einsum),
+        _patched(execute, "_program", program),
+        _patched(LogMelFrontend, "features", features),
+    ):
         yield
+
+
+def clear_constant_caches() -> None:
+    """Empty ``centaurus``'s caches of constant tensors (see the module docstring)."""
+    kernel._cached_column_times.cache_clear()
+    spectral._cached_bin_weights.cache_clear()
+
+
+@contextmanager
+def fresh_constant_caches() -> Iterator[None]:
+    """Around an export: no cached constant from an eager run goes into the graph, none of the exporter's fake
+    tensors stays in a cache afterwards."""
+    clear_constant_caches()
+    try:
+        yield
+    finally:
+        clear_constant_caches()
 
 
 ONNX_REWRITES: tuple[str, ...] = (
     "complex x complex einsums (kernel spectrum times signal spectrum) written as four real einsums:"
     " ONNX has no complex einsum",
-    "every FFT padded to the next power of two >= 2L (exact for a causal convolution): onnxruntime's float32 DFT"
-    " is accurate only for power-of-two lengths",
+    "every SSM FFT padded to the next power of two >= 2L (exact for a causal convolution): onnxruntime's float32"
+    " DFT is accurate only for power-of-two lengths",
+    "the log-mel frontend's per-frame DFT (window points, not a power of two) as a matmul with cos/sin tables:"
+    " onnxruntime's float32 DFT at 400 points cost up to 4e-4 of the output scale",
 )

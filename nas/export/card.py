@@ -12,6 +12,8 @@ from typing import Any
 
 from nas.cost.formatting import human_count, layer_table, totals
 from nas.cost.model import CostReport
+from nas.export.onnx_model import short_reason
+from nas.export.torchscript import one_line
 
 _COST_UNITS = {"train_flops": " FLOP", "contraction_flops": " FLOP", "fft_flops": " FLOP", "elementwise_flops": " FLOP"}
 
@@ -116,23 +118,9 @@ def _artifacts(manifest: dict[str, Any]) -> list[str]:
     lines.append("")
     torchscript, onnx, streaming = manifest.get("torchscript"), manifest.get("onnx"), manifest.get("streaming")
     if torchscript is not None:
-        lines += ["### TorchScript", ""]
-        if torchscript["path"]:
-            exact = "bit-exact" if torchscript["exact"] else f"max |diff| {torchscript['max_abs_diff']:.2g}"
-            lines += [
-                f"`{torchscript['path']}` is a trace of the eval-mode network at input shape"
-                f" (batch, {torchscript['channels']}, {torchscript['length']}); any batch size, only this length"
-                " (plans and FFT lengths are chosen per length in Python, so the trace records them), on the CPU"
-                " (the trace records the device of the tensors it creates; on a GPU use `load_export`).",
-                f"Checked after reloading against the eager network: {exact} at batch {torchscript['batch']};"
-                f" max |diff| {torchscript['other_batch_max_abs_diff']:.2g} at batch {torchscript['batch'] + 1}.",
-                "",
-            ]
-        else:
-            lines += [f"Not exported: `{torchscript['error']}`", ""]
+        lines += ["### TorchScript", "", *_torchscript(torchscript), ""]
     if onnx is not None:
-        lines += ["### ONNX", ""]
-        lines += ["```text", onnx["report"].rstrip(), "```", ""]
+        lines += ["### ONNX", "", *_onnx(onnx), ""]
     if streaming is not None:
         lines += [
             "### Streaming",
@@ -147,6 +135,58 @@ def _artifacts(manifest: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _torchscript(torchscript: dict[str, Any]) -> list[str]:
+    if not torchscript["path"]:
+        return [f"Not exported: `{one_line(torchscript['error'])}` (the full error is in `export.json`)."]
+    exact = "bit-exact" if torchscript["exact"] else f"max |diff| {torchscript['max_abs_diff']:.2g}"
+    if torchscript.get("any_batch", True):
+        batch = (
+            f"any batch size (max |diff| {torchscript['other_batch_max_abs_diff']:.2g} at batch"
+            f" {torchscript['batch'] + 1})"
+        )
+    else:
+        batch = f"batch {torchscript['batch']} only ({torchscript['other_batch_error']})"
+    return [
+        f"`{torchscript['path']}` is a trace of the eval-mode network at input shape (batch,"
+        f" {torchscript['channels']}, {torchscript['length']}); it"
+        f" takes {batch} and only this length (plans and FFT lengths are chosen per shape in Python, so the"
+        " trace records them), on the CPU (the trace records the device of the tensors it creates; on a GPU"
+        " use `load_export`). `load_torchscript` checks the input shape first and names what is allowed.",
+        f"Checked after reloading against the eager network: {exact} at batch {torchscript['batch']}.",
+    ]
+
+
+def _onnx(onnx: dict[str, Any]) -> list[str]:
+    """What the ONNX export did, briefly: one line per exporter that failed (their full errors, with the
+    exporters' own file paths and stack traces, stay in ``onnx.txt``)."""
+    if onnx.get("skipped"):
+        return [f"Skipped: {onnx['skipped']}."]
+    shape = f"({onnx['batch']}, {onnx['channels']}, {onnx['length']})"
+    failed = [attempt for attempt in onnx["attempts"] if not attempt["ok"]]
+    lines = []
+    if onnx["path"]:
+        used = next(attempt["exporter"] for attempt in onnx["attempts"] if attempt["ok"])
+        lines.append(f"`{onnx['path']}` (opset {onnx['opset']}), static input shape {shape}, exported with {used}.")
+        if onnx["rewrites"]:
+            lines += ["", "Export-time rewrites (exact in exact arithmetic; the eager network is unchanged):", ""]
+            lines += [f"- {rewrite}" for rewrite in onnx["rewrites"]]
+        lines += ["", f"Check: {onnx['checked']}."]
+        probes = onnx.get("probes") or []
+        if probes:
+            worst = max(probes, key=lambda probe: probe["relative_diff"])
+            verdict = "within" if onnx["verified"] else "**OUTSIDE**"
+            lines[-1] += (
+                f" Worst max |diff| {worst['relative_diff']:.2g} x output scale ({worst['input']}), {verdict} the"
+                f" tolerance {onnx['tolerance']:g}; every input's difference is in `onnx.txt`."
+            )
+    else:
+        lines.append(f"Not exported at input shape {shape}: no exporter handled this network.")
+    if failed:
+        lines += ["", "Exporters that failed (full errors in `onnx.txt`):", ""]
+        lines += [f"- {attempt['exporter']}: {short_reason(attempt['error'])}" for attempt in failed]
+    return lines
+
+
 def _usage(manifest: dict[str, Any]) -> list[str]:
     folder = manifest["folder"]
     arch = manifest["architecture"]
@@ -156,18 +196,22 @@ def _usage(manifest: dict[str, Any]) -> list[str]:
         lines += [
             "```python",
             "import torch",
-            "from nas.export import load_export, load_streaming, load_torchscript",
+            "from nas.export import load_export, load_labels, load_streaming, load_torchscript",
             "",
             f'model = load_export("{folder}")  # this folder: spec rebuilt, weights.safetensors loaded, eval mode',
             f"audio = torch.zeros(1, {arch['channels']}, {arch['input_length']})  # {shape}, {arch['sample_rate']} Hz",
             "with torch.no_grad():",
             "    output = model(audio)",
         ]
+        if manifest.get("labels"):
+            what = "the word heard" if manifest["labels"]["task"] == "kws" else "the text (greedy CTC)"
+            lines += [f'print(load_labels("{folder}").decode(output))  # {what}, per item of the batch']
         torchscript = manifest.get("torchscript") or {}
         if torchscript.get("path"):
             lines += [
                 "",
-                f'scripted = load_torchscript("{folder}")  # input length {torchscript["length"]} only',
+                f'scripted = load_torchscript("{folder}")  # input length {torchscript["length"]} only'
+                + ("" if torchscript.get("any_batch", True) else f", batch {torchscript['batch']}"),
                 "output = scripted(audio)",
             ]
         if manifest.get("streaming") is not None:

@@ -20,9 +20,8 @@ def _describe(console: Console, item: ExportedTrial) -> None:
         for label, line in (("TorchScript", item.torchscript), ("ONNX", item.onnx), ("streaming", item.streaming)):
             if line is not None:
                 lines.append(f"  {label}: {line}")
-        if item.onnx_failures:  # what does not export, plainly, even when a later exporter succeeded
-            lines.append(f"  ONNX exporters that failed (exact errors in {item.folder / 'onnx.txt'}):")
-            lines += [f"    {failure}" for failure in item.onnx_failures]
+        # what did not export, even when a later exporter succeeded: one line each (full errors in onnx.txt)
+        lines += [f"  ONNX fallback: {failure} (full error in onnx.txt)" for failure in item.onnx_failures]
     for line in lines:
         console.print(line, markup=False, highlight=False)
 

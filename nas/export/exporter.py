@@ -1,9 +1,10 @@
 """Export trials of a study: one self-contained folder per architecture, and an index of what was exported.
 
-``DIR/trial-<N>-<arch_id[:8]>/`` holds the spec (YAML and JSON), the trained weights
-(``weights.safetensors``), a TorchScript trace, an ONNX model (or ``onnx.txt`` saying exactly why
-not), a streaming example with its rules, ``export.json`` (everything machine-readable: provenance,
-training configuration, objectives, what each exporter did) and ``MODEL_CARD.md``. ``DIR/index.json``
+``DIR/trial-<N>-<arch_id[:8]>/`` holds the spec (YAML and JSON), the map from outputs to words or
+characters (``labels.json``, kws and asr), the trained weights (``weights.safetensors``), a TorchScript
+trace, an ONNX model (or ``onnx.txt`` saying exactly why not), a streaming example with its rules,
+``export.json`` (everything machine-readable: provenance, training configuration, objectives, what
+each exporter did) and ``MODEL_CARD.md``. Every file gets the process's default mode (umask). ``DIR/index.json``
 and ``DIR/INDEX.md`` list every folder in ``DIR``; exporting again into the same ``DIR`` adds to them.
 
 A trial whose weights were not kept (``keep_weights: false``, a cost-only study) is exported as its
@@ -30,6 +31,7 @@ from centaurus.networks import build
 from nas.cost import COST_OBJECTIVES, score
 from nas.export.card import model_card
 from nas.export.errors import ExportError
+from nas.export.labels import LABELS, task_labels, write_labels
 from nas.export.onnx_model import export_onnx
 from nas.export.selection import best_trial, numbered_trials, pareto_trials
 from nas.export.streaming import STREAMING_EXAMPLE, streaming_info
@@ -168,9 +170,11 @@ def _weights_source(trial: FrozenTrial, config: StudyConfig) -> tuple[Path | Non
 
 
 def _save_weights(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str]) -> None:
-    from safetensors.torch import save_file
+    """Write the state as safetensors through an ordinary file, so it gets the same mode as the other files
+    (``safetensors.torch.save_file`` writes through a private temporary file: mode 0600 whatever the umask)."""
+    from safetensors.torch import save
 
-    save_file({name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}, str(path), metadata)
+    path.write_bytes(save({name: tensor.detach().cpu().contiguous() for name, tensor in state.items()}, metadata))
 
 
 def _inference_plans(arch: Architecture, batch: int, length: int) -> list[tuple[str, str]]:
@@ -220,6 +224,7 @@ def _manifest(
         "untrained_reason": None,
         "files": {SPEC_YAML: "the architecture spec (search_spaces.Architecture)", SPEC_JSON: "the same spec as JSON"},
         "export_shape": None,
+        "labels": None,
         "torchscript": None,
         "onnx": None,
         "streaming": None,
@@ -279,19 +284,22 @@ def _write_torchscript(record: _Record, network: nn.Module, staging: Path, shape
     outcome = export_torchscript(network, staging / TORCHSCRIPT, **shape)
     record.manifest["torchscript"] = outcome.to_dict()
     if not outcome.ok:
-        record.lines["torchscript"] = f"FAILED: {outcome.error}"
-        record.failed.append(f"trial {number}: TorchScript: {outcome.error}")
+        record.lines["torchscript"] = f"FAILED: {outcome.short_error} (full error in export.json)"
+        record.failed.append(f"trial {number}: TorchScript: {outcome.short_error}")
         return
-    record.files[TORCHSCRIPT] = f"TorchScript trace (CPU), input (batch, {shape['channels']}, {shape['length']})"
+    batch = "any batch" if outcome.any_batch else f"batch {shape['batch']} only"
+    record.files[TORCHSCRIPT] = f"TorchScript trace (CPU), input ({batch}, {shape['channels']}, {shape['length']})"
     exact = "bit-exact" if outcome.exact else f"max |diff| {outcome.max_abs_diff:.2g}"
-    record.lines["torchscript"] = f"{TORCHSCRIPT} (input length {shape['length']}, any batch; {exact} vs eager)"
+    record.lines["torchscript"] = f"{TORCHSCRIPT} (input length {shape['length']}, {batch}; {exact} vs eager)"
 
 
 def _write_onnx(
-    record: _Record, network: nn.Module, staging: Path, shape: dict[str, int], number: int, task: str
+    record: _Record, network: nn.Module, staging: Path, shape: dict[str, int], number: int, arch: Architecture
 ) -> None:
-    onnx = export_onnx(network, staging / ONNX, output=_OUTPUT_NAMES[task], **shape)
-    record.manifest["onnx"] = {**onnx.to_dict(), "report": onnx.report()}
+    onnx = export_onnx(
+        network, staging / ONNX, output=_OUTPUT_NAMES[arch.task], sample_rate=arch.input.sample_rate, **shape
+    )
+    record.manifest["onnx"] = onnx.to_dict()
     (staging / ONNX_REPORT).write_text(onnx.report(), encoding="utf-8")
     record.files[ONNX_REPORT] = "what the ONNX exporters did, with their exact errors"
     if onnx.ok:
@@ -331,6 +339,12 @@ def _write(
     manifest = record.manifest
     arch.save(staging / SPEC_YAML)
     arch.save(staging / SPEC_JSON)
+    labels = task_labels(arch.task, arch.output.size)
+    if labels is not None:
+        write_labels(labels, staging)
+        manifest["labels"] = labels.to_dict()
+        meaning = "word" if arch.task == "kws" else "character (0: the CTC blank)"
+        record.files[LABELS] = f"output index -> {meaning}, and how to decode the logits (nas.export.load_labels)"
     source, reason = _weights_source(trial, config)
     inference_plans: list[tuple[str, str]] = []
     if source is None:
@@ -351,7 +365,7 @@ def _write(
         if options.torchscript:
             _write_torchscript(record, network, staging, shape, trial.number)
         if options.onnx:
-            _write_onnx(record, network, staging, shape, trial.number, arch.task)
+            _write_onnx(record, network, staging, shape, trial.number, arch)
         if options.streaming:
             _write_streaming(record, network, staging, arch)
     record.files[MANIFEST] = "everything above as JSON: provenance, training configuration, objectives, exporters"

@@ -17,8 +17,9 @@ from torch import nn
 from centaurus.networks import build
 from nas.export.errors import ExportError
 from nas.export.exporter import FORMAT, INDEX, MANIFEST, SPEC_JSON, SPEC_YAML, TORCHSCRIPT, WEIGHTS
+from nas.export.labels import OutputLabels, read_labels
 from nas.export.streaming import StreamingModel
-from nas.export.torchscript import load_script
+from nas.export.torchscript import TorchScriptModel, load_script
 from search_spaces import Architecture
 
 _ALLOWED = "an exported trial's folder (holding export.json) or an export folder holding exactly one trial"
@@ -80,8 +81,14 @@ def load_export(path: str | Path, *, device: str | torch.device = "cpu") -> nn.M
     return network.to(device).eval()
 
 
-def load_torchscript(path: str | Path) -> torch.jit.ScriptModule:
-    """The exported TorchScript module: a CPU trace at one input length (see the model card).
+def load_labels(path: str | Path) -> OutputLabels:
+    """What the exported network's outputs mean: ``labels.decode(logits)`` gives words (kws) or text (asr)."""
+    return read_labels(trial_folder(path))
+
+
+def load_torchscript(path: str | Path) -> TorchScriptModel:
+    """The exported TorchScript module: a CPU trace at one input length (see the model card), wrapped so that
+    an input of another shape is a one-line :class:`ExportError` (the ScriptModule is its ``script``).
 
     The trace records the device of the tensors it creates (e.g. the kernel's time axis), so it runs on
     the CPU; on a GPU use :func:`load_export` with ``device="cuda"``.
@@ -92,10 +99,12 @@ def load_torchscript(path: str | Path) -> torch.jit.ScriptModule:
         torchscript = read_manifest(folder).get("torchscript") or {}
         why = torchscript.get("error") or "it was not exported (untrained, or exported with --no-torchscript)"
         raise ExportError(f"export: {str(folder)!r} has no {TORCHSCRIPT}: {why}; allowed: an export with TorchScript")
-    return load_script(file)
+    return TorchScriptModel(load_script(file))
 
 
 def load_streaming(path: str | Path, *, batch: int = 1, device: str | torch.device = "cpu") -> StreamingModel:
-    """A :class:`StreamingModel` over the exported network for ``batch`` parallel streams."""
+    """A :class:`StreamingModel` over the exported network for ``batch`` parallel streams (chunks of another
+    batch size are refused with a message naming ``batch=``)."""
     network = load_export(path, device=device)
-    return StreamingModel(network, load_architecture(path).task, batch)
+    arch = load_architecture(path)
+    return StreamingModel(network, arch.task, batch, channels=arch.input.channels)

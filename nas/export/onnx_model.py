@@ -1,20 +1,26 @@
-"""ONNX export: try the exporters in turn, keep the first model that exports, and say exactly what failed.
+"""ONNX export: try the exporters in turn, keep the first model that exports, and say what failed.
 
 The networks' time mixing is an FFT convolution with complex spectra, which is where ONNX export
-breaks (measured with torch 2.14, onnxscript 0.7, onnxruntime 1.32):
+breaks or loses precision (measured with torch 2.14, onnxscript 0.7, onnxruntime 1.32), so the
+exporters are tried in this order:
 
-1. the TorchScript-based exporter (``dynamo=False``) has no ONNX symbolic for ``aten::fft_rfft``
-   (without the tracing shim it fails even earlier, inside the custom ``autograd.Function``);
-2. the dynamo exporter gets through ``torch.export``, the custom Functions and the FFTs (ONNX ``DFT``),
-   but has no translation for an einsum between two complex tensors;
-3. the dynamo exporter with the export-time rewrites of :func:`nas.export._inference.onnx_friendly_spectra`
-   exports the whole network.
+1. the dynamo exporter with the export-time rewrites of :func:`nas.export._inference.onnx_friendly_graph`
+   (complex products as real einsums, power-of-two FFTs, the log-mel frontend's DFT as a matmul): the
+   only one whose model agrees with PyTorch within the float32 tolerance on real clips;
+2. the plain dynamo exporter: it gets through ``torch.export``, the custom Functions and the FFTs
+   (ONNX ``DFT``), but has no translation for an einsum between two complex tensors, and where it
+   succeeds onnxruntime's float32 DFT at other lengths than powers of two costs up to 4e-4 of the
+   output scale on real clips;
+3. the TorchScript-based exporter (``dynamo=False``): it has no ONNX symbolic for ``aten::fft_rfft``
+   (or ``unfold`` with a dynamic size, for the log-mel frontend).
 
-Every attempt is recorded with its exact error. The model is exported at a static shape (batch and
-length fixed: plans and FFT lengths are chosen per shape in Python). When ``onnx`` and ``onnxruntime``
-are installed, the file is checked with ``onnx.checker`` and its output compared with the eager network's.
-It cannot be bit-exact (other FFT lengths, real arithmetic for complex products, other kernels), so the
-comparison uses a float32 tolerance relative to the output's scale.
+Every attempt is recorded with its error (``onnx.txt``, ``export.json``); the command line and the model
+card give one line per exporter that failed before one succeeded. The model is exported at a static
+shape (batch and length fixed: plans and FFT lengths are chosen per shape in Python). When ``onnx`` and
+``onnxruntime`` are installed, the file is checked with ``onnx.checker`` and its output compared with
+the eager network's on several realistic inputs (:mod:`nas.export.probes`: speech-like audio down to
+-66 dBFS, noise, silence). It cannot be bit-exact (other FFT lengths, real arithmetic for complex
+products, other kernels), so each input's difference is measured relative to the output's scale.
 """
 
 from __future__ import annotations
@@ -34,11 +40,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from nas.export._inference import ONNX_REWRITES, onnx_friendly_spectra, traceable_inference
+from nas.export._inference import ONNX_REWRITES, fresh_constant_caches, onnx_friendly_graph, traceable_inference
+from nas.export.probes import SPEECH_LEVELS_DBFS, check_inputs
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][\w.+@~-]+){2,}[\\/]?")
+_NOISE = (" Please feel free", " [Caused by", " (node defined in", " For more information", " Refer to")
 RELATIVE_TOLERANCE = 1e-4
-"""Largest accepted ``max |onnxruntime - eager| / max |eager|`` (float32 FFT convolutions agree to ~1e-6)."""
+"""Largest accepted ``max |onnxruntime - eager| / max |eager|`` on every check input. With the rewrites the
+exported networks agree to about 3e-6 (the float32 rounding of eager PyTorch itself is ~2e-6 against
+float64), so 1e-4 leaves a wide margin for other onnxruntime builds while still catching the 4e-4 that
+a 400-point float32 DFT costs."""
+REWRITTEN = "dynamo exporter with export-time rewrites"
+DYNAMO = "dynamo exporter (dynamo=True)"
+TORCHSCRIPT_BASED = "TorchScript-based exporter (dynamo=False, opset 18)"
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,11 @@ class OnnxAttempt:
     exporter: str
     ok: bool
     error: str | None = None
+
+    @property
+    def reason(self) -> str:
+        """The error in one short line without local paths: what the console and the model card show."""
+        return short_reason(self.error)
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,8 @@ class OnnxOutcome:
     checked: str = "not checked"
     max_abs_diff: float | None = None
     output_scale: float | None = None
+    probes: tuple[tuple[str, float], ...] = ()
+    """``(input, max |diff| / output scale)`` for every check input; the worst sets the two fields above."""
     skipped: str | None = None
     extra_files: tuple[str, ...] = ()
 
@@ -73,32 +95,39 @@ class OnnxOutcome:
 
     @property
     def verified(self) -> bool:
-        """True when onnxruntime ran the file and agreed with the eager network within the tolerance."""
+        """True when onnxruntime ran the file and agreed with the eager network within the tolerance on every
+        check input."""
         if self.max_abs_diff is None or self.output_scale is None:
             return False
-        return self.max_abs_diff <= RELATIVE_TOLERANCE * max(self.output_scale, 1e-12)
+        return all(relative <= RELATIVE_TOLERANCE for _, relative in self.probes) and bool(self.probes)
+
+    @property
+    def worst_probe(self) -> tuple[str, float] | None:
+        return max(self.probes, key=lambda probe: probe[1]) if self.probes else None
 
     def headline(self) -> str:
         """One line for the command output and the index."""
         if self.skipped:
             return f"skipped: {self.skipped}"
         if not self.ok:
-            return "not exported: " + "; ".join(f"{a.exporter}: {_first_line(a.error)}" for a in self.attempts)
+            return "not exported: " + "; ".join(f"{a.exporter}: {a.reason}" for a in self.attempts)
         how = next(a.exporter for a in self.attempts if a.ok)
         return f"exported with {how}; {self.check_summary()}"
 
     def failures(self) -> list[str]:
-        """``exporter: first line of its error`` for every attempt that failed (even if a later one worked)."""
-        return [f"{a.exporter}: {_first_line(a.error)}" for a in self.attempts if not a.ok]
+        """``exporter: short reason`` for every attempt that failed (even if a later one worked), one line each."""
+        return [f"{a.exporter}: {a.reason}" for a in self.attempts if not a.ok]
 
     def check_summary(self) -> str:
-        """How the exported file was checked, with the measured difference from the eager network if any."""
-        if self.max_abs_diff is None or self.output_scale is None:
+        """How the exported file was checked, with the worst measured difference from the eager network if any."""
+        worst = self.worst_probe
+        if worst is None:
             return self.checked
         verdict = "within" if self.verified else "OUTSIDE"
         return (
-            f"onnxruntime vs eager: max |diff| {self.max_abs_diff:.2g} at output scale {self.output_scale:.2g}"
-            f" ({verdict} the float32 tolerance)"
+            f"onnxruntime vs eager on {len(self.probes)} inputs (speech-like down to"
+            f" {min(SPEECH_LEVELS_DBFS):g} dBFS, noise, silence): worst max |diff| {worst[1]:.2g} x output scale"
+            f" ({worst[0]}; {verdict} the tolerance {RELATIVE_TOLERANCE:g})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -113,6 +142,8 @@ class OnnxOutcome:
             "checked": self.checked,
             "max_abs_diff": self.max_abs_diff,
             "output_scale": self.output_scale,
+            "probes": [{"input": name, "relative_diff": relative} for name, relative in self.probes],
+            "tolerance": RELATIVE_TOLERANCE,
             "verified": self.verified,
             "skipped": self.skipped,
             "extra_files": list(self.extra_files),
@@ -135,13 +166,14 @@ class OnnxOutcome:
             if self.rewrites:
                 lines.append("Export-time rewrites (exact in exact arithmetic; the eager network is unchanged):")
                 lines += [f"- {rewrite}" for rewrite in self.rewrites]
-            measured = f"; {self.check_summary()}" if self.max_abs_diff is not None else ""
-            lines.append(f"Check: {self.checked}{measured}")
-            if self.max_abs_diff is not None:
+            lines.append(f"Check: {self.checked}")
+            for name, relative in self.probes:
+                lines.append(f"- {name}: max |diff| {relative:.2g} x output scale")
+            if self.probes:
                 lines.append(
                     "Not bit-exact by construction (other FFT lengths, real arithmetic for complex products,"
-                    f" onnxruntime kernels); accepted when max |diff| <= {RELATIVE_TOLERANCE:g} x output scale:"
-                    f" {'yes' if self.verified else 'NO'}"
+                    f" onnxruntime kernels); accepted when max |diff| <= {RELATIVE_TOLERANCE:g} x output scale on"
+                    f" every input: {'yes' if self.verified else 'NO'}"
                 )
             lines.append("The shape is static: plans and FFT lengths are chosen per shape in Python.")
         else:
@@ -151,9 +183,17 @@ class OnnxOutcome:
         return "\n".join([*lines, ""])
 
 
-def _first_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[0] if lines else "unknown error"
+def short_reason(error: str | None, limit: int = 160) -> str:
+    """The first line of an exporter error, without local paths (file names only) or the exporters'
+    boilerplate ("Please feel free to request support ...", "[Caused by the value ...]"), at most ``limit``
+    characters."""
+    lines = (error or "").strip().splitlines()
+    line = lines[0] if lines else "unknown error"
+    for noise in _NOISE:
+        line = line.split(noise, 1)[0]
+    line = _PATH.sub(lambda match: match.group(0).rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1], line)
+    line = line.strip()
+    return line if len(line) <= limit else line[: limit - 3].rstrip() + "..."
 
 
 def _summarise(error: BaseException) -> str:
@@ -225,51 +265,55 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path, *, dynamo: bool
             )
 
 
+def _attempt(name: str, model: nn.Module, example: torch.Tensor, path: Path, output: str) -> OnnxAttempt:
+    """Run one exporter; its exception becomes the attempt's error (summarised), never the caller's."""
+    dynamo = name != TORCHSCRIPT_BASED
+    rewrites = onnx_friendly_graph() if name == REWRITTEN else contextlib.nullcontext()
+    tracing = contextlib.nullcontext() if dynamo else traceable_inference()
+    try:
+        with fresh_constant_caches(), rewrites, tracing:
+            _export(model, example, path, dynamo=dynamo, output=output)
+    except Exception as error:
+        return OnnxAttempt(name, False, _summarise(error))
+    return OnnxAttempt(name, True)
+
+
 def export_onnx(
-    model: nn.Module, path: Path, *, channels: int, length: int, batch: int = 1, output: str = "output"
+    model: nn.Module,
+    path: Path,
+    *,
+    channels: int,
+    length: int,
+    batch: int = 1,
+    output: str = "output",
+    sample_rate: int = 16000,
 ) -> OnnxOutcome:
     """Export eval-mode ``model`` at ``(batch, channels, length)`` to ``path``; never raises for exporter errors."""
     model.eval()
     shape = {"batch": batch, "channels": channels, "length": length}
     if _missing("onnx"):
         return OnnxOutcome(None, **shape, skipped="the package onnx is not installed (pip install onnx onnxscript)")
-    generator = torch.Generator().manual_seed(0)
-    example = torch.randn(batch, channels, length, generator=generator)
+    example = torch.randn(batch, channels, length, generator=torch.Generator().manual_seed(0))
     attempts: list[OnnxAttempt] = []
-    exported, rewrites = False, ()
-    try:
-        with traceable_inference():
-            _export(model, example, path, dynamo=False, output=output)
-        attempts.append(OnnxAttempt("TorchScript-based exporter (dynamo=False, opset 18)", True))
-        exported = True
-    except Exception as error:
-        attempts.append(OnnxAttempt("TorchScript-based exporter (dynamo=False, opset 18)", False, _summarise(error)))
-    if not exported and _missing("onnxscript"):
-        attempts.append(OnnxAttempt("dynamo exporter", False, "not tried: the package onnxscript is not installed"))
-    elif not exported:
-        try:
-            _export(model, example, path, dynamo=True, output=output)
-            attempts.append(OnnxAttempt("dynamo exporter (dynamo=True)", True))
-            exported = True
-        except Exception as error:
-            attempts.append(OnnxAttempt("dynamo exporter (dynamo=True)", False, _summarise(error)))
-        if not exported:
-            try:
-                with onnx_friendly_spectra():
-                    _export(model, example, path, dynamo=True, output=output)
-                attempts.append(OnnxAttempt("dynamo exporter with export-time rewrites", True))
-                exported, rewrites = True, ONNX_REWRITES
-            except Exception as error:
-                attempts.append(OnnxAttempt("dynamo exporter with export-time rewrites", False, _summarise(error)))
+    exporters = (REWRITTEN, DYNAMO, TORCHSCRIPT_BASED)
+    if _missing("onnxscript"):
+        attempts.append(OnnxAttempt("dynamo exporters", False, "not tried: the package onnxscript is not installed"))
+        exporters = (TORCHSCRIPT_BASED,)
+    for name in exporters:
+        attempts.append(_attempt(name, model, example, path, output))
+        if attempts[-1].ok:
+            break
     siblings = tuple(sorted(p.name for p in path.parent.glob(f"{path.name}.*")))  # external data, if any
-    if not exported:
+    if not attempts[-1].ok:
         path.unlink(missing_ok=True)
         return OnnxOutcome(None, **shape, attempts=tuple(attempts))
-    return _check(OnnxOutcome(path, **shape, attempts=tuple(attempts), rewrites=rewrites, extra_files=siblings), model)
+    rewrites = ONNX_REWRITES if attempts[-1].exporter == REWRITTEN else ()
+    outcome = OnnxOutcome(path, **shape, attempts=tuple(attempts), rewrites=rewrites, extra_files=siblings)
+    return _check(outcome, model, sample_rate)
 
 
-def _check(outcome: OnnxOutcome, model: nn.Module) -> OnnxOutcome:
-    """``onnx.checker``, then onnxruntime against the eager network on a fresh input (when installed)."""
+def _check(outcome: OnnxOutcome, model: nn.Module, sample_rate: int) -> OnnxOutcome:
+    """``onnx.checker``, then onnxruntime against the eager network on every check input (when installed)."""
     import onnx
 
     assert outcome.path is not None
@@ -281,14 +325,20 @@ def _check(outcome: OnnxOutcome, model: nn.Module) -> OnnxOutcome:
         return replace(outcome, opset=opset, checked=note)
     import onnxruntime
 
-    generator = torch.Generator().manual_seed(1)
-    probe = torch.randn(outcome.batch, outcome.channels, outcome.length, generator=generator)
-    with torch.no_grad():
-        expected = model(probe)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(outcome.path), options, providers=["CPUExecutionProvider"])
-    (got,) = session.run(None, {session.get_inputs()[0].name: probe.numpy()})
-    diff = float((torch.from_numpy(got) - expected).abs().max())
-    note = "onnx.checker passed; onnxruntime run"
-    return replace(outcome, opset=opset, checked=note, max_abs_diff=diff, output_scale=float(expected.abs().max()))
+    name = session.get_inputs()[0].name
+    probes, worst = [], (0.0, 0.0, -1.0)
+    for label, audio in check_inputs(outcome.batch, outcome.channels, outcome.length, sample_rate):
+        with torch.no_grad():
+            expected = model(audio)
+        (got,) = session.run(None, {name: audio.numpy()})
+        diff, scale = float((torch.from_numpy(got) - expected).abs().max()), float(expected.abs().max())
+        relative = diff / max(scale, 1e-30)
+        probes.append((label, relative))
+        worst = max(worst, (diff, scale, relative), key=lambda item: item[2])
+    note = f"onnx.checker passed; onnxruntime run on {len(probes)} inputs"
+    return replace(
+        outcome, opset=opset, checked=note, max_abs_diff=worst[0], output_scale=worst[1], probes=tuple(probes)
+    )

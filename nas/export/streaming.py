@@ -42,14 +42,20 @@ class StreamingModel:
 
     ``model = StreamingModel(network, "kws")``; ``model(chunk)`` for each chunk of shape
     ``(batch, channels, T)`` with ``T`` a multiple of :attr:`total_stride`; ``model.reset()`` between
-    utterances. :meth:`run` feeds a whole signal through in chunks.
+    utterances. :meth:`run` feeds a whole signal through in chunks. A chunk of another batch size (or
+    number of channels, when ``channels`` is given) is refused with a message naming ``batch=``: the
+    carried states are sized for ``batch`` streams, and a mismatch would otherwise surface as a shape
+    error deep inside a layer.
     """
 
-    def __init__(self, network: nn.Module, task: str, batch: int = 1) -> None:
+    def __init__(self, network: nn.Module, task: str, batch: int = 1, channels: int | None = None) -> None:
         if task not in OUTPUTS:
             raise CentaurusConfigError(f"task: got {task!r}; allowed: {', '.join(OUTPUTS)}")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise CentaurusConfigError(f"batch: got {batch!r}; allowed: a positive integer (parallel streams)")
         self.network = network.eval()
         self.task = task
+        self.channels = channels
         self.stream: NetworkStream = network.stream(batch)  # type: ignore[operator]
         self._names = {layer: name for name, layer in network.named_modules() if layer in self.stream.streams}
 
@@ -63,7 +69,22 @@ class StreamingModel:
         return int(self.network.total_stride)  # type: ignore[arg-type]
 
     def __call__(self, chunk: torch.Tensor) -> torch.Tensor:
+        self._check(chunk)
         return self.stream(chunk)
+
+    def _check(self, chunk: torch.Tensor) -> None:
+        shape = tuple(chunk.shape)
+        channels = "channels" if self.channels is None else str(self.channels)
+        allowed = f"({self.batch}, {channels}, T) with T a multiple of {self.total_stride}"
+        if len(shape) != 3:
+            raise CentaurusConfigError(f"chunk: got shape {shape}; allowed: {allowed}")
+        if shape[0] != self.batch:
+            raise CentaurusConfigError(
+                f"chunk: got batch {shape[0]} (shape {shape}); allowed: batch {self.batch}, the batch= this stream"
+                f" was opened with (for {shape[0]} parallel streams: load_streaming(path, batch={shape[0]}))"
+            )
+        if self.channels is not None and shape[1] != self.channels:
+            raise CentaurusConfigError(f"chunk: got {shape[1]} channel(s) (shape {shape}); allowed: {allowed}")
 
     def reset(self) -> None:
         """Start a new utterance: zero every carried state (and, for kws, the pooled features)."""
@@ -172,7 +193,7 @@ from pathlib import Path
 import soundfile
 import torch
 
-from nas.export import load_streaming
+from nas.export import load_labels, load_streaming
 
 
 def main() -> None:
@@ -183,6 +204,7 @@ def main() -> None:
     folder = Path(__file__).parent
     info = json.loads((folder / "streaming.json").read_text())
     model = load_streaming(folder)
+    labels = load_labels(folder) if (folder / "labels.json").is_file() else None  # kws: words, asr: characters
     signal, rate = soundfile.read(args.audio, dtype="float32", always_2d=True)
     if rate != info["sample_rate"]:
         raise SystemExit(f"{args.audio}: {rate} Hz; this network reads {info['sample_rate']} Hz audio")
@@ -192,7 +214,12 @@ def main() -> None:
     usable = audio.shape[-1] // stride * stride  # a trailing partial window cannot be streamed exactly
     for start in range(0, usable, chunk):
         output = model(audio[..., start : min(start + chunk, usable)])
-        shown = f"best class {int(output[0].argmax())}" if info["task"] == "kws" else f"{tuple(output.shape)}"
+        if labels is None:
+            shown = f"{tuple(output.shape)}"
+        elif info["task"] == "kws":
+            shown = f"best word so far: {labels.decode(output)[0]}"
+        else:
+            shown = f"text of this chunk: {labels.decode(output)[0]!r}"
         print(f"{start / rate:8.3f} s  {shown}")
 
 

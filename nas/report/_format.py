@@ -1,6 +1,7 @@
 """Numbers in human units for hover texts and the trials table (FLOPs in G, bytes in MiB, ...).
 
-Plots keep raw values on their axes (so zooming and log scales stay exact); only labels are formatted.
+Each value is formatted on its own here; a plot axis draws all its values in one unit instead
+(:mod:`nas.report.units`), binary for bytes as here.
 """
 
 from __future__ import annotations
@@ -75,6 +76,9 @@ def hover_text(row: Mapping[str, Any], objectives: Mapping[str, str]) -> str:
     summary = row.get("summary")
     if not is_missing(summary):
         lines.append(_escape(str(summary)))
+    source = row.get("values_from")
+    if not is_missing(source) and source != "final":
+        lines.append(f"<i>{row.get('state')}: values at {_escape(str(source))}</i>")
     for name, direction in objectives.items():
         arrow = "↓" if direction == "minimize" else "↑"
         lines.append(f"{name} {arrow} = {format_value(name, row.get(name))}")

@@ -39,7 +39,8 @@ def render_report(study: optuna.Study, config: StudyConfig, live: LiveOptions | 
 
 def table_for_files(data: ReportData) -> pd.DataFrame:
     """The trials as written to CSV/Parquet: :func:`~nas.study.trials.trials_frame`'s columns plus
-    ``blocks``, ``block_mix`` and ``on_front``, ordered by trial number."""
+    ``blocks``, ``block_mix``, ``rung``, ``rung_fraction``, ``values_from`` and ``on_front``, ordered by
+    trial number (objective columns hold every value known for a trial: see :mod:`nas.report.data`)."""
     frame = data.trials.sort_values("number", kind="stable").reset_index(drop=True) if len(data.trials) else data.trials
     return frame
 

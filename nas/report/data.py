@@ -1,6 +1,6 @@
 """What a study report shows, as plain data: computed once, then drawn by :mod:`nas.report.figures`.
 
-Keeping the numbers (front membership, block usage, hypervolume history) apart from the plotting
+Keeping the numbers (front membership, per-stage choices, hypervolume history) apart from the plotting
 lets the tests compare them with independent computations (``non_dominated_mask``, counts taken from
 the trial specs) and lets the page, the CSV and the live server all agree on one set of rows.
 
@@ -9,16 +9,22 @@ Which trials count where:
 * *complete*: finished trials with objective values (including reused duplicates); they make the
   hypervolume history, since a duplicate told its values at its own completion time.
 * *evaluated*: complete trials that are not a duplicate of an already evaluated architecture, as in
-  ``centaurus-nas pareto``; the fronts, block usage and quality-versus-cost views use these, so one
-  architecture is never counted twice. Duplicates have their original's values, so the front of the
-  evaluated trials is exactly the front of the complete ones without the copies.
-* everything else (pruned, failed, running, interrupted) appears only in the trials table, with its reason.
+  ``centaurus-nas pareto``; the fronts and the hypervolume use these, so one architecture is never
+  counted twice. Duplicates have their original's values, so the front of the evaluated trials is
+  exactly the front of the complete ones without the copies.
+* *partial*: networks that were trained but not to the top rung of successive halving (pruned after a
+  lower rung, or still running between rungs). They were trained, so the plots show them, marked, at
+  the values of the highest rung they reached; they are never on a front (their values come from a
+  smaller training budget) and add no hypervolume.
+* every trial is in the trials table and the CSV, with every value known for it: told values for
+  complete trials, the highest rung's values for partial ones, and the cost model's values (known
+  before training) for trials pruned by a constraint. ``values_from`` says which.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +35,8 @@ import pandas as pd
 
 from centaurus import MODES
 from nas.pareto import ParetoError, hypervolume_history, non_dominated_mask, reference_point
+from nas.report._format import is_missing
+from nas.report.choices import choice_usage
 from nas.study import attrs
 from nas.study.config import StudyConfig
 from nas.study.storage import load_existing_study
@@ -41,8 +49,15 @@ MIX_COLUMN = "block_mix"
 """The distinct block types a trial uses, in the canonical order of ``centaurus.MODES`` (``dws+s5``)."""
 FRONT_COLUMN = "on_front"
 """True for the evaluated trials on the Pareto front of all the study's objectives."""
+RUNG_COLUMN = "rung"
+"""The highest successive-halving rung a trial finished (0 = the lowest budget); empty without rungs."""
+FRACTION_COLUMN = "rung_fraction"
+"""The share of the full training budget that rung trained for."""
+SOURCE_COLUMN = "values_from"
+"""Where a row's objective values come from: ``final`` (told), ``rung K (F of the budget)``, ``cost model``."""
 FRONT_GROUP = "front"
-DOMINATED_GROUP = "dominated"
+OTHERS_GROUP = "others"
+"""The groups of the per-stage choices view: front trials, and every other trained network."""
 
 
 @dataclass(frozen=True)
@@ -70,16 +85,20 @@ class ReportData:
     objectives: dict[str, str]
     """Objective names and directions ("minimize"/"maximize"), in the study's order."""
     trials: pd.DataFrame
-    """Every trial: :func:`nas.study.trials.trials_frame` plus ``blocks``, ``block_mix`` and ``on_front``."""
+    """Every trial: :func:`nas.study.trials.trials_frame` plus ``blocks``, ``block_mix``, ``rung``,
+    ``rung_fraction``, ``values_from`` and ``on_front``, with every objective value known for it."""
     evaluated: pd.DataFrame
     """Complete, non-duplicate trials (a subset of ``trials``' rows, same columns), by trial number."""
+    partial: pd.DataFrame
+    """Trained below the top rung only (pruned by successive halving, or between rungs), by trial number."""
     stage_blocks: dict[int, tuple[str, ...]]
     """Block type of each stage, per trial number, for every trial whose architecture is known."""
     reference: ReferencePoint | None
     history: pd.DataFrame
-    """Hypervolume after each completion: ``completed_index`` (1..n), ``number``, ``completed``, ``hypervolume``."""
-    block_usage: pd.DataFrame
-    """``stage``, ``block``, ``group`` (front/dominated), ``count``, ``total``, ``share``: one row per combination."""
+    """Hypervolume after each completion: ``completed_index`` (1..n), ``number``, ``completed``, ``hypervolume``,
+    and ``share``, the hypervolume over the box between the reference point and the ideal point."""
+    choices: pd.DataFrame
+    """Per-stage choices of the front and of the other trained trials (:func:`nas.report.choices.choice_usage`)."""
     quality: str | None
     """The objective shown against predicted training FLOPs (the first task metric, else the first maximised one)."""
     notes: list[str] = field(default_factory=list)
@@ -101,6 +120,11 @@ class ReportData:
         return self.evaluated[self.evaluated[FRONT_COLUMN]]
 
     @property
+    def trained(self) -> pd.DataFrame:
+        """Every trained network the plots show: the evaluated trials, then the partial ones."""
+        return pd.concat([self.evaluated, self.partial]) if len(self.partial) else self.evaluated
+
+    @property
     def hypervolume(self) -> float | None:
         """The current hypervolume (the last entry of the history), None without a reference point."""
         if self.reference is None or self.history.empty:
@@ -116,23 +140,28 @@ def load_study(config: StudyConfig) -> optuna.Study:
 
 def collect(study: optuna.Study, config: StudyConfig) -> ReportData:
     """Read every trial of ``study`` and compute what the report shows."""
-    architectures = {
-        trial.number: trial.user_attrs[attrs.ARCH]
-        for trial in study.get_trials(deepcopy=False)
-        if attrs.ARCH in trial.user_attrs
-    }
-    return report_data(trials_frame(study, config), architectures, config)
+    trials = study.get_trials(deepcopy=False)
+    architectures = {trial.number: trial.user_attrs[attrs.ARCH] for trial in trials if attrs.ARCH in trial.user_attrs}
+    rungs = {trial.number: trial.user_attrs[attrs.RUNGS] for trial in trials if trial.user_attrs.get(attrs.RUNGS)}
+    return report_data(trials_frame(study, config), architectures, config, rungs)
 
 
-def report_data(frame: pd.DataFrame, architectures: Mapping[int, Any], config: StudyConfig) -> ReportData:
+def report_data(
+    frame: pd.DataFrame,
+    architectures: Mapping[int, Any],
+    config: StudyConfig,
+    rungs: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+) -> ReportData:
     """The report's numbers from a trials frame (as :func:`trials_frame` makes it) and the trials' specs.
 
-    ``architectures`` maps trial numbers to ``Architecture.to_dict()`` data (the ``arch`` attribute).
+    ``architectures`` maps trial numbers to ``Architecture.to_dict()`` data (the ``arch`` attribute),
+    ``rungs`` to their successive-halving rung records (the ``rungs`` attribute).
     """
     objectives = dict(zip(config.objective_names, config.directions, strict=True))
     notes: list[str] = []
     stage_blocks = _stage_blocks(architectures, notes)
     trials = _with_blocks(frame, stage_blocks, objectives)
+    _fill_known_values(trials, rungs or {}, list(objectives))
     complete = trials[trials["state"] == "complete"]
     evaluated = complete[complete["duplicate_of"].isna()]
     evaluated = evaluated.sort_values("number", kind="stable")
@@ -140,8 +169,12 @@ def report_data(frame: pd.DataFrame, architectures: Mapping[int, Any], config: S
     trials[FRONT_COLUMN] = False
     trials.loc[evaluated.index[mask], FRONT_COLUMN] = True
     evaluated = trials.loc[evaluated.index]
+    partial = _partial(trials)
     ordered = complete.sort_values(["completed", "number"], kind="stable", na_position="last")
     reference = _reference(ordered, objectives, config, notes)
+    specs = {number: _stages(spec) for number, spec in architectures.items() if int(number) in stage_blocks}
+    front = [int(n) for n in evaluated.loc[evaluated[FRONT_COLUMN], "number"]]
+    others = [int(n) for n in evaluated.loc[~evaluated[FRONT_COLUMN], "number"]] + [int(n) for n in partial["number"]]
     return ReportData(
         study_name=config.name,
         task=config.task,
@@ -149,10 +182,11 @@ def report_data(frame: pd.DataFrame, architectures: Mapping[int, Any], config: S
         objectives=objectives,
         trials=trials,
         evaluated=evaluated,
+        partial=partial,
         stage_blocks=stage_blocks,
         reference=reference,
         history=_history(ordered, objectives, reference, notes),
-        block_usage=block_usage(evaluated, stage_blocks),
+        choices=choice_usage({FRONT_GROUP: front, OTHERS_GROUP: others}, specs, config.space),
         quality=quality_objective(config),
         notes=notes,
     )
@@ -174,6 +208,80 @@ def _stage_blocks(architectures: Mapping[int, Any], notes: list[str]) -> dict[in
         shown = ", ".join(str(number) for number in sorted(unreadable)[:10])
         notes.append(f"{len(unreadable)} trial(s) have an architecture spec without readable stages (trials {shown})")
     return result
+
+
+def _stages(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [stage for stage in spec.get("stages") or () if isinstance(stage, Mapping)]
+
+
+def _top_rung(records: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    finished = [record for record in records if isinstance(record, Mapping) and "rung" in record]
+    return max(finished, key=lambda record: int(record["rung"])) if finished else None
+
+
+def _fill_known_values(
+    trials: pd.DataFrame, rungs: Mapping[int, Sequence[Mapping[str, Any]]], names: list[str]
+) -> None:
+    """Give every trial the objective values known for it, and say where they come from (in place).
+
+    Complete trials keep their told values. A trial that finished a lower rung gets that rung's values
+    and metrics (``metric.<name>``); otherwise a cost objective is the cost model's value, known before
+    training (a trial pruned by a constraint). ``rung`` and ``rung_fraction`` record the highest rung
+    finished, for complete trials too.
+    """
+    tops = [_top_rung(rungs.get(int(number), ())) for number in trials["number"]]
+    trials[RUNG_COLUMN] = pd.Series([float(t["rung"]) if t else math.nan for t in tops], index=trials.index)
+    fractions = [float(t.get("fraction", math.nan)) if t else math.nan for t in tops]
+    trials[FRACTION_COLUMN] = pd.Series(fractions, index=trials.index, dtype=float)
+    sources: list[str | None] = []
+    for index, state, top in zip(trials.index, trials["state"], tops, strict=True):
+        if state == "complete":
+            sources.append("final")
+        elif top is not None:
+            sources.append(_fill_from_rung(trials, index, top, names))
+        else:
+            sources.append(_fill_from_cost(trials, index, names))
+    trials[SOURCE_COLUMN] = pd.Series(sources, index=trials.index, dtype=object)
+    for name in names:  # values told as None arrive in object columns: numbers from here on
+        trials[name] = pd.to_numeric(trials[name], errors="coerce")
+
+
+def _fill_missing(trials: pd.DataFrame, index: Any, column: str, value: object) -> bool:
+    if column not in trials.columns:
+        trials[column] = pd.Series([None] * len(trials), index=trials.index, dtype=object)
+    if is_missing(value) or not is_missing(trials.at[index, column]):
+        return False
+    trials.at[index, column] = value
+    return True
+
+
+def _fill_from_rung(trials: pd.DataFrame, index: Any, top: Mapping[str, Any], names: list[str]) -> str:
+    told = list(top.get("objectives") or [])
+    for name, value in zip(names, told, strict=False):
+        _fill_missing(trials, index, name, value)
+    for metric, value in (top.get("metrics") or {}).items():
+        _fill_missing(trials, index, f"metric.{metric}", value)
+    fraction = top.get("fraction")
+    share = f" ({float(fraction):.3g} of the budget)" if fraction is not None else ""
+    return f"rung {int(top['rung'])}{share}"
+
+
+def _fill_from_cost(trials: pd.DataFrame, index: Any, names: list[str]) -> str | None:
+    filled = False
+    for name in names:
+        column = f"cost.{name}"
+        if column in trials.columns:
+            filled |= _fill_missing(trials, index, name, trials.at[index, column])
+    return "cost model" if filled else None
+
+
+def _partial(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials with a finished rung that are not complete, not a reused duplicate and not an interrupted run
+    (whose finished rungs its re-run keeps: the same training would be shown twice)."""
+    keep = (
+        trials[RUNG_COLUMN].notna() & ~trials["state"].isin(["complete", "interrupted"]) & trials["duplicate_of"].isna()
+    )
+    return trials[keep].sort_values("number", kind="stable")
 
 
 def block_mix(blocks: tuple[str, ...]) -> str:
@@ -247,7 +355,7 @@ def _reference(
 def _history(
     ordered: pd.DataFrame, objectives: Mapping[str, str], reference: ReferencePoint | None, notes: list[str]
 ) -> pd.DataFrame:
-    columns = ["completed_index", "number", "completed", "hypervolume"]
+    columns = ["completed_index", "number", "completed", "hypervolume", "share"]
     if reference is None or ordered.empty:
         return pd.DataFrame(columns=columns)
     frame = ordered.reset_index(drop=True)
@@ -262,40 +370,25 @@ def _history(
             "number": frame["number"].to_numpy(),
             "completed": frame["completed"].to_numpy(),
             "hypervolume": volumes,
+            "share": volumes / _ideal_box(frame, objectives, reference),
         }
     )
 
 
-def block_usage(evaluated: pd.DataFrame, stage_blocks: Mapping[int, tuple[str, ...]]) -> pd.DataFrame:
-    """How often each block type fills each stage, among front trials and among dominated ones.
-
-    ``share`` is ``count / total``, where ``total`` is the number of trials of that group that have
-    the stage (architectures may differ in depth); every (stage, block type seen, group) appears,
-    with count 0 where that combination never occurs, so the bars of both groups line up.
-    """
-    columns = ["stage", "block", "group", "count", "total", "share"]
-    counts: dict[tuple[int, str, str], int] = {}
-    totals: dict[tuple[int, str], int] = {}
-    seen: set[str] = set()
-    depth = 0
-    for number, on_front in zip(evaluated["number"].tolist(), evaluated[FRONT_COLUMN].tolist(), strict=True):
-        blocks = stage_blocks.get(int(number))
-        if blocks is None:
-            continue
-        group = FRONT_GROUP if on_front else DOMINATED_GROUP
-        depth = max(depth, len(blocks))
-        for stage, block in enumerate(blocks):
-            counts[(stage, block, group)] = counts.get((stage, block, group), 0) + 1
-            totals[(stage, group)] = totals.get((stage, group), 0) + 1
-            seen.add(block)
-    order = {mode: index for index, mode in enumerate(MODES)}
-    rows = []
-    for stage in range(depth):
-        for block in sorted(seen, key=lambda name: (order.get(name, len(order)), name)):
-            for group in (FRONT_GROUP, DOMINATED_GROUP):
-                count, total = counts.get((stage, block, group), 0), totals.get((stage, group), 0)
-                rows.append((stage, block, group, count, total, count / total if total else math.nan))
-    return pd.DataFrame(rows, columns=columns)
+def _ideal_box(complete: pd.DataFrame, objectives: Mapping[str, str], reference: ReferencePoint) -> float:
+    """The volume between the reference point and the ideal point (each objective's best complete value),
+    the most any front could cover: dividing by it turns the hypervolume into a share (as ``compare``
+    does), readable without knowing the objectives' scales. NaN when the box is empty."""
+    values = objective_values(complete, objectives)
+    volume = 1.0
+    for index, (name, direction) in enumerate(objectives.items()):
+        column = values[:, index][np.isfinite(values[:, index])]
+        if column.size == 0:
+            return math.nan
+        best = column.min() if direction == "minimize" else column.max()
+        side = reference.values[name] - best if direction == "minimize" else best - reference.values[name]
+        volume *= max(float(side), 0.0)
+    return volume if volume > 0 else math.nan
 
 
 def quality_objective(config: StudyConfig) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 
@@ -21,7 +22,7 @@ import plotly.io as pio
 import plotly.offline
 
 from nas.report._format import COST_LABELS, format_value, is_missing, sort_key
-from nas.report.data import BLOCKS_COLUMN, FRONT_COLUMN, ReportData
+from nas.report.data import BLOCKS_COLUMN, FRONT_COLUMN, SOURCE_COLUMN, ReportData
 from nas.report.figures import Section, sections
 from nas.study.storage import redact
 
@@ -115,14 +116,14 @@ table { border-collapse: collapse; font-size: 0.85rem; width: 100%; }
 th, td { border-bottom: 1px solid #e5e5e5; padding: 0.25rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #f5f5f5; cursor: pointer; position: sticky; top: 0; user-select: none; }
 th[aria-sort="ascending"]::after { content: " \\25B2"; } th[aria-sort="descending"]::after { content: " \\25BC"; }
-td.arch { min-width: 22rem; } td.reason { min-width: 16rem; }
+td.arch { min-width: 22rem; } td.reason { min-width: 16rem; } td.source { min-width: 12rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.front td { background: #eaf2fb; } tr.fail td, tr.interrupted td { color: #a33; } tr.pruned td { color: #777; }
 .table-wrap { max-height: 80vh; overflow: auto; }
 """
 
 
-_CELL_CLASSES = {"summary": "arch", "reason": "reason"}
+_CELL_CLASSES = {"summary": "arch", "reason": "reason", SOURCE_COLUMN: "source"}
 
 
 @dataclass(frozen=True)
@@ -163,9 +164,10 @@ def render_page(data: ReportData, live: LiveOptions | None = None) -> str:
         _navigation(views),
     ]
     if data.evaluated.empty:
+        partial = " The plots show the networks trained at lower rungs so far." if len(data.partial) else ""
         body.append(
             '<p class="empty" id="no-complete-trials">No complete trials yet: there is no Pareto front to show.'
-            " The table below lists the trials so far.</p>"
+            f"{partial} The table below lists the trials so far.</p>"
         )
     for view in views:
         body.extend(_section(view))
@@ -193,9 +195,18 @@ def _header(data: ReportData, live: LiveOptions | None) -> list[str]:
         f'<p class="meta">storage <code>{html.escape(redact(data.storage_url))}</code></p>',
         f'<p class="meta">trials: {html.escape(counts)}; Pareto front: {len(data.front)} trial(s)</p>',
     ]
-    if data.hypervolume is not None and data.reference is not None:
+    if len(data.partial):
         lines.append(
-            f'<p class="meta">hypervolume {data.hypervolume:.6g}; {html.escape(data.reference.describe())}</p>'
+            f'<p class="meta">{len(data.partial)} trained network(s) stopped at a lower rung of successive halving:'
+            " drawn as crosses (rings in 3-D) at that rung's values, listed in the table with them (never on a"
+            " front)</p>"
+        )
+    if data.hypervolume is not None and data.reference is not None:
+        share = float(data.history["share"].iloc[-1])
+        normalised = "" if math.isnan(share) else f" ({share:.1%} of the box between the reference and ideal points)"
+        lines.append(
+            f'<p class="meta">hypervolume {data.hypervolume:.6g}{normalised};'
+            f" {html.escape(data.reference.describe())}</p>"
         )
     stamp = data.generated.strftime("%Y-%m-%d %H:%M:%S")
     refresh = f"; live: reloads when new trials finish (checked every {live.interval_seconds:g} s)" if live else ""
@@ -243,6 +254,7 @@ def table_columns(data: ReportData) -> list[tuple[str, str]]:
         (FRONT_COLUMN, "front"),
         *((name, f"{name} {'↓' if direction == 'minimize' else '↑'}") for name, direction in data.objectives.items()),
         *costs,
+        (SOURCE_COLUMN, "values from"),
         ("train_seconds", "train time"),
         (BLOCKS_COLUMN, "blocks"),
         ("summary", "architecture"),

@@ -10,7 +10,15 @@ import pytest
 from nas.study import StudyConfig
 from nas.study.driver import SearchDriver
 from nas.study.storage import open_study
-from tests.nas.report.studies import THREE, cost_config, fill_hand_made, hand_made_config, load
+from tests.nas.report.studies import (
+    THREE,
+    cost_config,
+    fill_halving,
+    fill_hand_made,
+    halving_config,
+    hand_made_config,
+    load,
+)
 
 
 @pytest.fixture(scope="session")
@@ -34,4 +42,13 @@ def hand_study(tmp_path: Path) -> tuple[StudyConfig, optuna.Study]:
     config = hand_made_config(tmp_path)
     study = open_study(config)
     fill_hand_made(study)
+    return config, study
+
+
+@pytest.fixture
+def halving_study(tmp_path: Path) -> tuple[StudyConfig, optuna.Study]:
+    """Successive halving: complete, stopped-at-rung-0, constraint-pruned, running and interrupted trials."""
+    config = halving_config(tmp_path)
+    study = open_study(config)
+    fill_halving(study)
     return config, study

@@ -1,6 +1,7 @@
 """Studies to report on and helpers to read reports: real cost-only searches (no training, no Ray),
 hand-made studies whose every trial is chosen (an accuracy objective, a duplicate, pruned, failed and
-running trials), the report commands as the CLI runs them, and the plot data embedded in a page."""
+running trials; successive halving with trials stopped at a lower rung), the report commands as the
+CLI runs them, and the plot data embedded in a page."""
 
 from __future__ import annotations
 
@@ -142,6 +143,83 @@ def fill_hand_made(study: optuna.Study, *, complete: bool = True) -> None:
     study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL, user_attrs=failed))
     running = _user_attrs(archs[3], costs[3], **{attrs.PHASE: "training rung 0"})
     study.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=running))
+
+
+HALVING = {"accuracy": "maximize", "train_flops": "minimize", "train_peak_bytes": "minimize"}
+STOPPED_REASON = "stopped after rung 0 (0.333333 of the budget): not promoted by Pareto rank"
+HALVING_ACCURACY = {0: (0.30, 0.55), 1: (0.25, 0.62), 2: (0.20,), 3: (0.10,), 5: (0.15,), 6: (0.40,)}
+"""Accuracy per rung of the halving study's trained trials (rung 0 at a third of the budget, rung 1 full)."""
+
+
+def halving_config(tmp_path: Path, **changes: Any) -> StudyConfig:
+    data = {
+        "name": "report-halving",
+        "task": "kws",
+        "data": str(tmp_path / "unused"),
+        "space": SPACE,
+        "objectives": HALVING,
+        "constraints": ["params <= 1M"],
+        "fidelity": {"min_fraction": 1 / 3, "eta": 3},
+        "output": str(tmp_path / "runs"),
+        **changes,
+    }
+    return StudyConfig.from_dict(data)
+
+
+def halving_architectures() -> list[Architecture]:
+    return [
+        *hand_made_architectures(),
+        _arch(
+            Stage(block="s5", channels=16, num_states=8, stride=4),
+            Stage(block="neck", channels=32, num_states=8, bottleneck_ratio=0.5, stride=4),
+        ),
+        _arch(
+            Stage(block="group", channels=16, num_states=4, groups=2, stride=4),
+            Stage(block="s5", channels=32, num_states=8, stride=4),
+        ),
+    ]
+
+
+def _rung(index: int, accuracy: float, cost: dict[str, float]) -> dict[str, Any]:
+    fraction = 1 / 3 if index == 0 else 1.0
+    return {
+        "rung": index,
+        "fraction": fraction,
+        "budget": f"{round(45 * fraction)}s",
+        "objectives": [accuracy, cost["train_flops"], cost["train_peak_bytes"]],
+        "metrics": {"accuracy": accuracy, "test_loss": 3.0 - accuracy},
+        "train_seconds": 45 * fraction,
+        "run": f"run{index}",
+    }
+
+
+def fill_halving(study: optuna.Study) -> None:
+    """Successive halving as the driver records it: trials 0-1 complete after rungs 0 and 1; 2-3 trained at
+    rung 0 only and pruned; 4 pruned by a constraint before training; 5 running its rung 1 after rung 0;
+    6 interrupted after rung 0 (its finished rung belongs to a re-run, so it is not drawn)."""
+    archs = halving_architectures()
+    costs = [score(arch, 32).objectives() for arch in archs]
+    for number, arch in enumerate(archs):
+        cost, accuracies = costs[number], HALVING_ACCURACY.get(number, ())
+        rungs = [_rung(index, accuracy, cost) for index, accuracy in enumerate(accuracies)]
+        user = _user_attrs(arch, cost, **({attrs.RUNGS: rungs} if rungs else {}))
+        if number in (0, 1):
+            user[attrs.METRICS] = rungs[-1]["metrics"]
+            study.add_trial(optuna.trial.create_trial(values=rungs[-1]["objectives"], user_attrs=user))
+        elif number in (2, 3):
+            user[attrs.REASON] = STOPPED_REASON
+            study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, user_attrs=user))
+        elif number == 4:
+            user[attrs.REASON] = "constraint params <= 1000000 violated (params = 1.2e+06)"
+            user[attrs.NOT_TRAINED] = True
+            study.add_trial(optuna.trial.create_trial(state=TrialState.PRUNED, user_attrs=user))
+        elif number == 5:
+            user[attrs.PHASE] = "training rung 1"
+            study.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=user))
+        else:
+            user[attrs.INTERRUPTED] = True
+            user[attrs.REASON] = "the driver stopped while this trial ran; re-enqueued"
+            study.add_trial(optuna.trial.create_trial(state=TrialState.FAIL, user_attrs=user))
 
 
 def cli(argv: list[str]) -> int:

@@ -18,7 +18,7 @@ from nas.pareto import hypervolume, non_dominated_mask
 from nas.report import collect, report_data, sections, write_report
 from nas.report.build import table_for_files
 from nas.report.data import FRONT_COLUMN
-from nas.report.figures import DOMINATED_TRACE, FRONT_TRACE, FULL_FRONT_TRACE, pairs
+from nas.report.figures import DOMINATED_TRACE, FRONT_TRACE, FULL_FRONT_TRACE, PARTIAL_TRACE, pairs
 from nas.report.page import ERRORS_ID, render_page
 from nas.study import StudyConfig, StudyConfigError, attrs
 from nas.study.storage import open_study
@@ -27,6 +27,8 @@ from nas.study.trials import trials_frame
 from search_spaces import Architecture
 from tests.nas.report.studies import (
     FAILURE,
+    HALVING,
+    HALVING_ACCURACY,
     PRUNE_REASON,
     THREE,
     TWO,
@@ -85,7 +87,7 @@ def test_page_is_self_contained(cost_study: tuple[StudyConfig, optuna.Study], tm
     assert not re.search(r"<script[^>]*src=[\"']?https?:", page, flags=re.IGNORECASE)
     # plotly.js mentions URLs only for map tiles and topojson, which no trace here uses
     kinds = {trace.get("type", "scatter") for traces in plot_data(page).values() for trace in traces}
-    assert kinds <= {"scatter", "bar", "parcoords", "scatter3d"}
+    assert kinds <= {"scatter", "heatmap", "parcoords", "scatter3d"}
     assert page.count("Plotly.newPlot(") == len([s for s in sections(collect(study, config)) if s.figure])
     assert "plotly.js v" in page  # the library itself is inline
     assert f'id="{ERRORS_ID}"' in page and 'addEventListener("error"' in page
@@ -122,7 +124,7 @@ def test_three_objectives_have_every_pair_parallel_coordinates_and_3d(
     names = list(THREE)
     expected = {f"plot-pair-{x}-{y}" for x, y in pairs(names)}
     assert len(expected) == 3 and expected <= set(plots)
-    assert {"plot-parallel", "plot-scatter3d", "plot-hypervolume", "plot-blocks", "plot-quality"} <= set(plots)
+    assert {"plot-parallel", "plot-scatter3d", "plot-hypervolume", "plot-choices", "plot-quality"} <= set(plots)
     assert plots["plot-parallel"][0]["type"] == "parcoords"
     trials = _evaluated(study)
     values = np.array([trial.values for trial in trials])
@@ -140,33 +142,42 @@ def test_three_objectives_have_every_pair_parallel_coordinates_and_3d(
     assert set(data.front["number"]) == full
 
 
-def test_block_usage_counts_equal_counts_from_the_trial_specs(
+def test_stage_choices_count_every_searched_field_from_the_trial_specs(
     three_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
 ) -> None:
     config, study = three_study
     trials = _evaluated(study)
     values = np.array([trial.values for trial in trials])
     mask = non_dominated_mask(values, list(THREE.values()))
-    expected: Counter[tuple[int, str, str]] = Counter()
+    # the report space searches block, channels and num_states; groups, bottleneck and stride have one choice
+    searched = ("block", "channels", "num_states")
+    expected: Counter[tuple[int, str, str, str]] = Counter()
     for trial, on_front in zip(trials, mask, strict=True):
         arch = Architecture.from_dict(trial.user_attrs[attrs.ARCH])
         for index, stage in enumerate(arch.stages):
-            expected[(index, stage.block, "front" if on_front else "dominated")] += 1
+            for name in searched:
+                expected[(index, name, str(getattr(stage, name)), "front" if on_front else "others")] += 1
     data = collect(study, config)
-    usage = data.block_usage
-    found = {(int(r.stage), r.block, r.group): int(r.count) for r in usage.itertuples() if r.count}
+    choices = data.choices
+    assert set(choices["field"]) == set(searched)
+    found = {(int(r.stage), r.field, r.value, r.group): int(r.count) for r in choices.itertuples() if r.count}
     assert found == dict(expected)
-    for row in usage.itertuples():
+    for row in choices.itertuples():
         group_size = int(mask.sum()) if row.group == "front" else int((~mask).sum())
         assert row.total == group_size
-        assert row.share == pytest.approx(row.count / group_size)
-    bars = plot_data(write_report(study, config, tmp_path).html.read_text(encoding="utf-8"))["plot-blocks"]
-    from_bars: Counter[tuple[int, str, str]] = Counter()
-    for bar in bars:
-        for stage, (count, _total) in zip(bar["x"], bar["customdata"], strict=True):
-            if count:
-                from_bars[(int(stage.split()[-1]), bar["name"], bar["meta"])] += int(count)
-    assert from_bars == expected
+        offered = {str(value) for value in getattr(config.space.stages[row.stage], row.field)}
+        if row.value in offered:
+            assert row.share == pytest.approx(row.count / group_size)
+        else:  # e.g. 32 channels at stage 0, which offers 8 and 16: blank, not 0%
+            assert math.isnan(row.share) and row.count == 0
+    heatmaps = plot_data(write_report(study, config, tmp_path).html.read_text(encoding="utf-8"))["plot-choices"]
+    assert [heatmap["type"] for heatmap in heatmaps] == ["heatmap", "heatmap"]
+    for heatmap in heatmaps:
+        part = choices[choices["group"] == heatmap["meta"]]
+        for y, row in zip(heatmap["y"], heatmap["z"], strict=True):
+            for x, share in zip(heatmap["x"], row, strict=True):
+                (want,) = part[(part["label"] == y) & (part["stage"] == int(x.split()[-1]))]["share"]
+                assert share == pytest.approx(want, nan_ok=True)
 
 
 def test_hypervolume_history_ends_at_the_status_hypervolume_and_names_its_reference(
@@ -270,7 +281,10 @@ def test_one_objective(tmp_path: Path) -> None:
     assert "plot-objective-params" in plots and not [key for key in plots if key.startswith("plot-pair-")]
     best = max(t.values[0] for t in study.get_trials(states=(TrialState.COMPLETE,)))
     front = _trace(plots["plot-objective-params"], FRONT_TRACE)
-    assert front["y"] and set(front["y"]) == {best}
+    assert 1e4 <= best < 1e6  # drawn in thousands, as the axis title says
+    assert front["y"] and front["y"] == pytest.approx([best / 1000] * len(front["y"]))
+    figure = next(s.figure for s in sections(collect(study, config)) if s.key == "objective-params")
+    assert figure.layout.yaxis.title.text == "params (thousands; higher is better)"
     assert "plot-hypervolume" in plots and "plot-quality" in plots
 
 
@@ -284,7 +298,7 @@ def test_missing_objective_values_are_left_out_and_said(hand_study: tuple[StudyC
     assert any("missing (NaN) objective" in note for note in data.notes)
     assert data.hypervolume is not None and math.isfinite(data.hypervolume)
     page = render_page(data)
-    assert "1 evaluated trial(s) without a value for" in page
+    assert "1 trained trial(s) without a value for" in page
     pair = next(s.figure for s in sections(data) if s.key == "pair-train_flops-accuracy")
     assert 2 not in set().union(*(set(trace.customdata) for trace in pair.data))
 
@@ -395,3 +409,113 @@ def test_the_page_never_shows_a_database_password(hand_study: tuple[StudyConfig,
     data = dataclasses.replace(collect(study, config), storage_url="postgresql://nas:s3cret@db.example:5432/studies")
     page = render_page(data)
     assert "s3cret" not in page and "postgresql://nas:***@db.example:5432/studies" in page
+
+
+# -------------------------------------------------------------------------- successive halving
+def test_networks_stopped_by_successive_halving_are_drawn_at_their_rung(
+    halving_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = halving_study
+    data = collect(study, config)
+    assert data.partial["number"].tolist() == [2, 3, 5]  # not 4 (never trained), not 6 (interrupted: its re-run's)
+    assert data.front["number"].tolist() == [1] and data.history["number"].tolist() == [0, 1]
+    page = write_report(study, config, tmp_path).html.read_text(encoding="utf-8")
+    plots = plot_data(page)
+    costs = {trial.number: trial.user_attrs[attrs.COST] for trial in study.trials}
+    for x, y in pairs(list(HALVING)):
+        traces = plots[f"plot-pair-{x}-{y}"]
+        stopped = _trace(traces, PARTIAL_TRACE)
+        assert _numbers(stopped) == {2, 3, 5}
+        assert _numbers(_trace(traces, FRONT_TRACE)) == {1}
+        for axis, name in (("x", x), ("y", y)):
+            for number, drawn in zip(stopped["customdata"], stopped[axis], strict=True):
+                raw = HALVING_ACCURACY[number][-1] if name == "accuracy" else costs[number][name]
+                scale = {"accuracy": 1.0, "train_flops": 1e9, "train_peak_bytes": 2.0**20}[name]  # GFLOP, MiB
+                assert drawn == pytest.approx(raw / scale)
+        figure = next(s.figure for s in sections(data) if s.key == f"pair-{x}-{y}")
+        titles = {figure.layout.xaxis.title.text, figure.layout.yaxis.title.text}
+        assert titles == {f"{name} ({_unit(name)}{'; ' if _unit(name) else ''}{_better(name)})" for name in (x, y)}
+    assert set().union(*(_numbers(trace) for trace in plots["plot-quality"])) == {0, 1, 2, 3, 5}
+    assert {int(n) for n in plots["plot-parallel"][0]["dimensions"][-1]["values"]} == {0, 1, 2, 3, 5}
+    assert set().union(*(_numbers(trace) for trace in plots["plot-scatter3d"])) == {0, 1, 2, 3, 5}
+    hover = _trace(plots["plot-pair-train_flops-accuracy"], PARTIAL_TRACE)["text"][0]
+    assert "pruned: values at rung 0 (0.333 of the budget)" in hover
+    assert "3 trained network(s) stopped at a lower rung" in page
+
+
+def _unit(name: str) -> str:
+    return {"accuracy": "", "train_flops": "GFLOP", "train_peak_bytes": "MiB"}[name]
+
+
+def _better(name: str) -> str:
+    return "higher is better" if HALVING[name] == "maximize" else "lower is better"
+
+
+def test_the_tables_give_every_trial_its_known_values(
+    halving_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = halving_study
+    files = write_report(study, config, tmp_path)
+    csv = pd.read_csv(files.csv).set_index("number")
+    costs = {trial.number: trial.user_attrs[attrs.COST] for trial in study.trials}
+    for number in (2, 3, 5, 6):  # trained at rung 0 only: that rung's accuracy and metrics, the known costs
+        row = csv.loc[number]
+        assert row["accuracy"] == pytest.approx(HALVING_ACCURACY[number][0])
+        assert row["metric.accuracy"] == pytest.approx(HALVING_ACCURACY[number][0])
+        assert row["train_flops"] == pytest.approx(costs[number]["train_flops"])
+        assert row["rung"] == 0 and row["rung_fraction"] == pytest.approx(1 / 3)
+        assert row["values_from"] == "rung 0 (0.333 of the budget)"
+    never = csv.loc[4]  # pruned by a constraint before training: its costs, no accuracy
+    assert math.isnan(never["accuracy"]) and math.isnan(never["rung"])
+    assert never["train_peak_bytes"] == pytest.approx(costs[4]["train_peak_bytes"])
+    assert never["values_from"] == "cost model"
+    for number in (0, 1):  # complete: the told values, at the top rung
+        assert csv.loc[number, "accuracy"] == pytest.approx(HALVING_ACCURACY[number][-1])
+        assert csv.loc[number, "rung"] == 1 and csv.loc[number, "values_from"] == "final"
+    assert csv.loc[1, FRONT_COLUMN] and not csv.loc[[0, 2, 3, 4, 5, 6], FRONT_COLUMN].any()
+    page = files.html.read_text(encoding="utf-8")
+    table = page[page.index('id="trials-table"') :]
+    assert '<th scope="col">values from</th>' in table and table.count(">rung 0 (0.333 of the budget)<") == 4
+    row = re.search(r'<tr class="pruned"><td class="num" data-v="4.0">4</td>.*?</tr>', table)
+    assert row and "GFLOP</td>" in row.group(0) and "MiB</td>" in row.group(0)  # its costs, in the table's units
+
+
+def test_axes_name_their_units_and_byte_axes_use_binary_units(three_study: tuple[StudyConfig, optuna.Study]) -> None:
+    config, study = three_study
+    data = collect(study, config)
+    figures = {section.key: section.figure for section in sections(data) if section.figure is not None}
+    byte_units = ("B", "KiB", "MiB", "GiB", "TiB")
+    checked = 0
+    for key, figure in figures.items():
+        axes = [figure.layout[name] for name in figure.layout if name.startswith(("xaxis", "yaxis"))]
+        axes += [figure.layout.scene[f"{axis}axis"] for axis in "xyz"] if key == "scatter3d" else []
+        for axis in axes:
+            title = axis.title.text or ""
+            if "bytes" in title:
+                unit = re.search(r"(?:\(|\[)([A-Za-z]+)[;\])]", title)
+                assert unit and unit.group(1) in byte_units, title
+                assert axis.exponentformat == "none", f"{key}: SI tick suffixes on a byte axis"
+                checked += 1
+            if "flops" in title:
+                assert re.search(r"[kMGT]?FLOP", title), title
+    assert checked == 3  # the two pair plots with train_peak_bytes, and one axis of the 3-D view
+    parallel = figures["parallel"].data[0]
+    labels = [dimension.label for dimension in parallel.dimensions]
+    assert any("[MiB]" in label or "[GiB]" in label or "[KiB]" in label for label in labels), labels
+    for dimension in parallel.dimensions:
+        if dimension.ticktext:  # log axes drawn by hand: labels in the unit, never with SI suffixes
+            assert not [text for text in dimension.ticktext if re.search(r"\d[kMGT]$", text)]
+    hypervolume = figures["hypervolume"].layout.xaxis
+    assert hypervolume.tickformat == "d" and hypervolume.dtick >= 1 and float(hypervolume.dtick).is_integer()
+
+
+def test_the_3d_view_has_short_axis_titles_and_a_camera_that_fits(
+    three_study: tuple[StudyConfig, optuna.Study],
+) -> None:
+    config, study = three_study
+    figure = next(s.figure for s in sections(collect(study, config)) if s.key == "scatter3d")
+    scene = figure.layout.scene
+    titles = [scene[f"{axis}axis"].title.text for axis in "xyz"]
+    assert all(len(title) <= 30 and "better" not in title for title in titles), titles
+    eye = scene.camera.eye
+    assert (eye.x**2 + eye.y**2 + eye.z**2) ** 0.5 > (3 * 1.25**2) ** 0.5  # further out than plotly's default

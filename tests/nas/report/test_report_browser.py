@@ -14,10 +14,11 @@ Skipped only when no Chromium binary exists (on Debian: ``apt-get install -y chr
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import struct
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -91,12 +92,18 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
 
 @dataclass
 class _Plot:
-    """What one plot div holds once plotly drew it."""
+    """What one plot div holds once plotly drew it: SVG, points, canvases, images (heatmaps) and the tick
+    labels of each axis (``xtick``, ``ytick``, ``x2tick``, ...) as the reader sees them."""
 
     svg: int = 0
     main_svg: int = 0
     points: int = 0
     canvas: int = 0
+    images: int = 0
+    ticks: dict[str, list[str]] = field(default_factory=dict)
+
+
+_TICK = re.compile(r"^[xy]\d*tick$")
 
 
 class _Dom(HTMLParser):
@@ -120,9 +127,13 @@ class _Dom(HTMLParser):
                 plot.main_svg += tag == "svg" and "main-svg" in classes
                 plot.points += "point" in classes
                 plot.canvas += tag == "canvas"
+                plot.images += tag == "image"
         parent = self._stack[-1][1] if self._stack else None
         role = None
-        if "js-plotly-plot" in classes:
+        tick = next((name for name in classes if _TICK.match(name)), None)
+        if tick is not None and self._plot() is not None:
+            role = f"tick:{tick}"
+        elif "js-plotly-plot" in classes:
             key = attrs.get("id") or f"anonymous-{len(self.plots)}"
             self.plots[key] = _Plot()
             role = f"plot:{key}"
@@ -147,6 +158,14 @@ class _Dom(HTMLParser):
     def handle_data(self, data: str) -> None:
         if any(role == "errors" for _, role in self._stack):
             self.errors_text += data
+        tick = next((role for _, role in reversed(self._stack) if role and role.startswith("tick:")), None)
+        plot = self._plot()
+        if tick is not None and plot is not None:
+            plot.ticks.setdefault(tick.removeprefix("tick:"), []).append(data)
+
+    def _plot(self) -> _Plot | None:
+        role = next((role for _, role in self._stack if role and role.startswith("plot:")), None)
+        return self.plots[role.removeprefix("plot:")] if role else None
 
 
 def _parse(dom: str) -> _Dom:
@@ -174,6 +193,8 @@ def _check_rendered(page: Path, dom: str, trials: int) -> _Dom:
         if kinds <= {"scatter", "bar"}:
             drawn = sum(len(trace.get("customdata") or []) for trace in expected[key] if trace.get("mode") != "lines")
             assert plot.points >= drawn > 0, f"{key}: {plot.points} SVG points drawn for {drawn} data points"
+        elif kinds == {"heatmap"}:  # plotly paints a heatmap into an SVG image
+            assert plot.images >= len(expected[key]), f"{key}: {plot.images} images for {len(expected[key])} heatmaps"
         else:  # WebGL traces draw on a canvas; their axes and legend are SVG
             assert plot.canvas >= 1, f"{key}: no canvas"
     assert parsed.table_rows == trials
@@ -191,6 +212,34 @@ def test_report_renders_in_chromium_without_errors(
     parsed = _check_rendered(files.html, dom, trials=len(study.trials))
     assert {"plot-parallel", "plot-scatter3d"} <= set(parsed.plots)
     assert _png_size(shot) == (1400, 2200) and shot.stat().st_size > 20_000
+    print(f"screenshot: {shot}")
+
+
+_SI_SUFFIX = re.compile(r"^-?[\d.,]+\s?[kMGTPµmunp]$")
+"""A tick label like ``42.4M``: plotly's SI suffix, which on a byte axis reads as mega-bytes, not MiB."""
+
+
+def test_halving_report_shows_every_trained_network_with_readable_ticks(
+    halving_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
+) -> None:
+    config, study = halving_study
+    files = write_report(study, config, tmp_path / "report")
+    shot = _screenshot_dir() / "report-halving.png"
+    shot.unlink(missing_ok=True)
+    dom = _load(files.html, tmp_path / "profile", screenshot=shot, size=(1400, 5600))
+    parsed = _check_rendered(files.html, dom, trials=len(study.trials))
+    assert {"plot-choices", "plot-scatter3d", "plot-parallel"} <= set(parsed.plots)
+    for key, plot in parsed.plots.items():
+        for axis, labels in plot.ticks.items():
+            assert not [label for label in labels if _SI_SUFFIX.match(label.strip())], f"{key} {axis}: {labels}"
+    # two completions: plotly alone ticks 1, 1.2, 1.4, ...; whole numbers only, each once
+    counts = [label.strip() for label in parsed.plots["plot-hypervolume"].ticks["xtick"]]
+    assert counts == ["1", "2"], counts
+    # the stages and the searched values label the choices view
+    choices = parsed.plots["plot-choices"].ticks
+    assert {"stage 0", "stage 1"} <= {label.strip() for label in choices["xtick"]}
+    assert {"block: s5", "channels: 16", "states: 8"} <= {label.strip() for label in choices["ytick"]}
+    assert _png_size(shot) == (1400, 5600)
     print(f"screenshot: {shot}")
 
 
