@@ -21,10 +21,6 @@ operations while tracing or exporting; the FFT segment's ``SpectralSegment`` doe
   to the next power of two and computes the frontend's DFT as a matmul with cos/sin tables (built in
   float64), but only while ``torch.compiler.is_exporting()``. All three are exact in exact arithmetic:
   a causal convolution computed by FFT is the same for any FFT length >= 2L - 1, and a DFT is a matrix.
-* ``centaurus`` caches a few constant tensors per size (the kernel's column times, the FFT bin
-  weights) in module-level ``lru_cache``s. Filled during a dynamo export, they would hold the exporter's
-  fake tensors and break every later eager forward of that size; :func:`fresh_constant_caches`
-  empties them around an export.
 
 The patches last for the ``with`` block, one block at a time (a lock), and act only while tracing
 or exporting. The tracing flag is per thread, so other threads run the original code during a trace;
@@ -35,7 +31,7 @@ A small change in ``centaurus`` would make the TorchScript half unnecessary: und
 Functions instead of ``.apply`` (inference needs no custom backward), and let ``SSMLayer.plan`` take
 the 0-d size tensors a tracer passes (``int(batch), int(length)``). The ONNX half needs an opt-in FFT
 length policy (power-of-two padding), a real-arithmetic complex product in the spectral executor, a
-matmul DFT option in the frontend, and constant caches that skip fake tensors.
+matmul DFT option in the frontend.
 """
 
 from __future__ import annotations
@@ -51,7 +47,7 @@ import torch
 
 from centaurus.layer import SSMLayer
 from centaurus.networks.frontend import LOG_FLOOR, LogMelFrontend
-from centaurus.planning import execute, kernel, spectral
+from centaurus.planning import execute, spectral
 from centaurus.planning.plan import ContractionPlan
 
 _LOCK = threading.RLock()
@@ -171,23 +167,6 @@ def onnx_friendly_graph() -> Iterator[None]:
         _patched(LogMelFrontend, "features", features),
     ):
         yield
-
-
-def clear_constant_caches() -> None:
-    """Empty ``centaurus``'s caches of constant tensors (see the module docstring)."""
-    kernel._cached_column_times.cache_clear()
-    spectral._cached_bin_weights.cache_clear()
-
-
-@contextmanager
-def fresh_constant_caches() -> Iterator[None]:
-    """Around an export: no cached constant from an eager run goes into the graph, none of the exporter's fake
-    tensors stays in a cache afterwards."""
-    clear_constant_caches()
-    try:
-        yield
-    finally:
-        clear_constant_caches()
 
 
 ONNX_REWRITES: tuple[str, ...] = (

@@ -40,7 +40,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nas.export._inference import ONNX_REWRITES, fresh_constant_caches, onnx_friendly_graph, traceable_inference
+from nas.export._inference import ONNX_REWRITES, onnx_friendly_graph, traceable_inference
 from nas.export.probes import SPEECH_LEVELS_DBFS, check_inputs
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -271,7 +271,7 @@ def _attempt(name: str, model: nn.Module, example: torch.Tensor, path: Path, out
     rewrites = onnx_friendly_graph() if name == REWRITTEN else contextlib.nullcontext()
     tracing = contextlib.nullcontext() if dynamo else traceable_inference()
     try:
-        with fresh_constant_caches(), rewrites, tracing:
+        with rewrites, tracing:
             _export(model, example, path, dynamo=dynamo, output=output)
     except Exception as error:
         return OnnxAttempt(name, False, _summarise(error))
