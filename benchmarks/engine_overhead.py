@@ -46,7 +46,8 @@ def empty_trial(request: TrialRequest) -> TaskResult:
 
 def _request(arch: Architecture) -> TrialRequest:
     """A request as the driver sends it (what Ray pickles per trial)."""
-    return TrialRequest(0, 0, 0, "kws", "data", arch, Budget.parse("1s"), TrainingConfig(progress=False))
+    budget = Budget.parse("1s")
+    return TrialRequest(0, 0, 0, "kws", "data", arch, budget, budget, TrainingConfig(progress=False))
 
 
 def _config(folder: Path, data: Path, trials: int, concurrent: int, budget: str, space: str = "kws") -> StudyConfig:

@@ -1,25 +1,19 @@
 """The search driver: owns the Optuna study (ask/tell) and hands trials to a backend to run.
 
-One loop, in the driver process only (the only writer of the trials it asks):
-
-1. *collect*: take the runs the backend has finished; tell their results (or retry the ones lost to
-   a dead worker or node, up to ``retries`` times, then fail them with the reason);
-2. *fill*: while the backend has room, start either a promotion (multi-fidelity, see
-   :mod:`nas.study.scheduler`) or a new architecture: ``ask`` -> sample -> cost model -> admission
-   (a constraint or memory violation is told PRUNED with the reason, and costs no training) ->
-   one architecture, one training (:mod:`nas.study.duplicates`) -> the backend;
-3. stop when the trial budget is used (or the wall time is up) and nothing is in flight.
-
-Completed trials are written to storage as they finish, so killing the driver loses only the
-runs in flight: the next driver of the study (:mod:`nas.study.liveness`) marks those failed
-(``interrupted``) and re-enqueues their parameters. Where trials run is the backend's business
-(:mod:`nas.study.backends`); a study whose objectives are all cost-model fields trains nothing and
-needs none.
+One loop, in the driver process only (the only writer of the trials it asks): *collect* the runs
+the backend finished and tell their results (retrying runs lost with their worker, up to
+``retries`` times); *fill* the backend with promotions (:mod:`nas.study.scheduler`) or new
+architectures (``ask`` -> sample -> cost model -> :mod:`~nas.study.admission` ->
+:mod:`~nas.study.duplicates` -> the backend); stop when the trial budget is used (or the wall time
+is up) and nothing is in flight. Trials are stored as they end, so a killed driver loses only its
+runs in flight, which the study's next driver recovers (:mod:`nas.study.liveness`). A study whose
+objectives are all cost-model fields trains nothing and needs no backend.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import optuna
 import yaml
@@ -37,7 +31,7 @@ from nas.study.limits import SearchClock, TrialBudget
 from nas.study.liveness import Liveness
 from nas.study.outcome import SearchOutcome
 from nas.study.progress import SearchProgress
-from nas.study.recording import RungRecords, SkippedFiles, objective_values, record_full_fidelity
+from nas.study.recording import RungRecords, SkippedFiles, objective_values, record_full_fidelity, record_warnings
 from nas.study.requests import TrialRequest
 from nas.study.resilient import is_storage_error
 from nas.study.scheduler import RungScheduler
@@ -75,14 +69,14 @@ class SearchDriver:
         self.study = open_study(config, on_retry=self.progress.event, storage=storage)
         self.first_trial = len(self.study.get_trials(deepcopy=False))
         self.liveness = Liveness(self.study)
-        self.teller = Teller(self.study, config.objective_names, self.progress)
+        self.records = RungRecords(config.fidelity.rungs)
+        self.teller = Teller(self.study, config.objective_names, self.progress, self.records)
         self.scheduler: RungScheduler[Job] = RungScheduler(
             config.fidelity.rungs, config.directions, config.fidelity.eta
         )
         self.same = SameArchitecture(self.study, self.liveness, self.teller, self.progress)
         self.trial_budget = TrialBudget(self.study, config, self.progress)
         self.admission = Admission(config, needs_training=self.needs_training)
-        self.records = RungRecords(config.fidelity.rungs)
         self.skipped = SkippedFiles(self.progress)
         self._running: dict[tuple[int, int, int], tuple[TrialRequest, Job]] = {}  # request key -> (request, job)
         self._attempts: dict[int, list[dict[str, object]]] = {}
@@ -124,7 +118,7 @@ class SearchDriver:
         while True:
             self._collect(timeout=0.2 if self._running else 0.0)
             can_ask = self.trial_budget.left() > 0 and not clock.expired()
-            while len(self._running) < self._capacity():
+            while len(self._running) < (1 if self.backend is None else self.backend.capacity()):
                 job = self._promotion()
                 if job is None and can_ask:
                     job = self._new_trial()
@@ -138,7 +132,7 @@ class SearchDriver:
             idle = not self._running and self.scheduler.candidate() is None
             if idle and not can_ask and not self.same.blocked(self.scheduler.is_paused):
                 break
-            alive = [*self._jobs(), *self.scheduler.paused(), *self.same.waiting()]
+            alive = [*(job for _, job in self._running.values()), *self.scheduler.paused(), *self.same.waiting()]
             self.liveness.beat(job.trial for job in alive)
             clock.save()
             self._report(clock)
@@ -147,12 +141,6 @@ class SearchDriver:
             reason = f"stopped after rung {job.rung} ({fraction:g} of the budget): not promoted by Pareto rank"
             self.teller.tell(job.trial, TrialState.PRUNED, reason=reason)
         self._start_orphans(self.same.settle(force=True))
-
-    def _jobs(self) -> list[Job]:
-        return [job for _, job in self._running.values()]
-
-    def _capacity(self) -> int:
-        return 1 if self.backend is None else self.backend.capacity()
 
     def _load_history(self) -> None:
         """Rebuild promotion state and the duplicate map from storage (a resumed run continues them)."""
@@ -221,6 +209,7 @@ class SearchDriver:
         self.records.restore(trial.number, records)
         last = self.scheduler.load(trial.number, records)
         job.rung = min(last, self.scheduler.top)
+        job.resume_from = next((r.get("checkpoint") for r in records if r["rung"] == last), None)
         self.progress.event(f"trial {trial.number}: resumes after rung {last} (finished before the driver stopped)")
         if last >= self.scheduler.top:
             final = next(record for record in records if record["rung"] == last)
@@ -236,7 +225,7 @@ class SearchDriver:
         if promoted is None:
             return None
         rung, job = promoted
-        return Job(job.trial, job.arch, job.cost, rung=rung, reserved=job.reserved)
+        return Job(job.trial, job.arch, job.cost, rung=rung, reserved=job.reserved, resume_from=job.resume_from)
 
     # ------------------------------------------------------------------------ running
     def _submit(self, job: Job) -> None:
@@ -287,14 +276,15 @@ class SearchDriver:
             if reserved != job.reserved:
                 retry += f" with the whole node reserved ({memory.gib(reserved or 0)})"
             self.progress.event(f"trial {job.trial.number}: {reason}; {retry}")
-            self._submit(Job(job.trial, job.arch, job.cost, job.rung, attempt=job.attempt + 1, reserved=reserved))
+            self._submit(replace(job, attempt=job.attempt + 1, reserved=reserved))
         else:
             self.teller.fail(job.trial, f"lost {job.attempt + 1} time(s) to dead workers or nodes; last: {reason}")
 
     def _result(self, job: Job, result: TaskResult) -> None:
         trial = job.trial
-        self._training_seconds += result.training.seconds
+        self._training_seconds += result.training.run_seconds
         self.skipped.record(trial, result.skipped_files)
+        record_warnings(trial, job.rung, result)
         if result.status != "completed":
             self.teller.fail(trial, result.reason or "training failed")
             return
@@ -302,6 +292,7 @@ class SearchDriver:
         objectives = objective_values(names, job.cost, result.metrics, result.training.seconds)
         self.records.add(trial, job.rung, result, objectives)
         if job.rung < self.scheduler.top:
+            job.resume_from = result.checkpoint  # where its promotion continues
             self.scheduler.pause(trial.number, job.rung, objectives, job)
             trial.set_user_attr(attrs.PHASE, f"paused after rung {job.rung}")
             return

@@ -12,6 +12,7 @@ import optuna
 
 from nas.cost import score
 from nas.study import attrs, memory
+from nas.study.checkpoints import checkpoint_path
 from nas.study.config import StudyConfig
 from nas.study.requests import TrialRequest
 from search_spaces import Architecture
@@ -28,6 +29,8 @@ class Job:
     attempt: int = 0
     reserved: int | None = None
     """Host memory reserved on its node (CPU trials); raised to a whole node after an out-of-memory kill."""
+    resume_from: str | None = None
+    """The checkpoint this run continues (a promotion); once the run ends, the one it left for the next."""
 
     def request(self, config: StudyConfig) -> TrialRequest:
         """What the worker needs to run this job. A CPU trial reserves its predicted peak memory, so that
@@ -38,6 +41,7 @@ class Job:
         weights = None
         if top and config.keep_weights:
             weights = str(config.output_dir / "weights" / f"trial-{self.trial.number}.pt")
+        checkpoint = None if top else str(checkpoint_path(config, self.trial.number, self.rung))
         threads = config.training.threads or max(1, int(config.resources.cpus))
         return TrialRequest(
             trial=self.trial.number,
@@ -47,8 +51,11 @@ class Job:
             data=str(config.data),
             arch=self.arch,
             budget=config.training_budget.scaled(config.fidelity.rungs[self.rung]),
+            schedule=config.training_budget,
             training=replace(config.training, threads=threads),
             weights_path=weights,
+            resume_from=self.resume_from,
+            checkpoint_to=checkpoint,
             memory_bytes=self.reserved if config.resources.gpus == 0 else None,
         )
 

@@ -33,22 +33,33 @@ class RungRecords:
         """A re-run of an interrupted trial continues with the records its original finished."""
         self._by_trial[number] = records
 
+    def checkpoints(self, number: int) -> list[str]:
+        """The checkpoints trial ``number``'s runs left (its own, and those a re-run carried over)."""
+        return [record["checkpoint"] for record in self._by_trial.get(number, []) if record.get("checkpoint")]
+
     def add(self, trial: optuna.Trial, rung: int, result: TaskResult, objectives: list[float]) -> None:
-        """Record ``result`` as trial ``trial``'s run at ``rung``, and its training seconds over all rungs."""
+        """Record ``result`` as trial ``trial``'s run at ``rung``, and its training seconds over all rungs (each
+        rung's own run: a promotion continues the rung below)."""
         records = self._by_trial.setdefault(trial.number, [])
-        records.append(
-            {
-                "rung": rung,
-                "fraction": self._fractions[rung],
-                "budget": result.budget,
-                "objectives": objectives,
-                "metrics": result.metrics,
-                "train_seconds": result.training.seconds,
-                "run": uuid.uuid4().hex[:12],  # this training run (a re-run that keeps the record keeps its id)
-            }
-        )
+        record = {
+            "rung": rung,
+            "fraction": self._fractions[rung],
+            "budget": result.budget,
+            "objectives": objectives,
+            "metrics": result.metrics,
+            "train_seconds": result.training.run_seconds,
+            "run": uuid.uuid4().hex[:12],  # this training run (a re-run that keeps the record keeps its id)
+        }
+        records.append(record | ({"checkpoint": result.checkpoint} if result.checkpoint else {}))
         trial.set_user_attr(attrs.RUNGS, records)
         trial.set_user_attr(attrs.TRAIN_SECONDS, sum(record["train_seconds"] for record in records))
+
+
+def record_warnings(trial: optuna.Trial, rung: int, result: TaskResult) -> None:
+    """What went differently in a run without failing it (a checkpoint that could not be continued)."""
+    if result.warnings:
+        earlier = list(trial.user_attrs.get(attrs.WARNINGS, []))
+        trial.set_user_attr(attrs.WARNINGS, earlier + [{"rung": rung, "warning": text} for text in result.warnings])
 
 
 def record_full_fidelity(trial: optuna.Trial, result: TaskResult) -> None:

@@ -29,9 +29,15 @@ class TrialRequest:
     arch: Architecture
     budget: Budget
     """This rung's budget, counted from the network's first step (a promotion continues to it)."""
+    schedule: Budget
+    """The top rung's budget: the learning-rate schedule spans it, whichever rung this is."""
     training: TrainingConfig
     weights_path: str | None = None
     """Where to save the trained weights (the top rung, when the study keeps them)."""
+    resume_from: str | None = None
+    """The checkpoint of the rung below to continue from (a promotion); ``None``: from step 0."""
+    checkpoint_to: str | None = None
+    """Where to leave this rung's checkpoint for a promotion (every rung below the top)."""
     memory_bytes: int | None = None
     """Host memory the run reserves where it is placed (CPU trials on Ray); ``None``: no reservation."""
 

@@ -20,10 +20,18 @@ def _task(name: str, data: str) -> Task:
 
 
 def run_trial(request: TrialRequest) -> TaskResult:
-    """Train and evaluate ``request.arch`` up to ``request.budget``.
+    """Train and evaluate ``request.arch`` up to ``request.budget``, continuing the checkpoint of the rung
+    below when the request names one, and leaving one for the rung above when it asks.
 
     A non-finite loss comes back as a ``failed`` result; any other exception propagates to the
     backend, which reports it as the trial's failure reason.
     """
-    task = _task(request.task, request.data)
-    return task.run(request.arch, request.budget, request.training, weights_path=request.weights_path)
+    return _task(request.task, request.data).run(
+        request.arch,
+        request.budget,
+        request.training,
+        weights_path=request.weights_path,
+        schedule=request.schedule,
+        resume_from=request.resume_from,
+        checkpoint_to=request.checkpoint_to,
+    )

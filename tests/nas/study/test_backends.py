@@ -70,7 +70,7 @@ def test_an_exception_in_an_in_process_trial_fails_it_with_the_headline(tmp_path
 @pytest.fixture
 def request_() -> TrialRequest:
     arch = next(iter(study_config(Path("unused"), Path("unused")).space.enumerate()))
-    return TrialRequest(0, 0, 0, "kws", "data", arch, Budget(steps=1), TrainingConfig())
+    return TrialRequest(0, 0, 0, "kws", "data", arch, Budget(steps=1), Budget(steps=1), TrainingConfig())
 
 
 def test_ray_errors_are_told_apart(request_: TrialRequest) -> None:
