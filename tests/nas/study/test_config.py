@@ -75,7 +75,7 @@ def test_the_artifact_folder_defaults_to_the_study_folder_and_moves_with_it(tmp_
     assert inside.to_dict(stored_in=inside.output_dir)["artifacts"] == "ckpt"  # relative: the folder relocates
     shared = StudyConfig.from_dict(_with(artifacts="/mnt/shared/ckpt"), base=tmp_path)
     assert shared.to_dict(stored_in=shared.output_dir)["artifacts"] == "/mnt/shared/ckpt"
-    with pytest.raises(StudyConfigError, match="^artifacts: got 7; allowed: a folder path"):
+    with pytest.raises(StudyConfigError, match=r"^artifacts: got 7; allowed: a folder path"):
         StudyConfig.from_dict(_with(artifacts=7), base=tmp_path)
 
 
