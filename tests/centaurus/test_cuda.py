@@ -45,9 +45,7 @@ def test_every_plan_and_gradient_matches_the_cpu(mode: str, spectra: str) -> Non
 
 
 @pytest.mark.parametrize("limit", [0, 1 << 40], ids=["factored", "dense"])
-def test_streaming_on_cuda_matches_the_naive_recurrence(
-    mode: str, limit: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_streaming_on_cuda_matches_the_naive_recurrence(mode: str, limit: int, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(streaming, "DENSE_CHUNK_LIMIT", limit)
     cpu = make_layer(mode)
     gpu = _on_cuda(cpu)

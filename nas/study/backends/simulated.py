@@ -4,11 +4,11 @@ driver, sampler and scheduler (in the spirit of Syne Tune's simulated backend on
 Each started run looks its architecture and rung budget up in the table and ends after the
 tabulated training seconds on the simulated clock; ``workers`` runs proceed at once, as on a
 cluster with that many trial slots. A promotion that continues a checkpoint takes that rung's own
-seconds; a run that starts over (no checkpoint to continue) takes the seconds of every rung up to
-its own. ``collect`` never waits: it moves the clock to the next run's end. An architecture or
-budget the table lacks fails that trial with the reason (simulate the table's own space and
-training budget). ``events`` records when each run started and ended, for curves against
-simulated time.
+seconds; a run that starts over (no checkpoint to continue, or ``checkpoints=False``: promotions as
+they were before they continued from checkpoints) takes the seconds of every rung up to its own.
+``collect`` never waits: it moves the clock to the next run's end. An architecture or budget the
+table lacks fails that trial with the reason (simulate the table's own space and training budget).
+``events`` records when each run started and ended, for curves against simulated time.
 """
 
 from __future__ import annotations
@@ -35,9 +35,10 @@ class SimulatedEvent:
 class SimulatedBackend:
     """Replays ``table`` (see the module docstring); ``now`` is the simulated clock in seconds."""
 
-    def __init__(self, table: ResultsTable, *, workers: int = 1) -> None:
+    def __init__(self, table: ResultsTable, *, workers: int = 1, checkpoints: bool = True) -> None:
         self.table = table
         self.workers = workers
+        self.checkpoints = checkpoints
         self.now = 0.0
         self.events: list[SimulatedEvent] = []
         self._queue: list[tuple[float, int, TrialResult]] = []  # (end time, order, result): a heap
@@ -55,7 +56,8 @@ class SimulatedBackend:
             result = TrialResult(request, error=f"SimulationError: {error.args[0]}")
             heapq.heappush(self._queue, (self.now, next(self._order), result))
             return
-        below = self._reached.get(request.trial, -1) if request.resume_from is not None else -1
+        continues = self.checkpoints and request.resume_from is not None
+        below = self._reached.get(request.trial, -1) if continues else -1
         tabulated = self.table.rungs[request.arch.id]
         seconds = sum(tabulated[step].seconds for step in range(below + 1, index + 1))
         before = sum(tabulated[step].seconds for step in range(below + 1))
@@ -71,7 +73,7 @@ class SimulatedBackend:
             parameters=0,
             seed=request.training.seed,
             budget=rung.budget,
-            checkpoint=request.checkpoint_to,  # as if written: the promotion continues it
+            checkpoint=request.checkpoint_to if self.checkpoints else None,  # as if written: a promotion continues it
         )
         self._reached[request.trial] = index
         heapq.heappush(self._queue, (self.now + seconds, next(self._order), TrialResult(request, task=task)))

@@ -79,6 +79,20 @@ def test_a_multi_fidelity_study_replays_the_table_on_the_simulated_clock(tmp_pat
         assert [r["train_seconds"] for r in trial.user_attrs[attrs.RUNGS]] == [rung.seconds for rung in row]
 
 
+def test_without_checkpoints_a_promotion_pays_for_every_rung_again(tmp_path: Path) -> None:
+    seconds = _write_table(tmp_path / "table.jsonl")
+    config = StudyConfig.from_dict(_config_data(tmp_path, fidelity={"min_fraction": 1 / 9, "eta": 3}))
+    backend = SimulatedBackend(ResultsTable.load(tmp_path / "table.jsonl"), workers=2, checkpoints=False)
+    outcome = run_study(config, backend=backend, storage=optuna.storages.InMemoryStorage())
+    arch_ids = {trial.number: trial.user_attrs[attrs.ARCH_ID] for trial in outcome.study.trials}
+    started = {(e.trial, e.rung): e.time for e in backend.events if not e.ended}
+    promoted = [e for e in backend.events if e.ended and e.rung > 0]
+    assert promoted, "some trial was promoted"
+    for event in promoted:
+        expected = sum(seconds[arch_ids[event.trial]][: event.rung + 1])  # trained again from step 0
+        assert event.time - started[(event.trial, event.rung)] == expected
+
+
 def test_a_full_fidelity_run_takes_every_rung_s_seconds_and_one_worker_adds_them_up(tmp_path: Path) -> None:
     seconds = _write_table(tmp_path / "table.jsonl")
     config = StudyConfig.from_dict(_config_data(tmp_path))
