@@ -12,33 +12,42 @@
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import optuna
 import ray
 
 from nas.cost import score
-from nas.study import StudyConfig
-from nas.study.driver import SearchDriver
-from search_spaces import builtin_space
+from nas.study import RayBackend, StudyConfig, TrialRequest, run_study
+from nas.tasks import Budget, TaskResult, TrainingConfig, TrainingRun
+from search_spaces import Architecture, builtin_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def empty_trial(payload: dict[str, Any]) -> dict[str, Any]:
+def empty_trial(request: TrialRequest) -> TaskResult:
     """A trial that trains nothing: the engine's overhead is all that is left to time."""
-    return {
-        "status": "completed",
-        "reason": None,
-        "metrics": {"accuracy": 0.5},
-        "training": {"status": "completed", "steps": 0, "epochs": 0.0, "seconds": 0.0, "curve": []},
-        "budget": payload["budget"],
-        "weights": None,
-    }
+    return TaskResult(
+        task=request.task,
+        status="completed",
+        reason=None,
+        metrics={"accuracy": 0.5},
+        training=TrainingRun("completed", None, steps=0, epochs=0.0, seconds=0.0, curve=()),
+        eval_seconds=0.0,
+        parameters=0,
+        seed=0,
+        budget=str(request.budget),
+    )
+
+
+def _request(arch: Architecture) -> TrialRequest:
+    """A request as the driver sends it (what Ray pickles per trial)."""
+    budget = Budget.parse("1s")
+    return TrialRequest(0, 0, 0, "kws", "data", arch, budget, budget, TrainingConfig(progress=False))
 
 
 def _config(folder: Path, data: Path, trials: int, concurrent: int, budget: str, space: str = "kws") -> StudyConfig:
@@ -79,7 +88,7 @@ def _phases(trials: int) -> dict[str, float]:
             cost = score(arch, 16).objectives()
             times["cost model"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            ray.get(remote.remote({"budget": "1s"}))
+            ray.get(remote.remote(_request(arch)))
             times["Ray submit + get"].append(time.perf_counter() - start)
             start = time.perf_counter()
             study.tell(trial, [0.5, cost["train_flops"]])
@@ -100,7 +109,8 @@ def main() -> None:
 
         generate_corpus("kws", data, per_word=30, speakers=24)
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
-    ray.get(ray.remote(empty_trial).remote({"budget": "1s"}))  # warm a worker
+    warm = builtin_space("kws").random(random.Random(0))
+    ray.get(ray.remote(empty_trial).remote(_request(warm)))  # warm a worker
 
     print(f"engine overhead per trial, {args.trials} empty trials (median of each phase alone, ms):")
     for name, milliseconds in _phases(args.trials).items():
@@ -110,14 +120,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             config = _config(Path(folder), data, args.trials, concurrent, "1s")
             start = time.perf_counter()
-            SearchDriver(config, trial_function=empty_trial).run()
+            run_study(config, backend=RayBackend(config, trial_function=empty_trial))
             wall = time.perf_counter() - start
         print(f"{concurrent:>8} {args.trials:>7} {wall:>8.1f} {wall / args.trials:>12.3f}  empty trials (whole loop)")
     for concurrent in (1, 2):
         with tempfile.TemporaryDirectory() as folder:
             config = _config(Path(folder), data, args.real_trials, concurrent, "4s", space="kws-dws")
             start = time.perf_counter()
-            outcome = SearchDriver(config).run()
+            outcome = run_study(config)
             wall = time.perf_counter() - start
         rate = 60 * args.real_trials / wall
         print(

@@ -5,7 +5,7 @@ side in one run on a local Ray instance (2 workers):
 
 - full fidelity: every trial trains the whole budget;
 - multi-fidelity: trials train ``min_fraction`` of it first and the best ``1/eta`` by Pareto rank
-  are promoted (``nas.study.fidelity``).
+  are promoted (``nas.study.scheduler``).
 
 Both are scored by the hypervolume of their full-fidelity results against one declared reference
 point (accuracy 0, the space's largest training FLOPs), and by total training seconds.
@@ -26,8 +26,7 @@ import optuna
 import ray
 
 from nas.pareto import hypervolume
-from nas.study import StudyConfig
-from nas.study.driver import SearchDriver
+from nas.study import StudyConfig, run_study
 from nas.study.summary import complete_values
 from search_spaces import builtin_space
 
@@ -64,7 +63,7 @@ def _run(folder: Path, data: Path, seed: int, trials: int, budget: str, fidelity
         }
     )
     start = time.perf_counter()
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     wall = time.perf_counter() - start
     values = complete_values(optuna.load_study(study_name=config.name, storage=config.storage_url))
     reference = np.array([REFERENCE["accuracy"], REFERENCE["train_flops"]])

@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     from nas.export.cli import register as register_export
     from nas.report.cli import register as register_report
     from nas.study.cli import register as register_study
-    from nas.tasks.cli import register as register_train
+    from nas.train_cli import register as register_train
 
     register_data(commands)
     register_train(commands)

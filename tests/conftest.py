@@ -98,8 +98,8 @@ def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture(autouse=True)
 def _no_ray_left_connected() -> Iterator[None]:
-    """Shut down a Ray instance a test left connected in this process (a ``SearchDriver`` of a training
-    study connects when it is created): the next test's ``ray.init`` would fail with "called twice"."""
+    """Shut down a Ray instance a test left connected in this process (a training study's default Ray backend
+    connects when its driver is created): the next test's ``ray.init`` would fail with "called twice"."""
     yield
     import sys
 

@@ -21,12 +21,12 @@ from centaurus.modes import MODES
 from nas.compare.analysis import ComparisonResult, analyse
 from nas.compare.figures import comparison_figure, write_figure
 from nas.compare.variants import Variant, comparison_variants
-from nas.study.cli import trial_count
+from nas.study.arguments import trial_count
 from nas.study.config import StudyConfig
-from nas.study.driver import SearchDriver
 from nas.study.errors import StudyConfigError
 from nas.study.progress import SearchProgress
 from nas.study.quantities import parse_quantity
+from nas.study.run import run_study
 from nas.study.trials import write_tables
 
 
@@ -53,9 +53,8 @@ def run_variants(variants: list[Variant], *, quiet: bool, address: str | None, c
         config = replace(variant.config, ray_address=address) if address else variant.config
         console.print(f"[{index}/{len(variants)}] {config.name}", markup=False)
         with SearchProgress(enabled=not quiet, console=console) as progress:
-            driver = SearchDriver(config, progress=progress)
-            outcome = driver.run()
-        write_tables(driver.study, config)
+            outcome = run_study(config, progress=progress)
+        write_tables(outcome.study, config)
         console.print(
             f"  {outcome.complete} complete, {outcome.pruned} pruned, {outcome.failed} failed"
             f" ({outcome.training_seconds:.0f} s of training this run)",

@@ -1,14 +1,30 @@
-"""The search engine: study configs, the Optuna driver executing trials on Ray, resume and status."""
+"""The search engine: study configs, the driver asking Optuna and running trials on a backend, resume and status.
 
+``run_study(config)`` runs (or continues) a study; the pieces it is made of are modules of their own:
+the loop (``driver``), where trials run (``backends``), multi-fidelity promotions (``scheduler``),
+owners and heartbeats (``liveness``), what travels to a worker and back (``requests``).
+"""
+
+from nas.study.backends import InProcessBackend, RayBackend, TrialBackend
 from nas.study.config import Constraint, FidelityConfig, Objective, Resources, SamplerConfig, StudyConfig
 from nas.study.errors import StudyConfigError
+from nas.study.outcome import SearchOutcome
+from nas.study.requests import TrialRequest, TrialResult
+from nas.study.run import run_study
 
 __all__ = [
     "Constraint",
     "FidelityConfig",
+    "InProcessBackend",
     "Objective",
+    "RayBackend",
     "Resources",
     "SamplerConfig",
+    "SearchOutcome",
     "StudyConfig",
     "StudyConfigError",
+    "TrialBackend",
+    "TrialRequest",
+    "TrialResult",
+    "run_study",
 ]

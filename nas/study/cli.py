@@ -15,10 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from nas.study import attrs
+from nas.study.arguments import trial_count
 from nas.study.config import StudyConfig
-from nas.study.driver import SECONDS_ATTR, SearchDriver
 from nas.study.errors import StudyConfigError
+from nas.study.limits import SECONDS_ATTR
 from nas.study.progress import SearchProgress
+from nas.study.run import run_study
 from nas.study.storage import find_config, load_existing_study, redact
 from nas.study.summary import study_counts
 from nas.study.trials import front_frame, write_tables
@@ -38,20 +40,15 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         f"study {config.name}: {config.task} on {config.data}, storage {redact(config.storage_url)}", markup=False
     )
     with SearchProgress(enabled=not args.quiet, console=console) as progress:
-        driver = SearchDriver(config, progress=progress)
-        first_new = len(driver.study.trials)
-        outcome = driver.run()
+        outcome = run_study(config, progress=progress)
     console.print(
         f"done in {outcome.seconds:.0f} s ({outcome.training_seconds:.0f} s of training): {outcome.complete} complete,"
         f" {outcome.pruned} pruned, {outcome.failed} failed, {outcome.interrupted} interrupted",
         markup=False,
     )
-    _print_front(console, driver.study, config, None)
-    skipped = {
-        path: reason
-        for t in driver.study.trials[first_new:]
-        for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])
-    }
+    _print_front(console, outcome.study, config, None)
+    new_trials = outcome.new_trials()
+    skipped = {path: reason for t in new_trials for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])}
     if skipped:
         shown = "; ".join(f"{path} ({reason})" for path, reason in list(skipped.items())[:5])
         console.print(
@@ -59,9 +56,9 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
             markup=False,
             soft_wrap=True,
         )
-    trials_path, front_path = write_tables(driver.study, config)
+    trials_path, front_path = write_tables(outcome.study, config)
     console.print(f"wrote {trials_path}, {front_path} and {config.output_dir / 'config.yaml'}", markup=False)
-    _check_something_was_trained(driver.study.trials[first_new:], config)
+    _check_something_was_trained(new_trials, config)
     return 0
 
 
@@ -185,17 +182,6 @@ def _fmt(value: object) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.4f}" if abs(value) < 1000 else f"{value:.4g}"
     return str(value)
-
-
-def trial_count(text: str) -> int:
-    """``--trials``: a count >= 1, checked here because it bypasses the config's validation of ``budget.trials``."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"got {text!r}; allowed: an integer >= 1")
-    return value
 
 
 def register(commands: argparse._SubParsersAction) -> None:

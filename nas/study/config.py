@@ -39,6 +39,7 @@ _STUDY_KEYS = (
     *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
     "reference",
     "folder",
+    "artifacts",
 )
 
 
@@ -243,10 +244,17 @@ class StudyConfig:
     folder: Path | None = None
     """The study folder itself, when a stored config names it (``folder: .`` beside its ``config.yaml``);
     else the folder is ``output/name``."""
+    artifacts: Path | None = None
+    """Where workers write the checkpoints that promotions continue from; ``None``: the study folder (beside
+    its default SQLite file). On a cluster it must be a path every node shares."""
 
     @property
     def output_dir(self) -> Path:
         return self.folder if self.folder is not None else self.output / self.name
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.artifacts if self.artifacts is not None else self.output_dir
 
     @property
     def storage_url(self) -> str:
@@ -318,6 +326,7 @@ class StudyConfig:
             reference=_reference(data.get("reference"), objectives),
             source=source,
             folder=None if data.get("folder") is None else _path(data["folder"], "folder", base),
+            artifacts=None if data.get("artifacts") is None else _path(data["artifacts"], "artifacts", base),
         )
 
     def to_dict(self, *, stored_in: Path | None = None) -> dict[str, Any]:
@@ -333,8 +342,10 @@ class StudyConfig:
         folder = self.output_dir.resolve()
         if self.storage is None or self.storage == StudyConfig._default_storage(folder):
             data["storage"] = None
-        if self.data.resolve().is_relative_to(folder):
-            data["data"] = str(self.data.resolve().relative_to(folder))
+        for key in ("data", "artifacts"):
+            path = getattr(self, key)
+            if path is not None and path.resolve().is_relative_to(folder):
+                data[key] = str(path.resolve().relative_to(folder))
         del data["output"]
         return {**data, "folder": "."}
 
@@ -368,7 +379,7 @@ class StudyConfig:
             "generate_data": self.generate_data,
             "keep_weights": self.keep_weights,
             "reference": self.reference,
-        }
+        } | ({"artifacts": str(self.artifacts)} if self.artifacts is not None else {})
 
 
 # --------------------------------------------------------------------------------- sections

@@ -76,6 +76,16 @@ def does_not_fit(peak_bytes: float, node_bytes: int, *, batch: int) -> str:
     )
 
 
+def after_out_of_memory(peak_bytes: float, reserved_bytes: int | None) -> tuple[str, int | None]:
+    """A trial killed for memory: the reason it is given, and what its retry reserves (the whole largest
+    node, so it runs alone there), or ``None`` when it had the node to itself already (not retried)."""
+    node = largest_node_memory_bytes()
+    reason = out_of_memory(peak_bytes, reserved_bytes or 0, node)
+    if node is None or reserved_bytes is None or reserved_bytes >= node:
+        return reason, None
+    return reason, node
+
+
 def out_of_memory(peak_bytes: float, reserved_bytes: int, node_bytes: int | None) -> str:
     """The reason a trial killed for memory is given: what was predicted and what the node had."""
     node = "unknown" if node_bytes is None else gib(node_bytes)

@@ -113,6 +113,20 @@ def is_connection_error(error: BaseException) -> bool:
     return False
 
 
+def is_storage_error(error: BaseException) -> bool:
+    """Whether ``error`` came from the database (SQLAlchemy), anywhere in its cause chain."""
+    import sqlalchemy.exc
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlalchemy.exc.SQLAlchemyError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class ResilientStorage(BaseStorage):
     """Wraps a storage; every public storage method retries connection failures (see the module docs)."""
 

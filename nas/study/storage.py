@@ -221,9 +221,17 @@ def _make_sampler(config: SamplerConfig, objectives: int) -> optuna.samplers.Bas
         raise StudyConfigError(f"sampler.options: got {options!r}, which {config.name} rejects ({error})") from error
 
 
-def open_study(config: StudyConfig, *, on_retry: Callable[[str], None] | None = None) -> optuna.Study:
-    """Create the study, or load it when it exists (same name, same storage): the basis of resume."""
-    storage = make_storage(config.storage_url, on_retry=on_retry)
+def open_study(
+    config: StudyConfig,
+    *,
+    on_retry: Callable[[str], None] | None = None,
+    storage: optuna.storages.BaseStorage | None = None,
+) -> optuna.Study:
+    """Create the study, or load it when it exists (same name, same storage): the basis of resume.
+
+    ``storage``: an Optuna storage to use instead of the config's URL (e.g. in memory, for simulations).
+    """
+    storage = storage if storage is not None else make_storage(config.storage_url, on_retry=on_retry)
     sampler = make_sampler(config.sampler, len(config.objectives))
     study = optuna.create_study(
         storage=storage,

@@ -1,16 +1,13 @@
-"""What runs on a Ray worker: one trial's training and evaluation at one fidelity.
+"""What runs on a worker: one trial's training and evaluation at one fidelity.
 
-Payloads and results are plain dicts so that they cross process and node boundaries unchanged.
 Tasks (and the dataset indexes they build) are cached per worker process: Ray reuses workers, so
 later trials skip re-scanning the dataset folder.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from nas.tasks import Budget, Task, TrainingConfig, make_task
-from search_spaces import Architecture
+from nas.study.requests import TrialRequest
+from nas.tasks import Task, TaskResult, make_task
 
 _TASKS: dict[tuple[str, str], Task] = {}
 
@@ -22,18 +19,19 @@ def _task(name: str, data: str) -> Task:
     return _TASKS[key]
 
 
-def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
-    """Train and evaluate ``payload["arch"]``; returns :meth:`TaskResult.to_dict`.
+def run_trial(request: TrialRequest) -> TaskResult:
+    """Train and evaluate ``request.arch`` up to ``request.budget``, continuing the checkpoint of the rung
+    below when the request names one, and leaving one for the rung above when it asks.
 
     A non-finite loss comes back as a ``failed`` result; any other exception propagates to the
-    driver, which records it as the trial's failure reason.
+    backend, which reports it as the trial's failure reason.
     """
-    arch = Architecture.from_dict(payload["arch"])
-    task = _task(payload["task"], payload["data"])
-    result = task.run(
-        arch,
-        Budget.parse(payload["budget"]),
-        TrainingConfig.from_dict(payload["training"]),
-        weights_path=payload.get("weights_path"),
+    return _task(request.task, request.data).run(
+        request.arch,
+        request.budget,
+        request.training,
+        weights_path=request.weights_path,
+        schedule=request.schedule,
+        resume_from=request.resume_from,
+        checkpoint_to=request.checkpoint_to,
     )
-    return result.to_dict()

@@ -99,9 +99,12 @@ class SpeechRecognitionTask(Task):
         if arch.input.channels != 1:
             raise TaskConfigError(f"input.channels: got {arch.input.channels}; allowed: 1 (mono speech)")
 
-    def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
+    def train_batches(
+        self, arch: Architecture, config: TrainingConfig, epoch: int, first_batch: int = 0
+    ) -> Iterable[object]:
         collate = partial(collate_transcripts, multiple_of=arch.total_stride)
-        return self._loader(self.dataset("train", arch), config, shuffle=True, epoch=epoch, collate=collate)
+        dataset = self.dataset("train", arch)
+        return self._loader(dataset, config, shuffle=True, epoch=epoch, collate=collate, first_batch=first_batch)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
         audio, lengths, transcripts = batch  # type: ignore[misc]

@@ -80,11 +80,13 @@ class DenoisingTask(Task):
         if arch.input.sample_rate not in (8000, 16000):
             raise TaskConfigError(f"input.sample_rate: got {arch.input.sample_rate}; allowed: 8000, 16000 (PESQ)")
 
-    def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
+    def train_batches(
+        self, arch: Architecture, config: TrainingConfig, epoch: int, first_batch: int = 0
+    ) -> Iterable[object]:
         segments = RandomSegments(self.dataset("train", arch), arch.input.length, seed=config.seed)
         segments.set_epoch(epoch)
         collate = partial(collate_pairs, multiple_of=arch.total_stride)
-        return self._loader(segments, config, shuffle=True, epoch=epoch, collate=collate)
+        return self._loader(segments, config, shuffle=True, epoch=epoch, collate=collate, first_batch=first_batch)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
         noisy, clean, _ = batch  # type: ignore[misc]

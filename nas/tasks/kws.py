@@ -52,14 +52,18 @@ class KeywordSpottingTask(Task):
         if arch.input.channels != 1:
             raise TaskConfigError(f"input.channels: got {arch.input.channels}; allowed: 1 (mono speech)")
 
-    def train_batches(self, arch: Architecture, config: TrainingConfig, epoch: int) -> Iterable[object]:
+    def train_batches(
+        self, arch: Architecture, config: TrainingConfig, epoch: int, first_batch: int = 0
+    ) -> Iterable[object]:
         dataset = self.dataset("train", arch)
         if config.augment:
             if self._noise is None:
                 self._noise = background_noise(self.data_root, arch.input.sample_rate)
             dataset = KeywordAugment(dataset, noise=self._noise, seed=config.seed)
             dataset.set_epoch(epoch)
-        return self._loader(dataset, config, shuffle=True, epoch=epoch, collate=collate_classification)
+        return self._loader(
+            dataset, config, shuffle=True, epoch=epoch, collate=collate_classification, first_batch=first_batch
+        )
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
         audio, labels = batch  # type: ignore[misc]

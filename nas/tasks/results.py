@@ -1,7 +1,6 @@
 """What a training run and a whole task run return: status, metrics and the learning curve.
 
-Plain, JSON-ready dataclasses, because the search engine stores them as trial attributes and the
-multi-fidelity scheduler reads the curve.
+Plain, JSON-ready dataclasses, because the search engine stores them as trial attributes.
 """
 
 from __future__ import annotations
@@ -26,7 +25,11 @@ class CurvePoint:
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """The outcome of ``Task.fit``: a failed run says why (``reason``) and keeps the curve up to the failure."""
+    """The outcome of ``Task.fit``: a failed run says why (``reason``) and keeps the curve up to the failure.
+
+    A run that continued an earlier one (from a checkpoint) counts its steps, epochs, seconds and
+    curve from the network's first step; ``previous_seconds`` of its ``seconds`` were the earlier runs'.
+    """
 
     status: Status
     reason: str | None
@@ -35,6 +38,12 @@ class TrainingRun:
     seconds: float
     curve: tuple[CurvePoint, ...]
     skipped_batches: int = 0
+    previous_seconds: float = 0.0
+
+    @property
+    def run_seconds(self) -> float:
+        """The training seconds of this run alone (what it cost)."""
+        return self.seconds - self.previous_seconds
 
     @property
     def final_loss(self) -> float | None:
@@ -59,6 +68,10 @@ class TaskResult:
     """Where the trained ``state_dict`` was saved, when the caller asked for it."""
     skipped_files: list[list[str]] = field(default_factory=list)
     """``[path, reason]`` of every audio file the task's datasets skipped as unusable (so far, in this process)."""
+    checkpoint: str | None = None
+    """Where the run left a checkpoint to continue from, when the caller asked for one."""
+    warnings: list[str] = field(default_factory=list)
+    """What went differently from the request without failing the run (a checkpoint that could not be continued)."""
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)

@@ -35,7 +35,7 @@ import yaml
 
 from nas.cli import main
 from nas.study import attrs
-from nas.study.driver import SearchDriver
+from nas.study.backends import RayBackend
 from nas.study.storage import CONFIG_ATTR, find_config, load_existing_study
 from search_spaces import OutputSpec
 from tests.nas.conftest import RATE, tiny_architecture
@@ -276,8 +276,8 @@ def _pruned_for_memory(env: Env) -> None:
     assert all("exceeds this machine's memory" in t.user_attrs[attrs.REASON] for t in study.trials)
 
 
-def _no_ray(driver: SearchDriver) -> None:
-    """Stands in for ``SearchDriver._connect_ray``: leaves no remote function, so a submit would fail."""
+def _no_ray(backend: RayBackend) -> None:
+    """Stands in for ``RayBackend._connect``: leaves no remote function, so a submit would fail."""
 
 
 def _no_file(relative: str) -> Callable[[Env], None]:
@@ -633,7 +633,7 @@ def test_a_hostile_input_is_named_and_harms_nothing(
     env = Env(tmp_path, kws_root)
     shutil.copytree(baseline.runs, env.runs)
     if case.without_ray:
-        monkeypatch.setattr(SearchDriver, "_connect_ray", _no_ray)
+        monkeypatch.setattr(RayBackend, "_connect", _no_ray)
     ran = run_cli(case.act(env), capsys)
     assert "Traceback (most recent call last)" not in ran.output
     assert ran.code == case.code, ran.output

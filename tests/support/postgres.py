@@ -37,7 +37,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
-from nas.study.driver import pid_alive
+from nas.study.liveness import pid_alive
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_ROOT = REPO / "build" / "postgres-test"

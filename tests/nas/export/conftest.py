@@ -20,8 +20,7 @@ import torch
 
 from centaurus import CentaurusConfigError
 from nas.export.cli import register
-from nas.study import StudyConfig
-from nas.study.driver import SearchDriver
+from nas.study import StudyConfig, run_study
 from tests.nas.study.test_search_ray import SPACE, study_config
 
 
@@ -43,7 +42,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory, kws_root: Path) -> dict[s
         )
     try:
         for config in configs.values():
-            outcome = SearchDriver(config).run()
+            outcome = run_study(config)
             assert outcome.complete == config.trials, outcome
     finally:
         if started:
@@ -78,7 +77,7 @@ def cost_only_study(tmp_path_factory: pytest.TempPathFactory) -> StudyConfig:
             "output": str(root / "runs"),
         }
     )
-    SearchDriver(config).run()
+    run_study(config)
     return config
 
 

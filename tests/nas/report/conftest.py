@@ -7,8 +7,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from nas.study import StudyConfig
-from nas.study.driver import SearchDriver
+from nas.study import StudyConfig, run_study
 from nas.study.storage import open_study
 from tests.nas.report.studies import (
     THREE,
@@ -25,7 +24,7 @@ from tests.nas.report.studies import (
 def cost_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[StudyConfig, optuna.Study]:
     """Two objectives (train_flops down, params up), some trials pruned by a constraint."""
     config = cost_config(tmp_path_factory.mktemp("cost2"))
-    SearchDriver(config).run()
+    run_study(config)
     return config, load(config)
 
 
@@ -33,7 +32,7 @@ def cost_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[StudyConfig, o
 def three_study(tmp_path_factory: pytest.TempPathFactory) -> tuple[StudyConfig, optuna.Study]:
     """Three objectives: parallel coordinates and a 3-D view besides the three pair plots."""
     config = cost_config(tmp_path_factory.mktemp("cost3"), name="report-three", objectives=THREE, constraints=[])
-    SearchDriver(config).run()
+    run_study(config)
     return config, load(config)
 
 

@@ -21,8 +21,7 @@ import pytest
 
 from nas.report import OptunaDashboard, ReportServer, free_port
 from nas.report.dashboard import DashboardError
-from nas.study import StudyConfigError
-from nas.study.driver import SearchDriver
+from nas.study import StudyConfigError, run_study
 from tests.nas.report.studies import cost_config, load
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,7 +46,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 def test_report_server_answers_and_regenerates_after_new_trials(tmp_path: Path) -> None:
     config = cost_config(tmp_path, budget={"trials": 4}, constraints=[])
-    SearchDriver(config).run()
+    run_study(config)
     with ReportServer(load(config), config, port=0, interval=0.2, log=lambda message: None) as server:
         status, page = _get(server.url)
         assert status == 200 and "trials: 4 complete" in page
@@ -56,7 +55,7 @@ def test_report_server_answers_and_regenerates_after_new_trials(tmp_path: Path) 
         assert first == server.version and first.endswith("-4")
         assert _get(server.url + "nothing")[0] == 404
 
-        SearchDriver(cost_config(tmp_path, budget={"trials": 9}, constraints=[])).run()  # the same study, 5 more
+        run_study(cost_config(tmp_path, budget={"trials": 9}, constraints=[]))  # the same study, 5 more
         _wait_for(lambda: _get(server.url + "version")[1].endswith("-9"), 30, "the report of 9 trials")
         status, page = _get(server.url)
         assert status == 200 and "trials: 9 complete" in page
@@ -71,7 +70,7 @@ def test_report_server_answers_and_regenerates_after_new_trials(tmp_path: Path) 
 
 def test_report_server_port_in_use(tmp_path: Path) -> None:
     config = cost_config(tmp_path, budget={"trials": 2}, constraints=[])
-    SearchDriver(config).run()
+    run_study(config)
     with ReportServer(load(config), config, port=0, log=lambda message: None) as first:
         second = ReportServer(load(config), config, port=first.port, log=lambda message: None)
         with pytest.raises(StudyConfigError, match="--report-port: got"):
@@ -80,7 +79,7 @@ def test_report_server_port_in_use(tmp_path: Path) -> None:
 
 def test_optuna_dashboard_serves_the_study(tmp_path: Path) -> None:
     config = cost_config(tmp_path, budget={"trials": 3}, constraints=[])
-    SearchDriver(config).run()
+    run_study(config)
     log = tmp_path / "optuna-dashboard.log"
     with OptunaDashboard(config.storage_url, port=0, log_path=log).start(timeout=90) as dashboard:
         assert dashboard.running()
@@ -108,7 +107,7 @@ def test_optuna_dashboard_port_in_use(tmp_path: Path) -> None:
 
 def test_dashboard_command_prints_both_urls_and_stops_both_on_ctrl_c(tmp_path: Path) -> None:
     config = cost_config(tmp_path, budget={"trials": 3}, constraints=[])
-    SearchDriver(config).run()
+    run_study(config)
     report_port, dashboard_port = free_port(), free_port()
     code = (
         "import sys; from tests.nas.report.studies import cli;"

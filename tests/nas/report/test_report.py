@@ -272,9 +272,9 @@ def test_empty_study(tmp_path: Path) -> None:
 
 def test_one_objective(tmp_path: Path) -> None:
     config = cost_config(tmp_path, objectives={"params": "maximize"}, budget={"trials": 6}, constraints=[])
-    from nas.study.driver import SearchDriver
+    from nas.study import run_study
 
-    SearchDriver(config).run()
+    run_study(config)
     study = optuna.load_study(study_name=config.name, storage=config.storage_url)
     page = write_report(study, config, tmp_path / "out").html.read_text(encoding="utf-8")
     plots = plot_data(page)
@@ -331,11 +331,11 @@ def test_report_of_a_study_named_by_its_storage_url(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], storage_url: str
 ) -> None:
     """``report URL#NAME`` on every storage backend: the config comes from the study itself."""
-    from nas.study.driver import SearchDriver
+    from nas.study import run_study
     from nas.study.storage import make_storage
 
     config = cost_config(tmp_path, storage=storage_url)
-    SearchDriver(config).run()
+    run_study(config)
     out = tmp_path / "report"
     assert cli(["report", f"{storage_url}#{config.name}", "--out", str(out)]) == 0
     assert f"report of study {config.name} (14 trials)" in capsys.readouterr().out
@@ -351,7 +351,7 @@ def test_report_of_a_trained_accuracy_study_on_ray(tmp_path: Path, kws_root: Pat
     """Real training on a local Ray: the metrics come from the workers, the quality view uses accuracy."""
     import ray
 
-    from nas.study.driver import SearchDriver
+    from nas.study import run_study
 
     config = StudyConfig.from_dict(
         {
@@ -376,7 +376,7 @@ def test_report_of_a_trained_accuracy_study_on_ray(tmp_path: Path, kws_root: Pat
             namespace="centaurus-nas-report-tests",
         )
     try:
-        SearchDriver(config).run()
+        run_study(config)
     finally:
         if started:
             ray.shutdown()

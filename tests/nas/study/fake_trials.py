@@ -1,6 +1,6 @@
 """Trials that only sleep, for fault and load tests of the engine: what is under test is the driver,
-the storage and Ray, not training, so each trial takes a fixed short time and returns a result in
-the exact shape of ``run_trial``'s (``TaskResult.to_dict()``).
+the storage and Ray, not training, so each trial takes a fixed short time and returns what
+``run_trial`` returns (a ``TaskResult``).
 
 Run as a script it is a driver: ``python -m tests.nas.study.fake_trials CONFIG --sleep S`` runs (or
 resumes) the study of ``CONFIG`` with sleeping trials and prints the driver's events, one per line.
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 
-def sleepy_trial_function(seconds: float) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def sleepy_trial_function(seconds: float) -> Callable[[Any], Any]:
     """A trial function that sleeps about ``seconds`` and scores the architecture by a hash of its spec.
 
     The sleep is ``seconds * (0.5 + score)``: trials of different architectures finish at different
@@ -25,35 +25,33 @@ def sleepy_trial_function(seconds: float) -> Callable[[dict[str, Any]], dict[str
     It is built inside this factory so that Ray pickles it by value: workers need not import tests.
     """
 
-    def sleepy_trial(payload: dict[str, Any]) -> dict[str, Any]:
+    def sleepy_trial(request: Any) -> Any:  # a TrialRequest -> a TaskResult
         import json
         import time
         import zlib
 
-        score = zlib.crc32(json.dumps(payload["arch"], sort_keys=True).encode()) % 1000 / 1000
+        from nas.tasks import TaskResult, TrainingRun
+
+        score = zlib.crc32(json.dumps(request.arch.to_dict(), sort_keys=True).encode()) % 1000 / 1000
         time.sleep(seconds * (0.5 + score))
-        training = {"status": "completed", "reason": None, "steps": 1, "epochs": 0.1, "seconds": seconds}
-        return {
-            "task": payload["task"],
-            "status": "completed",
-            "reason": None,
-            "metrics": {"accuracy": score},
-            "training": {**training, "curve": [], "skipped_batches": 0},
-            "eval_seconds": 0.0,
-            "parameters": 0,
-            "seed": 0,
-            "budget": payload["budget"],
-            "config": {},
-            "weights": None,
-        }
+        return TaskResult(
+            task=request.task,
+            status="completed",
+            reason=None,
+            metrics={"accuracy": score},
+            training=TrainingRun("completed", None, steps=1, epochs=0.1, seconds=seconds, curve=()),
+            eval_seconds=0.0,
+            parameters=0,
+            seed=0,
+            budget=str(request.budget),
+        )
 
     return sleepy_trial
 
 
 def main(argv: list[str] | None = None) -> int:
     from nas.errors import CentaurusConfigError
-    from nas.study import StudyConfig
-    from nas.study.driver import SearchDriver
+    from nas.study import RayBackend, StudyConfig, run_study
     from nas.study.progress import SearchProgress
 
     parser = argparse.ArgumentParser()
@@ -68,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             while not Path(args.start_when).exists():
                 time.sleep(0.05)
         with SearchProgress(enabled=True) as progress:
-            outcome = SearchDriver(config, progress=progress, trial_function=sleepy_trial_function(args.sleep)).run()
+            backend = RayBackend(config, trial_function=sleepy_trial_function(args.sleep))
+            outcome = run_study(config, progress=progress, backend=backend)
     except CentaurusConfigError as error:
         print(f"centaurus-nas: error: {error}", file=sys.stderr, flush=True)
         return 2

@@ -66,6 +66,19 @@ def test_round_trip_through_to_dict(tmp_path: Path) -> None:
     assert again.constraints == config.constraints and again.training == config.training
 
 
+def test_the_artifact_folder_defaults_to_the_study_folder_and_moves_with_it(tmp_path: Path) -> None:
+    default = StudyConfig.from_dict(VALID, base=tmp_path)
+    assert default.artifacts is None and default.artifacts_dir == default.output_dir
+    assert "artifacts" not in default.to_dict()  # stored configs of earlier studies stay as they were
+    inside = StudyConfig.from_dict(_with(artifacts="runs/kws-quick/ckpt"), base=tmp_path)
+    assert inside.artifacts_dir == (tmp_path / "runs" / "kws-quick" / "ckpt").resolve()
+    assert inside.to_dict(stored_in=inside.output_dir)["artifacts"] == "ckpt"  # relative: the folder relocates
+    shared = StudyConfig.from_dict(_with(artifacts="/mnt/shared/ckpt"), base=tmp_path)
+    assert shared.to_dict(stored_in=shared.output_dir)["artifacts"] == "/mnt/shared/ckpt"
+    with pytest.raises(StudyConfigError, match=r"^artifacts: got 7; allowed: a folder path"):
+        StudyConfig.from_dict(_with(artifacts=7), base=tmp_path)
+
+
 def test_defaults_are_minimal() -> None:
     config = StudyConfig.from_dict(
         {"name": "s", "task": "asr", "data": "d", "space": "asr-dws", "objectives": {"cer": "minimize"}}

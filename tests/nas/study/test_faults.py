@@ -27,8 +27,10 @@ import ray
 import yaml
 from optuna.trial import TrialState
 
-from nas.study import StudyConfig, attrs
-from nas.study.driver import SECONDS_ATTR, SearchDriver
+from nas.study import RayBackend, StudyConfig, attrs, run_study
+from nas.study.backends.ray_backend import describe_ray_error
+from nas.study.driver import SearchDriver
+from nas.study.limits import SECONDS_ATTR
 from nas.study.storage import make_storage
 from tests.nas.study.fake_trials import sleepy_trial_function
 from tests.nas.study.test_search_ray import SPACE
@@ -142,7 +144,7 @@ def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path, re
     killer = threading.Thread(target=_kill_trial_workers, args=(stop, killed, random.Random(0), 8), daemon=True)
     try:
         killer.start()
-        outcome = SearchDriver(config, trial_function=sleepy_trial_function(0.8)).run()
+        outcome = run_study(config, backend=RayBackend(config, trial_function=sleepy_trial_function(0.8)))
     finally:
         stop.set()
         killer.join()
@@ -176,13 +178,13 @@ def _recording_trial_function(folder: Path, seconds: float) -> Any:
     """``sleepy_trial_function(seconds)`` that also writes when each run started and ended to ``folder``."""
     sleepy = sleepy_trial_function(seconds)
 
-    def recording_trial(payload: dict[str, Any]) -> dict[str, Any]:
+    def recording_trial(request: Any) -> Any:
         import json
         import time
         import uuid
 
         started = time.time()
-        result = sleepy(payload)
+        result = sleepy(request)
         (folder / f"{uuid.uuid4().hex}.json").write_text(json.dumps([started, time.time()]))
         return result
 
@@ -199,7 +201,7 @@ def test_trials_whose_memory_does_not_fit_together_never_run_together(tmp_path: 
     node = int(1.6 * memory.WORKER_BASE_BYTES)  # each trial reserves its (small) peak + one worker base
     ray.init(address="local", num_cpus=2, _memory=node, include_dashboard=False, log_to_driver=False)
     try:
-        outcome = SearchDriver(config, trial_function=_recording_trial_function(runs, 0.6)).run()
+        outcome = run_study(config, backend=RayBackend(config, trial_function=_recording_trial_function(runs, 0.6)))
     finally:
         ray.shutdown()
     assert outcome.complete == 6 and outcome.pruned == outcome.failed == 0
@@ -210,8 +212,7 @@ def test_trials_whose_memory_does_not_fit_together_never_run_together(tmp_path: 
 
 
 def test_an_out_of_memory_kill_is_named_and_retried_alone_once(tmp_path: Path, kws_root: Path, monkeypatch) -> None:
-    from nas.study import driver as driver_module
-    from nas.study import memory
+    from nas.study import jobs, memory
 
     config = StudyConfig.from_dict(_config_data(tmp_path, kws_root, budget={"trials": 1}))
     driver = SearchDriver(config)
@@ -220,15 +221,16 @@ def test_an_out_of_memory_kill_is_named_and_retried_alone_once(tmp_path: Path, k
     monkeypatch.setattr(driver, "_submit", submitted.append)
     trial = driver.study.ask()
     peak = 3.5 * memory.GIB
-    job = driver_module._Job(trial, None, {"train_peak_bytes": peak}, rung=0, reserved=int(4.1 * memory.GIB))
+    job = jobs.Job(trial, None, {"train_peak_bytes": peak}, rung=0, reserved=int(4.1 * memory.GIB))
     killed = ray.exceptions.OutOfMemoryError("Task was killed due to the node running low on memory.")
+    lost = describe_ray_error(job.request(config), killed)  # what the Ray backend reports for the kill
 
-    driver._lost(job, killed)  # shared the node with another trial: retried with the node to itself
+    driver._lost(job, lost.lost, out_of_memory=lost.out_of_memory)  # shared the node: retried with the node to itself
     assert [retry.reserved for retry in submitted] == [8 * memory.GIB] and submitted[0].attempt == 1
     reason = driver.study.trials[0].user_attrs[attrs.ATTEMPTS][0]["error"]
     assert reason.startswith("out of memory (predicted 3.5 GiB peak, reserved 4.1 GiB, node 8.0 GiB)")
 
-    driver._lost(submitted[0], killed)  # alone and killed again: not retried into the same placement
+    driver._lost(submitted[0], lost.lost, out_of_memory=lost.out_of_memory)  # alone and killed again: not retried
     assert len(submitted) == 1
     failed = driver.study.trials[0]
     assert failed.state == TrialState.FAIL
@@ -377,7 +379,7 @@ def test_a_resumed_driver_asks_new_architectures(tmp_path: Path, kws_root: Path,
 
 def test_two_recoveries_at_once_fail_and_re_enqueue_each_trial_once(tmp_path: Path, monkeypatch) -> None:
     """Two drivers resuming together race for the same dead driver's trials: each is recovered exactly once."""
-    from nas.study import driver as driver_module
+    from nas.study import liveness as driver_module
 
     url = f"sqlite:///{tmp_path / 'study.db'}"
     study = optuna.create_study(study_name="race", storage=make_storage(url), directions=["minimize"])

@@ -17,8 +17,9 @@ import sqlalchemy.exc
 from optuna.trial import TrialState
 
 from nas.study import StudyConfig, attrs
-from nas.study.driver import STALE_SECONDS, SearchDriver, driver_is_dead, recover_interrupted
+from nas.study.driver import SearchDriver
 from nas.study.errors import StorageUnavailableError
+from nas.study.liveness import STALE_SECONDS, driver_is_dead, recover_interrupted
 from nas.study.resilient import ResilientStorage, is_connection_error, outage_seconds
 from tests.nas.study.test_search_ray import SPACE
 

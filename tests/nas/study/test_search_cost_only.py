@@ -15,8 +15,7 @@ import pytest
 from nas.cli import main
 from nas.cost import score
 from nas.pareto import hypervolume, non_dominated_mask
-from nas.study import StudyConfig, StudyConfigError, attrs
-from nas.study.driver import SearchDriver
+from nas.study import StudyConfig, StudyConfigError, attrs, run_study
 from nas.study.storage import find_config, load_existing_study, make_storage
 from nas.study.summary import complete_values
 from search_spaces import SearchSpace
@@ -83,14 +82,14 @@ def test_search_recovers_90_percent_of_the_enumerated_front_hypervolume(tmp_path
     truth = hypervolume(points, reference, directions)
 
     config = _config(tmp_path, budget={"trials": 150})
-    SearchDriver(config).run()
+    run_study(config)
     found = complete_values(optuna.load_study(study_name=config.name, storage=config.storage_url))
     assert hypervolume(found, reference, directions) >= 0.9 * truth
 
 
 def test_constraints_prune_before_training_with_the_reason(tmp_path: Path) -> None:
     config = _config(tmp_path, constraints=["params <= 20k"], budget={"trials": 25})
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     study = optuna.load_study(study_name=config.name, storage=config.storage_url)
     pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
     assert outcome.pruned == len(pruned) > 0 and outcome.complete + outcome.pruned == 25
@@ -105,7 +104,7 @@ def test_a_budget_of_trained_trials_does_not_count_pruned_ones(tmp_path: Path) -
     """``budget.count: trained``: equal budgets mean equal numbers of evaluated networks, whatever the
     constraints reject (a comparison of spaces must not favour the space whose samples fit the caps)."""
     config = _config(tmp_path, constraints=["params <= 20k"], budget={"trials": 25, "count": "trained"})
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     study = optuna.load_study(study_name=config.name, storage=config.storage_url)
     pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
     originals = [
@@ -126,7 +125,7 @@ def test_a_budget_of_trained_trials_gives_up_on_a_space_that_cannot_fill_it(tmp_
     tiny = {**SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
     budget = {"trials": 3, "count": "trained"}
     config = _config(tmp_path, space=tiny, budget=budget, sampler={"name": "random", "seed": 0})
-    SearchDriver(config).run()
+    run_study(config)
     study = optuna.load_study(study_name=config.name, storage=config.storage_url)
     assert len(study.trials) == 60
     assert sum(1 for t in study.trials if not t.user_attrs.get(attrs.NOT_TRAINED)) == 2
@@ -146,7 +145,7 @@ def test_bad_budget_counts_are_named(tmp_path: Path, budget: dict[str, Any], mes
 
 def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path, storage_url: str) -> None:
     config = _config(tmp_path, storage=storage_url)
-    SearchDriver(config).run()
+    run_study(config)
     study = _study(config)
     assert study.metric_names == ["train_flops", "params"]
     assert len(study.trials) == 20
@@ -165,7 +164,7 @@ def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path, stor
 def test_repeated_architectures_reuse_results(tmp_path: Path) -> None:
     tiny = {**SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
     config = _config(tmp_path, space=tiny, budget={"trials": 6}, sampler={"name": "random", "seed": 0})
-    SearchDriver(config).run()
+    run_study(config)
     study = optuna.load_study(study_name=config.name, storage=config.storage_url)
     originals = [t for t in study.trials if attrs.DUPLICATE_OF not in t.user_attrs]
     duplicates = [t for t in study.trials if attrs.DUPLICATE_OF in t.user_attrs]
@@ -175,10 +174,10 @@ def test_repeated_architectures_reuse_results(tmp_path: Path) -> None:
 
 
 def test_a_second_run_continues_the_study_to_a_larger_budget(tmp_path: Path, storage_url: str) -> None:
-    SearchDriver(_config(tmp_path, budget={"trials": 5}, storage=storage_url)).run()
+    run_study(_config(tmp_path, budget={"trials": 5}, storage=storage_url))
     first = {t.number: (t.params, t.values) for t in _study(_config(tmp_path, storage=storage_url)).trials}
     config = _config(tmp_path, budget={"trials": 12}, storage=storage_url)
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     assert outcome.complete == 12
     study = _study(config)
     assert [t.number for t in study.trials] == list(range(12))
@@ -187,7 +186,7 @@ def test_a_second_run_continues_the_study_to_a_larger_budget(tmp_path: Path, sto
 
 def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str], storage_url: str) -> None:
     config = _config(tmp_path, reference={"train_flops": "20G", "params": 0}, storage=storage_url)
-    SearchDriver(config).run()
+    run_study(config)
     assert main(["status", str(config.output_dir)]) == 0
     printed = capsys.readouterr().out
     assert "complete 20, running 0" in printed and "hypervolume" in printed and "(declared)" in printed
@@ -238,7 +237,7 @@ def test_a_study_not_in_its_storage_yet_is_a_clear_error(
     if file_based:
         assert not Path(storage_url.split(":", 1)[1].removeprefix("///")).exists()  # looking created nothing
 
-    SearchDriver(_config(tmp_path, name="another", budget={"trials": 1}, storage=storage_url)).run()
+    run_study(_config(tmp_path, name="another", budget={"trials": 1}, storage=storage_url))
     with pytest.raises(StudyConfigError, match=re.escape("which is not in")):
         load_existing_study(config)  # the storage exists now, and holds another study only
     capsys.readouterr()
@@ -262,7 +261,7 @@ def test_a_copied_study_folder_is_a_study_of_its_own(tmp_path: Path, capsys: pyt
     import yaml
 
     config = _config(tmp_path, budget={"trials": 4})
-    SearchDriver(config).run()
+    run_study(config)
     original = config.output_dir
     copy = tmp_path / "elsewhere" / "renamed"
     shutil.copytree(original, copy)

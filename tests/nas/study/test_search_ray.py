@@ -18,7 +18,7 @@ import pytest
 import ray
 from optuna.trial import TrialState
 
-from nas.study import StudyConfig, attrs
+from nas.study import StudyConfig, attrs, run_study
 from nas.study.driver import SearchDriver
 
 SPACE: dict[str, Any] = {
@@ -65,7 +65,7 @@ def test_multi_fidelity_search_keeps_full_fidelity_results_only_in_the_front(
     tmp_path: Path, kws_root: Path, local_ray: None
 ) -> None:
     config = study_config(tmp_path, kws_root, budget={"trials": 6}, fidelity={"min_fraction": 0.5, "eta": 2})
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     study = _load(config)
     assert outcome.complete + outcome.pruned + outcome.failed == 6 and outcome.failed == 0
     complete = study.get_trials(states=(TrialState.COMPLETE,))
@@ -110,7 +110,7 @@ def test_a_killed_worker_is_retried_and_the_search_completes(tmp_path: Path, kws
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_first_trial_worker, args=(stop, killed), daemon=True)
     killer.start()
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     stop.set()
     killer.join()
     assert killed, "the test never saw a trial worker to kill"
@@ -130,7 +130,7 @@ def test_a_worker_killed_more_often_than_allowed_fails_the_trial(
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_first_trial_worker, args=(stop, killed), daemon=True)
     killer.start()
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     stop.set()
     killer.join()
     study = _load(config)
@@ -144,7 +144,7 @@ def test_an_exception_in_a_trial_fails_it_with_the_reason(tmp_path: Path, local_
     broken = tmp_path / "not-speech-commands"
     broken.mkdir()
     config = study_config(tmp_path, broken, budget={"trials": 2})
-    outcome = SearchDriver(config).run()
+    outcome = run_study(config)
     assert outcome.failed == 2 and outcome.complete == 0
     for trial in _load(config).trials:
         assert trial.user_attrs[attrs.REASON].startswith("DatasetError: ")
@@ -156,7 +156,7 @@ def test_a_missing_data_folder_fails_before_anything_starts(tmp_path: Path) -> N
 
     config = study_config(tmp_path, tmp_path / "no-such-folder")
     with pytest.raises(StudyConfigError, match=r"data: got .*no-such-folder.*does not exist.*generate_data"):
-        SearchDriver(config).run()
+        run_study(config)
     assert not (config.output_dir / "study.db").exists()  # checked before the study was even opened
 
 
@@ -174,7 +174,7 @@ def test_removing_a_node_mid_search_does_not_stop_the_search(tmp_path: Path, kws
 
         def remove_when_busy() -> None:
             deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(driver._pending) < 2:
+            while time.monotonic() < deadline and len(driver._running) < 2:
                 time.sleep(0.05)
             time.sleep(0.5)
             cluster.remove_node(worker_node)

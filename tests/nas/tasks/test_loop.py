@@ -21,7 +21,7 @@ def _regression_batches(batches_per_epoch: int = 8):
     for _ in range(batches_per_epoch):
         x = torch.randn(16, 4, generator=generator)
         data.append((x, x @ true_weight))
-    return lambda epoch: data
+    return lambda epoch, first: data[first:]
 
 
 def _mse(model: nn.Module, batch: object) -> torch.Tensor:
@@ -54,9 +54,9 @@ def test_seconds_budget_stops_in_time() -> None:
 
 
 def test_unreadable_batches_are_skipped_and_counted() -> None:
-    data = _regression_batches(4)(0)
+    data = _regression_batches(4)(0, 0)
     with_gaps = [data[0], None, data[1], None, data[2], data[3]]
-    run = train(nn.Linear(4, 1), lambda epoch: with_gaps, _mse, Budget(epochs=1), CONFIG)
+    run = train(nn.Linear(4, 1), lambda epoch, first: with_gaps[first:], _mse, Budget(epochs=1), CONFIG)
     assert run.status == "completed" and run.steps == 4 and run.skipped_batches == 2
 
 
@@ -85,10 +85,10 @@ def test_non_finite_gradient_ends_the_run_with_a_reason() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return (self.weight * x).sqrt().sum() * 0  # finite loss, d/dw of sqrt at 0 is inf
 
-    run = train(Exploding(), lambda epoch: [torch.zeros(3)], lambda m, b: m(b), Budget(steps=3), CONFIG)
+    run = train(Exploding(), lambda epoch, first: [torch.zeros(3)], lambda m, b: m(b), Budget(steps=3), CONFIG)
     assert run.status == "failed" and "non-finite gradient norm" in run.reason
 
 
 def test_an_empty_training_split_fails_with_a_reason() -> None:
-    run = train(nn.Linear(4, 1), lambda epoch: [], _mse, Budget(steps=3), CONFIG)
+    run = train(nn.Linear(4, 1), lambda epoch, first: [], _mse, Budget(steps=3), CONFIG)
     assert run.status == "failed" and "no batches" in run.reason

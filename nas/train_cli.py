@@ -1,4 +1,9 @@
-"""``centaurus-nas train``: train one architecture on a dataset folder and print its metrics."""
+"""``centaurus-nas train``: train one architecture on a dataset folder and print its metrics.
+
+It lives beside the top-level command line, above ``nas.tasks`` and ``nas.export``, because it reads
+both (an export folder names its study's dataset and training settings): inside ``nas.tasks`` it
+made the two packages import each other.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,32 @@
+"""The library entry point of the search engine: run (or continue) the study a config describes.
+
+``centaurus-nas search``/``resume``, ``centaurus-nas compare`` and the benchmarks all go through
+:func:`run_study`; what they print or analyse afterwards reads the returned outcome's study.
+"""
+
+from __future__ import annotations
+
+import optuna
+
+from nas.study.backends import TrialBackend
+from nas.study.config import StudyConfig
+from nas.study.driver import SearchDriver
+from nas.study.outcome import SearchOutcome
+from nas.study.progress import SearchProgress
+
+
+def run_study(
+    config: StudyConfig,
+    *,
+    progress: SearchProgress | None = None,
+    backend: TrialBackend | None = None,
+    storage: optuna.storages.BaseStorage | None = None,
+) -> SearchOutcome:
+    """Run the search ``config`` describes until its budget is used, and return what it did.
+
+    ``progress`` shows events and a status line (default: silent). ``backend`` runs the trials
+    (default: Ray, as the config says; see :mod:`nas.study.backends`). ``storage`` replaces the
+    config's storage URL with an Optuna storage object (e.g. ``optuna.storages.InMemoryStorage()``).
+    Bad input raises :class:`~nas.study.errors.StudyConfigError` before the study is touched.
+    """
+    return SearchDriver(config, progress=progress, backend=backend, storage=storage).run()
