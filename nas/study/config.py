@@ -183,7 +183,7 @@ class FidelityConfig:
     def rungs(self) -> tuple[float, ...]:
         """Budget fractions of the rungs, ascending, ending at 1."""
         fractions, fraction = [], self.min_fraction
-        while fraction < 1.0 - 1e-9:
+        while fraction < 1.0 - 1e-3:  # 0.3333 x 3 is the full budget, not a rung of its own below it
             fractions.append(fraction)
             fraction *= self.eta
         return (*fractions, 1.0)

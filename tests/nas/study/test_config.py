@@ -167,3 +167,12 @@ def test_files_that_are_missing_or_not_yaml(tmp_path: Path) -> None:
     listed.write_text("- a\n- b\n")
     with pytest.raises(StudyConfigError, match="study: got"):
         StudyConfig.load(listed)
+
+
+def test_a_rounded_min_fraction_reaches_the_full_budget_in_whole_steps_of_eta() -> None:
+    """0.3333 x 3 = 0.9999 is the full budget, not one more rung just below it (a 3-rung study for 2 rungs)."""
+    from nas.study.config import FidelityConfig
+
+    assert FidelityConfig(min_fraction=0.3333, eta=3).rungs == (0.3333, 1.0)
+    assert FidelityConfig(min_fraction=0.111, eta=3).rungs == (0.111, 0.333, 1.0)
+    assert FidelityConfig(min_fraction=0.99, eta=3).rungs == (0.99, 1.0)
