@@ -177,6 +177,15 @@ class SSMLayer(nn.Module):
         contracted = _FAN_IN[self.mode][name]
         return math.prod(self.sizes[index] for index in contracted)
 
+    # ----------------------------------------------------------------------------- parameters
+    DYNAMICS: tuple[str, ...] = ("a_re", "a_im", "log_dt")
+    """Names of the dynamics parameters: the state matrix's real and imaginary parts and the step."""
+
+    def dynamics_parameters(self) -> tuple[nn.Parameter, ...]:
+        """The state matrix and step (``a_re``, ``a_im``, ``log_dt``): the parameters an optimiser usually gives
+        a smaller learning rate and no weight decay. Every other parameter of the layer is a weight."""
+        return tuple(getattr(self, name) for name in self.DYNAMICS)
+
     # ----------------------------------------------------------------------------- planning
     def plan(self, batch: int, length: int) -> ContractionPlan:
         """The plan this layer executes for inputs of shape ``(batch, in_channels, length)``.
