@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import opt_einsum
 
@@ -88,9 +89,26 @@ DEFAULT_COSTS: dict[str, PlannerCost] = {
 }
 
 
-def fft_flops(length: int) -> float:
-    """FLOPs of one real FFT (or inverse) of ``length`` points: 2.5 N log2 N."""
-    return 2.5 * length * math.log2(length) if length > 1 else 1.0
+FFTKind = Literal["r2c", "c2r", "c2c"]
+_FFT_FLOPS_PER_POINT: dict[str, float] = {"r2c": 2.5, "c2r": 2.5, "c2c": 5.0}
+
+
+def fft_flops(length: int, rows: int = 1, kind: FFTKind = "r2c") -> float:
+    """FLOPs of ``rows`` independent FFTs of ``length`` points, the convention of every cost in this project:
+    ``2.5 N log2 N`` per row for a real FFT (r2c) or its inverse (c2r), ``5 N log2 N`` for a complex one (c2c);
+    a 1-point transform is a copy and costs nothing. The planner and the cost model price FFTs with this;
+    ``nas.cost.measure`` counts them independently, to check both."""
+    if kind not in _FFT_FLOPS_PER_POINT:
+        raise ValueError(f"kind: got {kind!r}; allowed: {', '.join(_FFT_FLOPS_PER_POINT)}")
+    if length <= 1:
+        return 0.0
+    return rows * _FFT_FLOPS_PER_POINT[kind] * length * math.log2(length)
+
+
+def clear_plan_cache() -> None:
+    """Forget every cached plan (candidates and choices), e.g. to time planning from a cold cache."""
+    _candidates.cache_clear()
+    _choose.cache_clear()
 
 
 def plan_score(plan: ContractionPlan, cost: PlannerCost) -> tuple[float, int]:
