@@ -1,6 +1,6 @@
 """Centaurus state-space layers: SSMs as optimally planned tensor contractions, with exact streaming."""
 
-from centaurus.errors import CentaurusConfigError
+from centaurus.errors import CentaurusConfigError, CentaurusError
 from centaurus.layer import SSMLayer
 from centaurus.modes import EXPRESSIONS, MODES, Mode, ModeExpression
 from centaurus.planning import ContractionPlan, PlanStep, candidate_plans, choose_plan
@@ -25,6 +25,7 @@ __all__ = [
     "ONNX_POLICY",
     "TRACE_POLICY",
     "CentaurusConfigError",
+    "CentaurusError",
     "ContractionPlan",
     "ExecutionPolicy",
     "Mode",
