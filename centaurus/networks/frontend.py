@@ -28,7 +28,6 @@ import torchaudio
 from torch import nn
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.networks.protocols import FrontendLike
 from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy
 
 FRONTEND_KINDS: tuple[str, ...] = ("logmel",)
@@ -130,12 +129,3 @@ class FrontendStream:
         padded = torch.cat([self.history.to(chunk.dtype), chunk], dim=-1)
         self.history = padded[..., padded.shape[-1] - self.frontend.context :]
         return self.frontend.features(padded)
-
-
-def make_frontend(spec: FrontendLike | None, channels: int, sample_rate: int) -> LogMelFrontend | None:
-    """The module for a spec's ``input.frontend`` (None for raw audio)."""
-    if spec is None:
-        return None
-    if spec.kind not in FRONTEND_KINDS:
-        raise CentaurusConfigError(f"frontend.kind: got {spec.kind!r}; allowed: {', '.join(FRONTEND_KINDS)}")
-    return LogMelFrontend(channels, sample_rate, spec.mels, spec.window, spec.hop)
