@@ -29,8 +29,7 @@ from pathlib import Path
 import torch
 
 from centaurus.networks import build
-from centaurus.planning import DEFAULT_COSTS, PlannerCost
-from centaurus.planning.planner import _candidates, _choose
+from centaurus.planning import DEFAULT_COSTS, PlannerCost, clear_plan_cache
 from nas.cost import measure_training_step
 from nas.cost.conventions import flop_counter_flops
 from nas.cost.model import CostReport, score
@@ -162,8 +161,7 @@ def throughput(args: argparse.Namespace) -> None:
     space = builtin_space("kws")
     rng = random.Random(args.seed + 1)
     archs = [space.random(rng) for _ in range(args.throughput_archs)]
-    _candidates.cache_clear()
-    _choose.cache_clear()
+    clear_plan_cache()
     start = time.perf_counter()
     for arch in archs:
         score(arch, 32, 16000)

@@ -21,6 +21,7 @@ from centaurus.planning import (
     choose_plan,
     run_plan,
 )
+from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy
 
 if TYPE_CHECKING:
     from centaurus.streaming import SSMStream
@@ -54,7 +55,10 @@ class SSMLayer(nn.Module):
     (:meth:`plan`); ``spectra`` sets what the FFT segment keeps for backward (``recompute``: only
     real inputs, ``store``: the spectra, ``auto``: the faster of the two whose saved bytes fit
     ``memory_budget``, per input shape; without a budget, the faster). Normalisation and activation
-    are not part of the layer; see :class:`centaurus.post.PostLayer`.
+    are not part of the layer; see :class:`centaurus.post.PostLayer`. ``policy`` sets how the plan
+    executes (FFT length, form of the spectrum products, custom or plain autograd; see
+    :mod:`centaurus.policy`, and :func:`centaurus.set_execution_policy` for a whole network): every
+    policy computes the same function, the default is training's.
     """
 
     def __init__(
@@ -71,6 +75,7 @@ class SSMLayer(nn.Module):
         dt_max: float = 1e-1,
         spectra: SpectraChoice = "auto",
         memory_budget: int | None = None,
+        policy: ExecutionPolicy = DEFAULT_POLICY,
         device: torch.device | str | None = None,
         dtype: torch.dtype | None = None,
     ) -> None:
@@ -94,8 +99,11 @@ class SSMLayer(nn.Module):
             raise CentaurusConfigError(
                 f"memory_budget: got {memory_budget!r}; allowed: a positive number of bytes or None"
             )
+        if not isinstance(policy, ExecutionPolicy):
+            raise CentaurusConfigError(f"policy: got {policy!r}; allowed: an ExecutionPolicy")
         self.spectra: SpectraChoice = spectra
         self.memory_budget = memory_budget
+        self.policy = policy
         self.expression = EXPRESSIONS[mode]
         self.sizes: dict[str, int] = layer_sizes(
             mode, in_channels, out_channels, num_states, groups=self.groups, bottleneck=self.bottleneck
@@ -169,9 +177,23 @@ class SSMLayer(nn.Module):
         contracted = _FAN_IN[self.mode][name]
         return math.prod(self.sizes[index] for index in contracted)
 
+    # ----------------------------------------------------------------------------- parameters
+    DYNAMICS: tuple[str, ...] = ("a_re", "a_im", "log_dt")
+    """Names of the dynamics parameters: the state matrix's real and imaginary parts and the step."""
+
+    def dynamics_parameters(self) -> tuple[nn.Parameter, ...]:
+        """The state matrix and step (``a_re``, ``a_im``, ``log_dt``): the parameters an optimiser usually gives
+        a smaller learning rate and no weight decay. Every other parameter of the layer is a weight."""
+        return tuple(getattr(self, name) for name in self.DYNAMICS)
+
     # ----------------------------------------------------------------------------- planning
     def plan(self, batch: int, length: int) -> ContractionPlan:
-        """The plan this layer executes for inputs of shape ``(batch, in_channels, length)``."""
+        """The plan this layer executes for inputs of shape ``(batch, in_channels, length)``.
+
+        While ``torch.jit.trace`` records, sizes read from a shape are 0-d tensors: the plan is chosen for
+        their values (a trace holds the plan of its traced shape)."""
+        if torch.jit.is_tracing():
+            batch, length = int(batch), int(length)
         return choose_plan(
             self.mode,
             self.sizes,
@@ -223,7 +245,7 @@ class SSMLayer(nn.Module):
         poles instead, as the plan prices them."""
         batch, _, length = u.shape
         chosen = self._resolve(plan, batch, length)
-        output = run_plan(chosen, self.operands(u, kernel))
+        output = run_plan(chosen, self.operands(u, kernel), policy=self.policy)
         return output.reshape(batch, self.out_channels, length)
 
     def _resolve(self, plan: ContractionPlan | str | None, batch: int, length: int) -> ContractionPlan:
@@ -247,7 +269,7 @@ class SSMLayer(nn.Module):
         batch, _, length = u.shape
         chosen = self._resolve(plan, batch, length)
         operands = self.operands(u, None)
-        return run_plan(chosen, operands, self.poles()).reshape(batch, self.out_channels, length)
+        return run_plan(chosen, operands, self.poles(), self.policy).reshape(batch, self.out_channels, length)
 
     def stream(self, batch: int = 1) -> SSMStream:
         """A chunked, state-carrying inference stream over this layer (see :class:`SSMStream`)."""

@@ -22,6 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from centaurus.errors import CentaurusConfigError
+
 Mode = Literal["dws", "s5", "neck", "full", "group"]
 MODES: tuple[Mode, ...] = ("dws", "s5", "neck", "full", "group")
 
@@ -145,4 +147,4 @@ def layer_sizes(
             "j": out_channels // groups,
             "n": num_states,
         }
-    raise ValueError(f"mode: got {mode!r}; allowed: {', '.join(MODES)}")
+    raise CentaurusConfigError(f"mode: got {mode!r}; allowed: {', '.join(MODES)}")

@@ -9,12 +9,14 @@ exactly whenever chunk lengths are multiples of the strides below it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
 from centaurus.layer import SSMLayer
 from centaurus.networks.frontend import FrontendStream, LogMelFrontend
-from centaurus.networks.protocols import StageLike
+from centaurus.networks.layout import LayerOp
 from centaurus.post import PostLayer
 from centaurus.streaming import SSMStream
 
@@ -22,24 +24,47 @@ Streams = dict[nn.Module, SSMStream | FrontendStream]
 """The state-carrying streams of one network, by module: every SSM layer's, and its frontend's."""
 
 
-class SSMBlock(nn.Module):
-    """``post(ssm(x)) + skip(x)``, streaming through ``streams`` when given."""
+Layout = Mapping[str, LayerOp]
+"""A network's layout (:func:`centaurus.networks.layout.network_layout`) by op name: what modules are built from."""
 
-    def __init__(self, in_channels: int, stage: StageLike) -> None:
+
+def ssm_layer(op: LayerOp) -> SSMLayer:
+    """The SSM layer an ``ssm`` op describes."""
+    options = op.option_map
+    return SSMLayer(
+        op.in_channels,
+        op.out_channels,
+        options["num_states"],
+        op.variant,  # type: ignore[arg-type]
+        groups=options.get("groups"),
+        bottleneck=options.get("bottleneck"),
+        state_blocks=options.get("state_blocks"),
+    )
+
+
+def conv1x1(op: LayerOp) -> nn.Conv1d:
+    """The 1x1 convolution a ``conv1x1`` op describes (a per-time-step channel mixer)."""
+    return nn.Conv1d(op.in_channels, op.out_channels, 1)
+
+
+class SSMBlock(nn.Module):
+    """``post(ssm(x)) + skip(x)``, streaming through ``streams`` when given; built from the layout's ops under
+    ``name`` (``.ssm``, ``.post.norm``, ``.post.activation``, ``.skip`` and ``.add``)."""
+
+    def __init__(self, layout: Layout, name: str) -> None:
         super().__init__()
-        self.ssm = SSMLayer(
-            in_channels,
-            stage.channels,
-            stage.num_states,
-            stage.block,  # type: ignore[arg-type]
-            groups=stage.groups if stage.block == "group" else None,
-            bottleneck=stage.bottleneck if stage.block == "neck" else None,
-            state_blocks=stage.state_blocks if stage.block == "s5" else None,
+        ssm = layout[f"{name}.ssm"]
+        self.ssm = ssm_layer(ssm)
+        norm, activation = layout.get(f"{name}.post.norm"), layout.get(f"{name}.post.activation")
+        self.post = PostLayer(
+            ssm.out_channels,
+            norm.variant if norm is not None else "none",  # type: ignore[arg-type]
+            activation.variant if activation is not None else "none",  # type: ignore[arg-type]
         )
-        self.post = PostLayer(stage.channels, stage.norm, stage.activation)  # type: ignore[arg-type]
         self.skip: nn.Module | None = None
-        if stage.residual:
-            self.skip = nn.Identity() if in_channels == stage.channels else nn.Conv1d(in_channels, stage.channels, 1)
+        if f"{name}.add" in layout:
+            skip = layout.get(f"{name}.skip")
+            self.skip = nn.Identity() if skip is None else conv1x1(skip)
 
     def forward(self, x: torch.Tensor, streams: Streams | None = None) -> torch.Tensor:
         mixed = self.ssm(x) if streams is None else streams[self.ssm](x)  # type: ignore[arg-type]
@@ -48,17 +73,21 @@ class SSMBlock(nn.Module):
 
 
 class Stage(nn.Module):
-    """``depth`` SSM blocks, then downsampling by ``stride`` (a kernel=stride convolution)."""
+    """``depth`` SSM blocks, then downsampling by ``stride`` (a kernel=stride convolution) where the layout has a
+    ``downsample`` op; built from the layout's ops under ``name``."""
 
-    def __init__(self, in_channels: int, stage: StageLike, downsample: bool = True) -> None:
+    def __init__(self, layout: Layout, name: str) -> None:
         super().__init__()
-        blocks = [SSMBlock(in_channels, stage)]
-        blocks += [SSMBlock(stage.channels, stage) for _ in range(stage.depth - 1)]
-        self.blocks = nn.ModuleList(blocks)
-        self.stride = stage.stride
+        depth = 0
+        while f"{name}.blocks.{depth}.ssm" in layout:
+            depth += 1
+        self.blocks = nn.ModuleList([SSMBlock(layout, f"{name}.blocks.{index}") for index in range(depth)])
+        downsample = layout.get(f"{name}.downsample")
+        self.stride = 1 if downsample is None else downsample.stride
         self.downsample: nn.Module | None = None
-        if downsample and stage.stride > 1:
-            self.downsample = nn.Conv1d(stage.channels, stage.channels, stage.stride, stride=stage.stride)
+        if downsample is not None:
+            channels = downsample.out_channels
+            self.downsample = nn.Conv1d(downsample.in_channels, channels, downsample.stride, stride=downsample.stride)
 
     def features(self, x: torch.Tensor, streams: Streams | None = None) -> torch.Tensor:
         """The stage's output at its input rate (before downsampling): the U-Net's skip."""

@@ -1,30 +1,39 @@
-"""One entry point from an architecture spec to its task network."""
+"""One entry point from an architecture spec to its task network: the network its layout describes."""
 
 from __future__ import annotations
 
 from torch import nn
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.networks.frontend import FRONTEND_TASKS, make_frontend
+from centaurus.networks.frontend import FRONTEND_KINDS, FRONTEND_TASKS
+from centaurus.networks.layout import network_layout, total_stride
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.networks.tasks import DenoisingUNet, KeywordSpotter, SpeechRecognizer
 
 TASKS = ("kws", "denoise", "asr")
+_NETWORKS: dict[str, type[KeywordSpotter] | type[DenoisingUNet] | type[SpeechRecognizer]] = {
+    "kws": KeywordSpotter,
+    "denoise": DenoisingUNet,
+    "asr": SpeechRecognizer,
+}
 
 
 def build(arch: ArchitectureLike) -> nn.Module:
-    """The network for ``arch``: a KeywordSpotter, DenoisingUNet or SpeechRecognizer."""
+    """The network for ``arch``: a KeywordSpotter, DenoisingUNet or SpeechRecognizer.
+
+    Every module is instantiated from an op of :func:`~centaurus.networks.layout.network_layout` (the
+    description the cost model prices), named as the op: the layout is the network's one description.
+    """
     stages = list(arch.stages)
     if not stages:
         raise CentaurusConfigError("stages: got none; allowed: at least one stage")
     frontend_spec = getattr(arch.input, "frontend", None)
     if frontend_spec is not None and arch.task not in FRONTEND_TASKS:
         raise CentaurusConfigError(f"input.frontend: got one for task {arch.task!r}; allowed: none (waveform output)")
-    frontend = make_frontend(frontend_spec, arch.input.channels, arch.input.sample_rate)
-    if arch.task == "kws":
-        return KeywordSpotter(arch.input.channels, arch.output.size, stages, frontend)
-    if arch.task == "denoise":
-        return DenoisingUNet(arch.input.channels, arch.output.size, stages)
-    if arch.task == "asr":
-        return SpeechRecognizer(arch.input.channels, arch.output.size, stages, frontend)
-    raise CentaurusConfigError(f"task: got {arch.task!r}; allowed: {', '.join(TASKS)}")
+    if frontend_spec is not None and frontend_spec.kind not in FRONTEND_KINDS:
+        raise CentaurusConfigError(f"frontend.kind: got {frontend_spec.kind!r}; allowed: {', '.join(FRONTEND_KINDS)}")
+    if arch.task not in _NETWORKS:
+        raise CentaurusConfigError(f"task: got {arch.task!r}; allowed: {', '.join(TASKS)}")
+    stride = total_stride(arch)
+    layout = {op.name: op for op in network_layout(arch, batch=1, length=stride)}
+    return _NETWORKS[arch.task](layout, stride)

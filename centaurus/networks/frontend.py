@@ -8,7 +8,10 @@ with the mel filterbank, rather than calling ``torch.stft``. Why:
   ``window - hop`` samples are carried (``stft`` centres its frames, which needs the future);
 - the cost model prices it with the same conventions as the SSM layers: one real FFT of
   ``window`` points per frame (2.5 N log2 N) and one matmul, which the measurement sees as such;
-- it exports like the rest of the network (ONNX ``DFT``, as the SSM layers' FFTs).
+- it exports like the rest of the network (ONNX ``DFT``, as the SSM layers' FFTs); with the
+  ``frontend_dft="matmul"`` execution policy (:mod:`centaurus.policy`) the per-frame DFT is two
+  matmuls with cos/sin tables instead (:func:`matmul_dft_features`), which onnxruntime computes
+  accurately in float32 where its 400-point DFT does not.
 
 The frontend has no trainable parameters. Its per-band normalisation keeps running statistics (a
 BatchNorm without affine terms): it learns the bands' scale while the network trains, and in eval
@@ -17,13 +20,15 @@ mode it is a fixed per-band affine map, so it streams exactly too.
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 import torchaudio
 from torch import nn
 
 from centaurus.errors import CentaurusConfigError
-from centaurus.networks.protocols import FrontendLike
+from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy
 
 FRONTEND_KINDS: tuple[str, ...] = ("logmel",)
 FRONTEND_TASKS: tuple[str, ...] = ("kws", "asr")  # a denoiser must output a waveform, not read features
@@ -35,8 +40,18 @@ LOG_FLOOR = 1e-6
 class LogMelFrontend(nn.Module):
     """``(batch, channels, k * hop) -> (batch, channels * mels, k)``: normalised log mel energies per frame."""
 
-    def __init__(self, channels: int, sample_rate: int, mels: int, window: int, hop: int) -> None:
+    def __init__(
+        self,
+        channels: int,
+        sample_rate: int,
+        mels: int,
+        window: int,
+        hop: int,
+        *,
+        policy: ExecutionPolicy = DEFAULT_POLICY,
+    ) -> None:
         super().__init__()
+        self.policy = policy
         if not 0 < hop <= window or not 0 < mels <= window // 2 + 1:
             raise CentaurusConfigError(
                 f"frontend: got mels={mels}, window={window}, hop={hop}; allowed: 0 < hop <= window, "
@@ -55,6 +70,8 @@ class LogMelFrontend(nn.Module):
 
     def features(self, padded: torch.Tensor) -> torch.Tensor:
         """Frames of ``padded`` (its first ``context`` samples are the history the first frame reads)."""
+        if self.policy.frontend_dft == "matmul":
+            return matmul_dft_features(self, padded)
         batch, channels, _ = padded.shape
         frames = padded.unfold(-1, self.window, self.hop) * self.hann  # (batch, channels, frames, window)
         spectrum = torch.view_as_real(torch.fft.rfft(frames, dim=-1))
@@ -65,6 +82,29 @@ class LogMelFrontend(nn.Module):
 
     def stream(self, batch: int = 1) -> FrontendStream:
         return FrontendStream(self, batch)
+
+
+def _dft_tables(window: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and -sin of 2 pi n k / N (n < N, k <= N/2) in ``like``'s dtype; n k is reduced modulo N in integers
+    and the angles are taken in float64, so the tables are exact to float32 rounding."""
+    turns = torch.remainder(torch.outer(torch.arange(window), torch.arange(window // 2 + 1)), window)
+    angles = turns.to(torch.float64) * (2.0 * math.pi / window)
+    return torch.cos(angles).to(like), torch.sin(angles).neg().to(like)
+
+
+def matmul_dft_features(frontend: LogMelFrontend, padded: torch.Tensor) -> torch.Tensor:
+    """:meth:`LogMelFrontend.features` with the per-frame real DFT as two matmuls instead of ``rfft``.
+
+    The same steps in the same order otherwise (frames, Hann window, power, mel filterbank, log, norm);
+    the power of bin k is (sum_n x_n cos)^2 + (sum_n x_n sin)^2, the squared magnitude of the DFT.
+    """
+    batch, channels, _ = padded.shape
+    frames = padded.unfold(-1, frontend.window, frontend.hop) * frontend.hann
+    cos, sin = _dft_tables(frontend.window, frames)
+    power = torch.matmul(frames, cos).square() + torch.matmul(frames, sin).square()
+    mel = torch.matmul(power, frontend.filterbank)
+    logmel = torch.log(mel + LOG_FLOOR).transpose(-1, -2).reshape(batch, channels * frontend.mels, -1)
+    return frontend.norm(logmel)
 
 
 class FrontendStream:
@@ -89,12 +129,3 @@ class FrontendStream:
         padded = torch.cat([self.history.to(chunk.dtype), chunk], dim=-1)
         self.history = padded[..., padded.shape[-1] - self.frontend.context :]
         return self.frontend.features(padded)
-
-
-def make_frontend(spec: FrontendLike | None, channels: int, sample_rate: int) -> LogMelFrontend | None:
-    """The module for a spec's ``input.frontend`` (None for raw audio)."""
-    if spec is None:
-        return None
-    if spec.kind not in FRONTEND_KINDS:
-        raise CentaurusConfigError(f"frontend.kind: got {spec.kind!r}; allowed: {', '.join(FRONTEND_KINDS)}")
-    return LogMelFrontend(channels, sample_rate, spec.mels, spec.window, spec.hop)

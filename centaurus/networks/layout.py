@@ -1,10 +1,10 @@
 """The layer-by-layer layout of a task network, from its spec alone (no modules, no tensors).
 
 The cost model scores thousands of architectures a second, so it cannot instantiate networks.
-This module walks an architecture exactly as :mod:`centaurus.networks.tasks` builds it and lists
-every operation with its sizes at the given batch and length. A test checks, for sampled
-architectures of every built-in space, that the layout's parameter count and SSM layers equal
-those of the built module, so the two cannot drift apart.
+This module walks an architecture and lists every operation with its sizes at the given batch and
+length; it is the one description of a network: :func:`centaurus.networks.build` instantiates these
+ops (each module from its op, named by the op), so the network the cost model prices and the module
+that trains cannot drift apart.
 """
 
 from __future__ import annotations
@@ -47,10 +47,18 @@ class LayerOp:
     weight_count: int = 0
     input_requires_grad: bool = True
     inputs: tuple[str, ...] = ()
+    options: tuple[tuple[str, int], ...] = ()
+    """The rest of what :func:`centaurus.networks.build` needs to instantiate the op's module: an SSM layer's
+    ``num_states`` (and ``groups``, ``bottleneck`` or ``state_blocks`` where its block type has them), a
+    frontend's ``sample_rate``."""
 
     @property
     def size_map(self) -> dict[str, int]:
         return dict(self.sizes)
+
+    @property
+    def option_map(self) -> dict[str, int]:
+        return dict(self.options)
 
 
 def _product(sizes: dict[str, int], indices: str) -> int:
@@ -89,6 +97,7 @@ class _Walker:
             pole_count=_product(sizes, expression.pole_indices),
             dt_count=_product(sizes, expression.dt_indices),
             weight_count=sum(_product(sizes, op.indices) for op in expression.operands if op.role == "weight"),
+            options=_ssm_options(stage),
         )  # fmt: skip
         if stage.norm != "none":
             out = self.add(f"{name}.post.norm", "norm", length, stage.channels, stage.channels, (out,),
@@ -119,6 +128,18 @@ class _Walker:
         return out, length // stage.stride
 
 
+def _ssm_options(stage: StageLike) -> tuple[tuple[str, int], ...]:
+    """An SSM layer's constructor arguments beyond its channels and block type."""
+    options = [("num_states", stage.num_states)]
+    if stage.block == "group":
+        options.append(("groups", stage.groups))
+    elif stage.block == "neck":
+        options.append(("bottleneck", stage.bottleneck))
+    elif stage.block == "s5" and stage.state_blocks is not None:
+        options.append(("state_blocks", stage.state_blocks))
+    return tuple(options)  # type: ignore[arg-type]
+
+
 def input_stride(arch: ArchitectureLike) -> int:
     """Samples per frame the first stage reads: the frontend's hop, 1 on raw audio."""
     frontend = getattr(arch.input, "frontend", None)
@@ -140,6 +161,7 @@ def _trunk(
             f"{prefix}frontend", "frontend", length, in_channels, in_channels * frontend.mels, (source,),
             variant=frontend.kind, stride=frontend.hop, input_requires_grad=False,
             sizes=(("bins", frontend.window // 2 + 1), ("mels", frontend.mels), ("window", frontend.window)),
+            options=(("sample_rate", arch.input.sample_rate),),
         )  # fmt: skip
         length, in_channels = length // frontend.hop, in_channels * frontend.mels
     source = walker.add(f"{prefix}stem", "conv1x1", length, in_channels, stages[0].channels, (source,),

@@ -3,40 +3,45 @@
 All are fully state-space: the only temporal mixing is the SSM layers (1x1 channel mixers and
 kernel=stride resampling are per time step or per window). Each has ``stream(batch)`` returning a
 :class:`NetworkStream` whose chunked output equals the full-sequence output for chunk lengths that
-are multiples of the network's total stride.
+are multiples of the network's total stride. Every module is built from the network's layout
+(:mod:`centaurus.networks.layout`), named as its op: the networks here only say how data flows.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-
 import torch
 from torch import nn
 
-from centaurus.networks.blocks import Stage, Streams, open_streams
+from centaurus.networks.blocks import Layout, Stage, Streams, conv1x1, open_streams
 from centaurus.networks.frontend import LogMelFrontend
-from centaurus.networks.protocols import StageLike
+from centaurus.networks.layout import LayerOp
 
 
-def _total_stride(stages: Sequence[StageLike]) -> int:
-    return math.prod(stage.stride for stage in stages)
+def _count(layout: Layout, template: str) -> int:
+    """How many ``template.format(index)`` names the layout has, from index 0 on."""
+    count = 0
+    while template.format(count) in layout:
+        count += 1
+    return count
+
+
+def _frontend(op: LayerOp) -> LogMelFrontend:
+    sizes = op.size_map
+    return LogMelFrontend(op.in_channels, op.option_map["sample_rate"], sizes["mels"], sizes["window"], op.stride)
 
 
 class _Trunk(nn.Module):
-    """An optional feature frontend, a 1x1 stem to the first stage's channels, then the stages in order."""
+    """An optional feature frontend, a 1x1 stem to the first stage's channels, then the stages in order
+    (the layout's ``trunk.*`` ops)."""
 
-    def __init__(self, in_channels: int, stages: Sequence[StageLike], frontend: LogMelFrontend | None = None) -> None:
+    def __init__(self, layout: Layout) -> None:
         super().__init__()
-        self.frontend = frontend
-        features = in_channels if frontend is None else in_channels * frontend.mels
-        self.stem = nn.Conv1d(features, stages[0].channels, 1)
-        modules, channels = [], stages[0].channels
-        for stage in stages:
-            modules.append(Stage(channels, stage))
-            channels = stage.channels
-        self.stages = nn.ModuleList(modules)
-        self.out_channels = channels
+        frontend = layout.get("trunk.frontend")
+        self.frontend = None if frontend is None else _frontend(frontend)
+        self.stem = conv1x1(layout["trunk.stem"])
+        count = _count(layout, "trunk.stages.{}.blocks.0.ssm")
+        self.stages = nn.ModuleList([Stage(layout, f"trunk.stages.{index}") for index in range(count)])
+        self.out_channels = self.stages[-1].blocks[-1].ssm.out_channels
 
     @property
     def input_stride(self) -> int:
@@ -53,17 +58,16 @@ class _Trunk(nn.Module):
 
 
 class KeywordSpotter(nn.Module):
-    """SSM stages with downsampling, temporal mean pooling and a small head: ``(b, c, L) -> (b, classes)``."""
+    """SSM stages with downsampling, temporal mean pooling and a small head: ``(b, c, L) -> (b, classes)``.
 
-    def __init__(
-        self, in_channels: int, num_classes: int, stages: Sequence[StageLike], frontend: LogMelFrontend | None = None
-    ) -> None:
+    Built from a kws layout (:func:`centaurus.networks.build`); ``total_stride`` is the layout's."""
+
+    def __init__(self, layout: Layout, total_stride: int) -> None:
         super().__init__()
-        self.trunk = _Trunk(in_channels, stages, frontend)
-        self.head = nn.Sequential(
-            nn.LayerNorm(self.trunk.out_channels), nn.Linear(self.trunk.out_channels, num_classes)
-        )
-        self.total_stride = self.trunk.input_stride * _total_stride(stages)
+        self.trunk = _Trunk(layout)
+        norm, linear = layout["head.0"], layout["head.1"]
+        self.head = nn.Sequential(nn.LayerNorm(norm.in_channels), nn.Linear(linear.in_channels, linear.out_channels))
+        self.total_stride = total_stride
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.head(self.trunk(audio).mean(dim=-1))
@@ -80,15 +84,15 @@ class KeywordSpotter(nn.Module):
 
 class SpeechRecognizer(nn.Module):
     """SSM stages downsampling raw audio to a 25-100 Hz frame rate, then a 1x1 projection to the
-    vocabulary plus the CTC blank (index 0): ``(b, c, L) -> (b, vocabulary + 1, L / total_stride)`` logits."""
+    vocabulary plus the CTC blank (index 0): ``(b, c, L) -> (b, vocabulary + 1, L / total_stride)`` logits.
 
-    def __init__(
-        self, in_channels: int, vocabulary: int, stages: Sequence[StageLike], frontend: LogMelFrontend | None = None
-    ) -> None:
+    Built from an asr layout (:func:`centaurus.networks.build`)."""
+
+    def __init__(self, layout: Layout, total_stride: int) -> None:
         super().__init__()
-        self.trunk = _Trunk(in_channels, stages, frontend)
-        self.head = nn.Conv1d(self.trunk.out_channels, vocabulary + 1, 1)
-        self.total_stride = self.trunk.input_stride * _total_stride(stages)
+        self.trunk = _Trunk(layout)
+        self.head = conv1x1(layout["head"])
+        self.total_stride = total_stride
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
         return self.head(self.trunk(audio))
@@ -108,32 +112,30 @@ class DenoisingUNet(nn.Module):
     transposed convolution), an additive skip from the encoder stage's output, then blocks of the
     same type. The output is the input plus a 1x1 projection (the network predicts a correction),
     initialised to zero so that an untrained denoiser is the identity, not a random filter.
+    Built from a denoise layout (:func:`centaurus.networks.build`).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stages: Sequence[StageLike]) -> None:
+    def __init__(self, layout: Layout, total_stride: int) -> None:
         super().__init__()
-        self.stem = nn.Conv1d(in_channels, stages[0].channels, 1)
-        encoder, channels = [], stages[0].channels
-        for stage in stages:
-            encoder.append(Stage(channels, stage))
-            channels = stage.channels
-        self.encoder = nn.ModuleList(encoder)
+        self.stem = conv1x1(layout["stem"])
+        count = _count(layout, "encoder.{}.blocks.0.ssm")
+        self.encoder = nn.ModuleList([Stage(layout, f"encoder.{index}") for index in range(count)])
         upsamplers, decoder = [], []
-        for index in range(len(stages) - 2, -1, -1):
-            stage, deeper = stages[index], stages[index + 1].channels
-            if stage.stride > 1:
-                upsamplers.append(nn.ConvTranspose1d(deeper, stage.channels, stage.stride, stride=stage.stride))
+        for position in range(count - 1):  # built in this order: up, decoder, up, decoder, ... (seeded weights)
+            up = layout[f"upsamplers.{position}"]
+            if up.kind == "upsample":
+                upsamplers.append(nn.ConvTranspose1d(up.in_channels, up.out_channels, up.stride, stride=up.stride))
             else:
-                upsamplers.append(nn.Conv1d(deeper, stage.channels, 1))
-            decoder.append(Stage(stage.channels, stage, downsample=False))
+                upsamplers.append(conv1x1(up))
+            decoder.append(Stage(layout, f"decoder.{position}"))
         self.upsamplers = nn.ModuleList(upsamplers)
         self.decoder = nn.ModuleList(decoder)
-        self.head = nn.Conv1d(stages[0].channels, out_channels, 1)
-        self.passthrough = in_channels == out_channels
+        self.head = conv1x1(layout["head"])
+        self.passthrough = "passthrough" in layout
         if self.passthrough:  # start as the identity: training can only add a correction it has learned
             nn.init.zeros_(self.head.weight)
             nn.init.zeros_(self.head.bias)
-        self.total_stride = _total_stride(stages)
+        self.total_stride = total_stride
 
     def _run(self, audio: torch.Tensor, streams: Streams | None) -> torch.Tensor:
         x = self.stem(audio)

@@ -25,9 +25,10 @@ to the poles in closed form. With ``s`` the time of a column (``qM`` or ``r``),
     dY/d(dt Re A) = s Y,   dY/d(dt Im A) = s (-Im Y, Re Y),
 
 so backward evaluates no transcendental function and needs no nested autograd pass (which cost
-more than the whole rest of a small layer's step). Under ``torch.jit.is_tracing()`` or
-``torch.compiler.is_exporting()`` the same forward runs as plain operations (inference needs no
-custom backward, and exporters cannot serialise a Python autograd function).
+more than the whole rest of a small layer's step). With ``plain`` (the ``autograd="plain"`` execution
+policy), and always under ``torch.jit.is_tracing()`` or ``torch.compiler.is_exporting()``, the same
+forward runs as plain operations (inference needs no custom backward, and exporters cannot serialise a
+Python autograd function).
 """
 
 from __future__ import annotations
@@ -250,8 +251,11 @@ def contract_kernel(
     freq: torch.Tensor,
     scale: torch.Tensor,
     weight: torch.Tensor | None = None,
+    *,
+    plain: bool = False,
 ) -> torch.Tensor:
-    """``T[spec.output, l]`` from the poles (``dt Re A``, ``dt Im A``, ``dt``, shaped like the pole axes)."""
-    if torch.jit.is_tracing() or torch.compiler.is_exporting():
+    """``T[spec.output, l]`` from the poles (``dt Re A``, ``dt Im A``, ``dt``, shaped like the pole axes);
+    ``plain``: under plain autograd instead of the memory-lean Function."""
+    if plain or torch.jit.is_tracing() or torch.compiler.is_exporting():
         return _forward(spec, rate, freq, scale, weight)
     return _KernelContraction.apply(spec, rate, freq, scale, weight)

@@ -17,9 +17,11 @@ import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import opt_einsum
 
+from centaurus.errors import CentaurusConfigError
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, Mode, ModeExpression
 from centaurus.planning.kernel import KernelContraction, time_blocks
 from centaurus.planning.plan import (
@@ -88,9 +90,26 @@ DEFAULT_COSTS: dict[str, PlannerCost] = {
 }
 
 
-def fft_flops(length: int) -> float:
-    """FLOPs of one real FFT (or inverse) of ``length`` points: 2.5 N log2 N."""
-    return 2.5 * length * math.log2(length) if length > 1 else 1.0
+FFTKind = Literal["r2c", "c2r", "c2c"]
+_FFT_FLOPS_PER_POINT: dict[str, float] = {"r2c": 2.5, "c2r": 2.5, "c2c": 5.0}
+
+
+def fft_flops(length: int, rows: int = 1, kind: FFTKind = "r2c") -> float:
+    """FLOPs of ``rows`` independent FFTs of ``length`` points, the convention of every cost in this project:
+    ``2.5 N log2 N`` per row for a real FFT (r2c) or its inverse (c2r), ``5 N log2 N`` for a complex one (c2c);
+    a 1-point transform is a copy and costs nothing. The planner and the cost model price FFTs with this;
+    ``nas.cost.measure`` counts them independently, to check both."""
+    if kind not in _FFT_FLOPS_PER_POINT:
+        raise CentaurusConfigError(f"kind: got {kind!r}; allowed: {', '.join(_FFT_FLOPS_PER_POINT)}")
+    if length <= 1:
+        return 0.0
+    return rows * _FFT_FLOPS_PER_POINT[kind] * length * math.log2(length)
+
+
+def clear_plan_cache() -> None:
+    """Forget every cached plan (candidates and choices), e.g. to time planning from a cold cache."""
+    _candidates.cache_clear()
+    _choose.cache_clear()
 
 
 def plan_score(plan: ContractionPlan, cost: PlannerCost) -> tuple[float, int]:
@@ -405,7 +424,7 @@ def _candidates(
 def _validate(batch: int, length: int, sizes: Mapping[str, int]) -> None:
     for name, value in (("batch", batch), ("length", length), *sizes.items()):
         if not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name}: got {value!r}; allowed: a positive integer")
+            raise CentaurusConfigError(f"{name}: got {value!r}; allowed: a positive integer")
 
 
 def candidate_plans(
@@ -482,11 +501,11 @@ def choose_plan(
     """
     _validate(batch, length, sizes)
     if spectra not in SPECTRA_CHOICES:
-        raise ValueError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_CHOICES)}")
+        raise CentaurusConfigError(f"spectra: got {spectra!r}; allowed: {', '.join(SPECTRA_CHOICES)}")
     if memory_budget is not None and (
         isinstance(memory_budget, bool) or not isinstance(memory_budget, int) or memory_budget < 1
     ):
-        raise ValueError(f"memory_budget: got {memory_budget!r}; allowed: a positive number of bytes or None")
+        raise CentaurusConfigError(f"memory_budget: got {memory_budget!r}; allowed: a positive number of bytes or None")
     chosen_cost = cost if cost is not None else DEFAULT_COSTS.get(device_type, DEFAULT_COSTS["cpu"])
     return _choose(mode, _freeze(sizes), batch, length, real_itemsize, spectra, chosen_cost, memory_budget)
 
@@ -510,7 +529,7 @@ def best_plan_for_tree(
         if plan.tree == tree
     ]
     if not plans:
-        raise ValueError(f"tree: got {tree!r}; not a contraction tree of mode {mode!r}")
+        raise CentaurusConfigError(f"tree: got {tree!r}; not a contraction tree of mode {mode!r}")
     return min(plans, key=lambda plan: plan_score(plan, cost or FLOPS_ONLY))
 
 
@@ -545,7 +564,7 @@ def _canonical_tree(rendered: str, mode: Mode, sizes: Mapping[str, int]) -> str:
         candidate = tree.render(names)
         if _tree_signature(candidate) == target:
             return candidate
-    raise ValueError(f"tree {rendered!r} is not a tree of mode {mode!r}")
+    raise CentaurusConfigError(f"tree {rendered!r} is not a tree of mode {mode!r}")
 
 
 def _tree_signature(rendered: str) -> frozenset[object]:

@@ -29,6 +29,7 @@ import torch
 
 from centaurus.planning.plan import ContractionPlan, PlanStep
 from centaurus.planning.projection import lower, project, project_gradients
+from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy
 
 _REAL_AXIS = "z"  # extra einsum index for the (real, imaginary) axis of a complex tensor's real view
 
@@ -57,9 +58,12 @@ class SpectralProgram:
     weights: tuple[str, ...]
     output: str
     store: bool
+    real_products: bool = False
+    """Products of two spectra as four real einsums (:func:`real_batched_einsum`) instead of complex ones."""
 
     @staticmethod
-    def from_plan(plan: ContractionPlan) -> SpectralProgram:
+    def from_plan(plan: ContractionPlan, policy: ExecutionPolicy = DEFAULT_POLICY) -> SpectralProgram:
+        """The plan's segment as ``policy`` runs it (FFT length, form of the spectrum products)."""
         segment = [step for step in plan.steps if step.in_segment]
         ffts = [step for step in segment if step.kind == "rfft"]
         (inverse,) = [step for step in segment if step.kind == "irfft"]
@@ -73,7 +77,7 @@ class SpectralProgram:
         signal, kernel = ffts
         return SpectralProgram(
             length=plan.length,
-            fft_length=plan.fft_length,
+            fft_length=policy.spectral_fft_length(plan.fft_length),
             signal_input=signal.inputs[0],
             signal_spectrum=signal.output.name,
             kernel_input=kernel.inputs[0],
@@ -82,6 +86,7 @@ class SpectralProgram:
             weights=tuple(weights),
             output=inverse.output.name,
             store=plan.spectra == "store",
+            real_products=policy.complex_product == "real",
         )
 
 
@@ -161,6 +166,14 @@ def batched_einsum(equation: str, a: torch.Tensor, b: torch.Tensor) -> torch.Ten
     return _compile_product(equation, tuple(a.shape), tuple(b.shape))(a, b)
 
 
+def real_batched_einsum(equation: str, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """:func:`batched_einsum` of two spectra as four real products: ``(ar br - ai bi) + i (ar bi + ai br)``
+    (the ``complex_product="real"`` policy: ONNX has no complex einsum)."""
+    real = batched_einsum(equation, a.real, b.real) - batched_einsum(equation, a.imag, b.imag)
+    imag = batched_einsum(equation, a.real, b.imag) + batched_einsum(equation, a.imag, b.real)
+    return torch.complex(real, imag)
+
+
 _Product = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
@@ -231,7 +244,8 @@ def _broadcast_product(left: str, right: str, output: str, summed: str, sizes: M
 
 def _accumulated_product(left: str, right: str, output: str, summed: str, sizes: Mapping[str, int]) -> _Product:
     """``out = sum_k a[..., k] * b[..., k]`` over the few summed terms, in place, one ``addcmul`` each
-    (every summed index is in both operands; see :func:`spectrum_product_form`)."""
+    (every summed index is in both operands; see :func:`spectrum_product_form`). Under plain autograd
+    (an input needs a gradient: the ``autograd="plain"`` policy), out of place, as autograd requires."""
     order = output + summed
     left_order, left_shape = _alignment(left, order, sizes)
     right_order, right_shape = _alignment(right, order, sizes)
@@ -240,6 +254,11 @@ def _accumulated_product(left: str, right: str, output: str, summed: str, sizes:
 
     def product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         a_view, b_view = a.permute(left_order).view(left_shape), b.permute(right_order).view(right_shape)
+        if torch.is_grad_enabled() and (a.requires_grad or b.requires_grad):
+            differentiable = a_view[terms[0]] * b_view[terms[0]]
+            for term in terms[1:]:
+                differentiable = torch.addcmul(differentiable, a_view[term], b_view[term])
+            return differentiable.reshape(output_shape)
         result = torch.empty(output_shape, dtype=torch.result_type(a, b), device=a.device)
         torch.mul(a_view[terms[0]], b_view[terms[0]], out=result)
         for term in terms[1:]:
@@ -270,12 +289,13 @@ def _weight_times_spectrum(
     return _as_complex(torch.einsum(equation, weight, torch.view_as_real(spectrum)))
 
 
-def run_spectral_step(step: SpectralStep, env: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The product of one segment step, from its inputs in ``env`` (by name)."""
+def run_spectral_step(step: SpectralStep, env: dict[str, torch.Tensor], real_products: bool = False) -> torch.Tensor:
+    """The product of one segment step, from its inputs in ``env`` (by name); ``real_products``: a product of
+    two spectra as real einsums."""
     left, right, output = _split(step.equation)
     a, b = env[step.inputs[0]], env[step.inputs[1]]
     if step.weight_position is None:
-        return batched_einsum(step.equation, a, b)
+        return (real_batched_einsum if real_products else batched_einsum)(step.equation, a, b)
     if step.weight_position == 0:
         return _weight_times_spectrum(left, right, output, a, b)
     return _weight_times_spectrum(right, left, output, b, a)
@@ -330,8 +350,29 @@ def _forward_env(
     env[program.signal_spectrum] = torch.fft.rfft(signal, n=program.fft_length)
     env[program.kernel_spectrum] = torch.fft.rfft(kernel, n=program.fft_length)
     for step in program.steps[:-1]:
-        env[step.output] = run_spectral_step(step, env)
+        env[step.output] = run_spectral_step(step, env, program.real_products)
     return env
+
+
+def _segment_forward(
+    program: SpectralProgram, signal: torch.Tensor, kernel: torch.Tensor, weights: tuple[torch.Tensor, ...]
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The segment's output and the spectra it computed on the way (by name)."""
+    env = _forward_env(program, signal, kernel, weights)
+    spectrum = run_spectral_step(program.steps[-1], env, program.real_products)
+    # A copy of the causal half, so that whoever saves the output does not pin the 2L buffer.
+    output = torch.fft.irfft(spectrum, n=program.fft_length)[..., : program.length].contiguous()
+    return output, env
+
+
+def spectral_segment(
+    program: SpectralProgram, signal: torch.Tensor, kernel: torch.Tensor, *weights: torch.Tensor, plain: bool = False
+) -> torch.Tensor:
+    """The segment's output: through :class:`SpectralSegment` (memory-lean backward), or with ``plain`` the same
+    operations in the same order under plain autograd (the ``autograd="plain"`` policy)."""
+    if plain:
+        return _segment_forward(program, signal, kernel, weights)[0]
+    return SpectralSegment.apply(program, signal, kernel, *weights)
 
 
 class SpectralSegment(torch.autograd.Function):
@@ -345,11 +386,7 @@ class SpectralSegment(torch.autograd.Function):
         kernel: torch.Tensor,
         *weights: torch.Tensor,
     ) -> torch.Tensor:
-        env = _forward_env(program, signal, kernel, weights)
-        last = program.steps[-1]
-        spectrum = run_spectral_step(last, env)
-        # A copy of the causal half, so that whoever saves the output does not pin the 2L buffer.
-        output = torch.fft.irfft(spectrum, n=program.fft_length)[..., : program.length].contiguous()
+        output, env = _segment_forward(program, signal, kernel, weights)
         ctx.program = program
         if program.store:
             names = sorted({name for step in program.steps for name in step.inputs})

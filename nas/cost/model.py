@@ -27,9 +27,8 @@ import torch
 from centaurus.errors import CentaurusConfigError
 from centaurus.networks.layout import LayerOp, network_layout, total_stride
 from centaurus.networks.protocols import ArchitectureLike
-from centaurus.planning import ContractionPlan, choose_plan, time_blocks
+from centaurus.planning import ContractionPlan, choose_plan, fft_flops, time_blocks
 from nas.cost.layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
-from nas.cost.measure import fft_flops
 
 Optimizer = Literal["adamw", "adam", "sgd", "sgd_momentum"]
 _OPTIMIZER_STATES: dict[str, int] = {"adamw": 2, "adam": 2, "sgd": 0, "sgd_momentum": 1}
@@ -232,7 +231,7 @@ def _frontend_cost(op: LayerOp, item: int) -> LayerCost:
     elementwise = rows * (window + 3 * bins + (2 + _ELEMENTWISE_FLOPS["norm"][0]) * mels)
     frames_bytes = rows * window * item  # the windowed frames, then a spectrum of about the same size
     return LayerCost(op.name, "frontend", f"{op.variant} {mels} /{op.stride}", op.batch, op.length,
-                     2 * rows * bins * mels, round(fft_flops("r2c", rows, window)), elementwise, 0,
+                     2 * rows * bins * mels, round(fft_flops(window, rows, "r2c")), elementwise, 0,
                      frames_bytes + rows * 2 * bins * item, 0)  # fmt: skip
 
 

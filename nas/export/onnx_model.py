@@ -4,15 +4,19 @@ The networks' time mixing is an FFT convolution with complex spectra, which is w
 breaks or loses precision (measured with torch 2.14, onnxscript 0.7, onnxruntime 1.32), so the
 exporters are tried in this order:
 
-1. the dynamo exporter with the export-time rewrites of :func:`nas.export._inference.onnx_friendly_graph`
-   (complex products as real einsums, power-of-two FFTs, the log-mel frontend's DFT as a matmul): the
-   only one whose model agrees with PyTorch within the float32 tolerance on real clips;
+1. the dynamo exporter with the network under :data:`centaurus.ONNX_POLICY` (complex products as real
+   einsums, power-of-two FFTs, the log-mel frontend's DFT as a matmul, plain autograd; see
+   :data:`ONNX_REWRITES` for why each): the only one whose model agrees with PyTorch within the float32
+   tolerance on real clips;
 2. the plain dynamo exporter: it gets through ``torch.export``, the custom Functions and the FFTs
    (ONNX ``DFT``), but has no translation for an einsum between two complex tensors, and where it
    succeeds onnxruntime's float32 DFT at other lengths than powers of two costs up to 4e-4 of the
    output scale on real clips;
-3. the TorchScript-based exporter (``dynamo=False``): it has no ONNX symbolic for ``aten::fft_rfft``
-   (or ``unfold`` with a dynamic size, for the log-mel frontend).
+3. the TorchScript-based exporter (``dynamo=False``, under :data:`centaurus.TRACE_POLICY`): it has no ONNX
+   symbolic for ``aten::fft_rfft`` (or ``unfold`` with a dynamic size, for the log-mel frontend).
+
+The policy is set on the exported network for the export only (:func:`centaurus.execution_policy`), so
+nothing else runs differently meanwhile and nothing in ``centaurus`` is patched.
 
 Every attempt is recorded with its error (``onnx.txt``, ``export.json``); the command line and the model
 card give one line per exporter that failed before one succeeded. The model is exported at a static
@@ -40,7 +44,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nas.export._inference import ONNX_REWRITES, onnx_friendly_graph, traceable_inference
+from centaurus import ONNX_POLICY, TRACE_POLICY, ExecutionPolicy, execution_policy
 from nas.export.probes import SPEECH_LEVELS_DBFS, check_inputs
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -54,6 +58,26 @@ a 400-point float32 DFT costs."""
 REWRITTEN = "dynamo exporter with export-time rewrites"
 DYNAMO = "dynamo exporter (dynamo=True)"
 TORCHSCRIPT_BASED = "TorchScript-based exporter (dynamo=False, opset 18)"
+_POLICIES: dict[str, ExecutionPolicy | None] = {REWRITTEN: ONNX_POLICY, DYNAMO: None, TORCHSCRIPT_BASED: TRACE_POLICY}
+"""The execution policy each exporter runs the network under (None: the network's own)."""
+
+ONNX_REWRITES: tuple[str, ...] = (
+    "complex x complex einsums (kernel spectrum times signal spectrum) written as four real einsums:"
+    " ONNX has no complex einsum",
+    "every SSM FFT padded to the next power of two >= 2L (exact for a causal convolution): onnxruntime's float32"
+    " DFT is accurate only for power-of-two lengths",
+    "the log-mel frontend's per-frame DFT (window points, not a power of two) as a matmul with cos/sin tables:"
+    " onnxruntime's float32 DFT at 400 points cost up to 4e-4 of the output scale",
+)
+"""What :data:`centaurus.ONNX_POLICY` changes in the exported graph, and why (the model card lists these).
+
+Measured: onnxruntime's float32 DFT loses about three digits at FFT lengths that are not powers of two
+(on a convolution with outputs of magnitude ~3: max error 3e-3 at N = 16000, 4e-6 at N = 16384). The
+log-mel frontend's per-frame DFT has the window's length (400 points by default), which cannot be padded:
+it is an STFT, not a convolution. On the 91 test clips of the quick-start corpus it alone made exported
+keyword spotters miss the float32 tolerance (up to 4e-4 of the output scale; 2.7e-5 once it was a matmul,
+2.9e-6 with the SSM FFTs padded too). All three are exact in exact arithmetic: a causal convolution
+computed by FFT is the same for any FFT length >= 2L - 1, and a DFT is a matrix."""
 
 
 @dataclass(frozen=True)
@@ -268,10 +292,9 @@ def _export(model: nn.Module, example: torch.Tensor, path: Path, *, dynamo: bool
 def _attempt(name: str, model: nn.Module, example: torch.Tensor, path: Path, output: str) -> OnnxAttempt:
     """Run one exporter; its exception becomes the attempt's error (summarised), never the caller's."""
     dynamo = name != TORCHSCRIPT_BASED
-    rewrites = onnx_friendly_graph() if name == REWRITTEN else contextlib.nullcontext()
-    tracing = contextlib.nullcontext() if dynamo else traceable_inference()
+    policy = _POLICIES[name]
     try:
-        with rewrites, tracing:
+        with contextlib.nullcontext() if policy is None else execution_policy(model, policy):
             _export(model, example, path, dynamo=dynamo, output=output)
     except Exception as error:
         return OnnxAttempt(name, False, _summarise(error))

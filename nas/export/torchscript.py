@@ -1,8 +1,9 @@
 """TorchScript export: a trace of the eval-mode network at one input length, behind a scripted shape guard.
 
 ``torch.jit.script`` cannot compile the networks (plans are Python objects chosen per shape, the
-executor walks a step list, streams are dicts keyed by modules), so the network is traced under
-:func:`nas.export._inference.traceable_inference`. A trace records the contraction plan and FFT
+executor walks a step list, streams are dicts keyed by modules), so the network is traced with
+:data:`centaurus.TRACE_POLICY` set on it (the custom autograd Functions run as the same plain operations
+in the same order; a Python Function cannot be serialised). A trace records the contraction plan and FFT
 length chosen for the traced length, so the saved module accepts exactly that length. It also
 records Python branches on sizes: the executor runs a batch-1 projection as one ``mm`` of a reshaped
 operand, so a trace at batch 1 may hold batch-1 reshapes. The exporter therefore runs the trace at
@@ -33,7 +34,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nas.export._inference import traceable_inference
+from centaurus import TRACE_POLICY, execution_policy
 from nas.export.errors import ExportError
 
 ANY_BATCH = -1
@@ -188,11 +189,11 @@ def export_torchscript(
     model.eval()
     try:
         with _quiet(), torch.no_grad():
-            with traceable_inference():
+            with execution_policy(model, TRACE_POLICY):
                 traced = torch.jit.trace(model, _example(batch, channels, length, seed=0), check_trace=False)
             other, held = _other_batch(traced, model, (batch + 1, channels, length))
             guard_batch = ANY_BATCH if held is None else batch
-            with traceable_inference():
+            with execution_policy(model, TRACE_POLICY):
                 scripted = torch.jit.script(_ShapeGuard(traced, guard_batch, channels, length))
                 torch.jit.save(scripted, str(path))
             loaded = load_script(path)

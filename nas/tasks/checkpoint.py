@@ -24,12 +24,13 @@ from typing import Any
 import torch
 from torch import nn
 
+from centaurus.errors import CentaurusError
 from nas.tasks.results import CurvePoint
 
 FORMAT = 1
 
 
-class CheckpointError(Exception):
+class CheckpointError(CentaurusError):
     """A checkpoint that cannot be continued from: missing, unreadable, or of another run (the message says which)."""
 
 

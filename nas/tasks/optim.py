@@ -7,19 +7,33 @@ import math
 import torch
 from torch import nn
 
+from centaurus import SSMLayer
 from nas.tasks.config import TrainingConfig
 
-SSM_DYNAMICS = ("a_re", "a_im", "log_dt")  # per-layer state matrix and step: small rate, no weight decay
+SSM_DYNAMICS = SSMLayer.DYNAMICS  # per-layer state matrix and step: small rate, no weight decay
+
+
+def dynamics_parameter_ids(model: nn.Module) -> set[int]:
+    """``id`` of every SSM dynamics parameter in ``model``, as each layer lists them
+    (:meth:`centaurus.SSMLayer.dynamics_parameters`), not found by name."""
+    return {
+        id(parameter)
+        for module in model.modules()
+        if isinstance(module, SSMLayer)
+        for parameter in module.dynamics_parameters()
+    }
 
 
 def make_optimizer(model: nn.Module, config: TrainingConfig) -> torch.optim.AdamW:
-    """Groups: SSM dynamics (``ssm_lr``, no decay); vectors such as biases and norm scales (no decay);
-    everything else (``lr`` with ``weight_decay``). Each group keeps its base rate in ``initial_lr``."""
+    """Groups: SSM dynamics (``ssm_lr``, no decay; the parameters each SSM layer lists as its dynamics);
+    vectors such as biases and norm scales (no decay); everything else (``lr`` with ``weight_decay``).
+    Each group keeps its base rate in ``initial_lr``."""
+    dynamics_ids = dynamics_parameter_ids(model)
     dynamics, vectors, matrices = [], [], []
-    for name, parameter in model.named_parameters():
+    for parameter in model.parameters():
         if not parameter.requires_grad:
             continue
-        if name.rsplit(".", 1)[-1] in SSM_DYNAMICS:
+        if id(parameter) in dynamics_ids:
             dynamics.append(parameter)
         elif parameter.ndim <= 1:
             vectors.append(parameter)

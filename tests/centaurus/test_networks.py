@@ -114,3 +114,39 @@ def test_networks_use_no_recurrent_attention_or_temporal_convolutions() -> None:
             if isinstance(module, torch.nn.Conv1d | torch.nn.ConvTranspose1d):
                 # only 1x1 mixers and kernel = stride resampling
                 assert module.kernel_size[0] == module.stride[0], module
+
+
+def test_build_instantiates_the_layout_module_by_module() -> None:
+    """Every op with parameters names the module built from it, with the op's sizes, and every parameter of the
+    network belongs to such a module: the layout the cost model reads is the network."""
+    import random
+
+    from torch import nn
+
+    from centaurus import SSMLayer
+    from centaurus.networks.layout import network_layout
+    from search_spaces import BUILTIN_SPACES, builtin_space
+
+    for name in BUILTIN_SPACES:
+        for arch in (builtin_space(name).random(random.Random(seed)) for seed in range(2)):
+            network = build(arch)
+            modules = dict(network.named_modules())
+            ops = network_layout(arch, batch=1)
+            covered: set[str] = set()
+            for op in ops:
+                module = modules.get(op.name)
+                if op.kind == "ssm":
+                    assert isinstance(module, SSMLayer) and module.mode == op.variant, op.name
+                    assert (module.in_channels, module.out_channels) == (op.in_channels, op.out_channels)
+                    assert module.sizes == op.size_map, op.name
+                elif op.kind in ("conv1x1", "downsample", "upsample"):
+                    assert isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)), op.name
+                    assert (module.in_channels, module.out_channels) == (op.in_channels, op.out_channels), op.name
+                    assert module.kernel_size[0] == (1 if op.kind == "conv1x1" else op.stride), op.name
+                elif op.kind == "linear":
+                    assert isinstance(module, nn.Linear) and module.out_features == op.out_channels, op.name
+                elif op.kind in ("norm", "head_norm"):
+                    assert module is not None, op.name
+                if module is not None:
+                    covered.update(f"{op.name}.{parameter}" for parameter, _ in module.named_parameters())
+            assert {parameter for parameter, _ in network.named_parameters()} <= covered, arch.summary()

@@ -8,6 +8,7 @@ saves (``nas.cost.measure``), on networks built from sampled architectures of ev
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 
 import pytest
@@ -211,3 +212,34 @@ def test_cost_command_prints_the_table_and_totals(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "plan:" in out and "training FLOPs / step" in out and "peak training memory" in out
     assert arch.summary() in out
+
+
+def test_one_fft_convention_for_the_planner_and_the_model_checked_by_the_measurement() -> None:
+    """The planner and the cost model price FFTs with ``centaurus.planning.fft_flops``; ``nas.cost.measure`` keeps
+    its own count (the independent truth) and agrees with it, 1-point transforms included."""
+    import ast
+    import inspect
+
+    from centaurus.planning import fft_flops
+    from nas.cost import measure
+    from nas.cost import model as cost_model
+
+    for kind in ("r2c", "c2r", "c2c"):
+        for length in (0, 1, 2, 3, 400, 2000, 32000):
+            assert fft_flops(length, 3, kind) == pytest.approx(measure.fft_flops(kind, 3, length)), (kind, length)
+    assert fft_flops(1) == 0.0 and fft_flops(2000) == pytest.approx(2.5 * 2000 * math.log2(2000))
+    imported = {
+        node.module for node in ast.walk(ast.parse(inspect.getsource(cost_model))) if isinstance(node, ast.ImportFrom)
+    }
+    assert "nas.cost.measure" not in imported  # the model is checked against measure.py, so it must not use it
+
+
+def test_the_plan_cache_can_be_cleared_through_the_public_api() -> None:
+    from centaurus.planning import clear_plan_cache
+
+    layer = SSMLayer(4, 4, 3, "dws")
+    first = layer.plan(2, 64)
+    assert layer.plan(2, 64) is first  # cached per shape
+    clear_plan_cache()
+    again = layer.plan(2, 64)
+    assert again is not first and again.key == first.key

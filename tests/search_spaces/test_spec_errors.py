@@ -182,8 +182,16 @@ def test_spec_error_is_a_config_error_and_a_value_error() -> None:
 def test_valid_edge_cases_pass() -> None:
     """The boundaries of each rule are allowed: asr at exactly 25 and 100 Hz, ratio 4, groups = channels."""
     asr = dict(task="asr", output=OutputSpec(28), input=InputSpec(length=32000))
-    _build((Stage("dws", 8, 4, stride=160),), **asr)  # 100 Hz
-    _build((Stage("dws", 8, 4, stride=640),), **asr)  # 25 Hz
-    _build((Stage("neck", 8, 4, bottleneck_ratio=4),))
-    _build((Stage("group", 16, 4, groups=16, stride=4), Stage("group", 32, 4, groups=16)))
-    _build((Stage("dws", 8, 4, stride=4), Stage("s5", 8, 4)), task="denoise", output=OutputSpec(1))
+    fast = _build((Stage("dws", 8, 4, stride=160),), **asr)  # 100 Hz
+    slow = _build((Stage("dws", 8, 4, stride=640),), **asr)  # 25 Hz
+    assert (fast.total_stride, slow.total_stride) == (160, 640)
+    assert [16000 / arch.total_stride for arch in (fast, slow)] == [100.0, 25.0]
+    neck = _build((Stage("neck", 8, 4, bottleneck_ratio=4),))
+    assert neck.stages[0].bottleneck_ratio == 4 and neck.stages[0].bottleneck == 32  # ratio 4 x 8 channels
+    grouped = _build((Stage("group", 16, 4, groups=16, stride=4), Stage("group", 32, 4, groups=16)))
+    assert [stage.groups for stage in grouped.stages] == [16, 16] and grouped.total_stride == 4
+    denoise = _build((Stage("dws", 8, 4, stride=4), Stage("s5", 8, 4)), task="denoise", output=OutputSpec(1))
+    assert denoise.task == "denoise" and denoise.output.size == 1
+    for arch in (fast, slow, neck, grouped, denoise):  # each is valid as a whole, and survives a round trip
+        arch.validate()
+        assert type(arch).from_dict(arch.to_dict()) == arch

@@ -22,6 +22,7 @@ import torchaudio.functional as audio_functional
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from centaurus.errors import CentaurusError
 from nas.errors import TaskConfigError
 
 __all__ = ["CorruptAudioWarning"]
@@ -41,7 +42,7 @@ class CorruptAudioWarning(UserWarning):
     """Audio files were skipped because they could not be read; the dataset's ``skipped`` lists them."""
 
 
-class _CorruptAudioError(Exception):
+class _CorruptAudioError(CentaurusError):
     """A file that cannot be used; the message is the reason recorded in ``skipped``."""
 
 

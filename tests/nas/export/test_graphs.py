@@ -1,5 +1,5 @@
 """TorchScript, ONNX and streaming for every task network (kws, denoise, asr), without a study: tiny networks with
-their seeded initial weights. The export-time shims must leave eager execution untouched."""
+their seeded initial weights. The export-time execution policies must leave eager execution untouched."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from centaurus import CentaurusConfigError
+from centaurus import ONNX_POLICY, TRACE_POLICY, CentaurusConfigError, execution_policy
 from centaurus.networks import build
-from centaurus.networks.frontend import LogMelFrontend
+from centaurus.networks.frontend import LogMelFrontend, matmul_dft_features
 from nas.export import ExportError, StreamingModel, TorchScriptModel, export_torchscript, streaming_info
-from nas.export._inference import matmul_dft_features, onnx_friendly_graph, traceable_inference
 from nas.export.onnx_model import REWRITTEN, short_reason
 from nas.export.probes import check_inputs
 from nas.export.torchscript import load_script
@@ -89,15 +88,19 @@ def test_streaming_info_matches_the_cost_model(task: str) -> None:
     assert info["state_bytes_per_stream"] == score(arch, 1).stream_state_bytes
 
 
-def test_the_shims_leave_eager_execution_and_training_untouched() -> None:
+def test_the_export_policies_leave_eager_execution_and_training_untouched() -> None:
     network = _network("asr").train()
     audio = torch.randn(2, 1, 16000, generator=torch.Generator().manual_seed(3))
     expected = network(audio)
     expected.square().mean().backward()
     gradients = [parameter.grad.clone() for parameter in network.parameters()]
     network.zero_grad()
-    with traceable_inference(), onnx_friendly_graph():
-        got = network(audio)  # neither tracing nor exporting: the original code paths
+    for policy in (TRACE_POLICY, ONNX_POLICY):
+        with execution_policy(network, policy):
+            pass  # an export's block: the policy holds for the block only
+    other = _network("asr").train()
+    with execution_policy(other, ONNX_POLICY):  # another network's export does not reach this one
+        got = network(audio)
         got.square().mean().backward()
     assert torch.equal(got, expected)
     for parameter, gradient in zip(network.parameters(), gradients, strict=True):

@@ -8,6 +8,7 @@ import math
 import pytest
 import torch
 
+from centaurus import SSMLayer
 from centaurus.networks import build
 from nas.errors import TaskConfigError
 from nas.tasks import Budget, TrainingConfig
@@ -111,3 +112,18 @@ def test_optimizer_covers_every_trainable_parameter_once() -> None:
     optimizer = make_optimizer(model, TrainingConfig())
     seen = [id(p) for group in optimizer.param_groups for p in group["params"]]
     assert sorted(seen) == sorted(id(p) for p in model.parameters())
+
+
+def test_the_dynamics_group_is_what_each_ssm_layer_lists_not_a_name_match() -> None:
+    """A layer says which parameters are its dynamics; a parameter elsewhere that happens to be called
+    ``a_re`` is an ordinary weight."""
+    layer = SSMLayer(4, 4, 3, "s5")
+    assert layer.dynamics_parameters() == (layer.a_re, layer.a_im, layer.log_dt)
+    assert tuple(name for name, _ in layer.named_parameters() if name in SSM_DYNAMICS) == SSMLayer.DYNAMICS
+    impostor = torch.nn.Module()
+    impostor.a_re = torch.nn.Parameter(torch.zeros(3, 3))
+    model = torch.nn.ModuleDict({"ssm": layer, "other": impostor})
+    optimizer = make_optimizer(model, TrainingConfig())
+    by_name = {group["name"]: {id(p) for p in group["params"]} for group in optimizer.param_groups}
+    assert by_name["ssm_dynamics"] == {id(p) for p in layer.dynamics_parameters()}
+    assert id(impostor.a_re) in by_name["weights"]

@@ -103,10 +103,19 @@ def test_a_diverging_learning_rate_is_caught(kws_root: Path) -> None:
 
 def test_weights_are_saved_on_request(kws_root: Path, tmp_path: Path) -> None:
     task, arch = _task("kws", kws_root), tiny_architecture("kws")
-    result = task.run(arch, Budget(steps=2), CONFIG, weights_path=tmp_path / "w" / "weights.pt")
+    path = tmp_path / "w" / "weights.pt"
+    result = task.run(arch, Budget(steps=2), CONFIG, weights_path=path)
+    assert (
+        result.status == "completed" and result.weights is not None and Path(result.weights) == path and path.is_file()
+    )
     state = torch.load(result.weights)
     model = task.build_model(arch, seed=0)
-    model.load_state_dict(state)
+    initial = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    assert set(state) == set(initial)  # every parameter and buffer, nothing else
+    model.load_state_dict(state)  # strict: raises on a missing or unexpected key, or a wrong shape
+    assert all(bool(torch.isfinite(tensor).all()) for tensor in state.values() if tensor.is_floating_point())
+    trained = [name for name in initial if not torch.equal(state[name], initial[name])]
+    assert trained, "the saved weights are the initial ones: the two training steps were not saved"
 
 
 def test_an_architecture_for_another_task_or_size_is_refused(kws_root: Path) -> None:
