@@ -137,13 +137,14 @@ def main() -> None:
     print()
     print(
         "| promotions | top-rung results | stopped early | training s | training s per top-rung result"
-        " | hypervolume (share of box) |"
+        " | hypervolume | same front |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['arm']} | {row['top_rung_results']} | {row['stopped_early']} | {row['training_seconds']:.0f}"
-            f" | {row['seconds_per_top_result']:.1f} | {row['hypervolume_share']:.4f} |"
+            f" | {row['seconds_per_top_result']:.1f} | {row['hypervolume']:.4g}"
+            f" | {'yes' if row['front_values'] == rows[0]['front_values'] else 'no'} |"
         )
     print(
         f"\ncontinuing trains {saving:.0%} less per top-rung result"
