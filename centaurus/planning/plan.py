@@ -34,11 +34,11 @@ class TensorSpec:
     is_complex: bool
     real_itemsize: int
 
-    @property
+    @cached_property  # specs are shared by all of a shape's candidate plans, which ask millions of times
     def numel(self) -> int:
         return math.prod(self.shape)
 
-    @property
+    @cached_property
     def nbytes(self) -> int:
         return self.numel * self.real_itemsize * (2 if self.is_complex else 1)
 

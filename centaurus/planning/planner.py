@@ -16,7 +16,7 @@ import dataclasses
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import opt_einsum
@@ -143,7 +143,7 @@ class _PlanBuilder:
         self._names: dict[int, dict[int, str]] = {}
         self._specs: dict[tuple[str, str, bool], TensorSpec] = {}
 
-    @property
+    @cached_property  # the same for every candidate of this shape
     def kernel_generation_bytes(self) -> int:
         """What the kernel's generation keeps for backward: its two factor tables, Re A and dt.
 
