@@ -82,10 +82,6 @@ def _run(config: StudyConfig, arm: str) -> dict[str, Any]:
     values = complete_values(outcome.study)
     assert config.reference is not None, "the config needs a reference point"
     reference = np.array([config.reference[name] for name in config.objective_names], dtype=float)
-    ideal = reference.copy()
-    for column, direction in enumerate(config.directions):
-        if len(values):
-            ideal[column] = values[:, column].max() if direction == "maximize" else values[:, column].min()
     volume = hypervolume(values, reference, config.directions) if len(values) else 0.0
     top = outcome.complete
     return {
@@ -97,7 +93,6 @@ def _run(config: StudyConfig, arm: str) -> dict[str, Any]:
         "training_seconds": outcome.training_seconds,
         "seconds_per_top_result": outcome.training_seconds / top if top else float("nan"),
         "hypervolume": volume,
-        "hypervolume_share": volume / float(np.prod(np.abs(reference - ideal))) if len(values) else 0.0,
         "front_values": values.tolist(),
         "predicted_saving": _predicted_saving(outcome.study, list(config.fidelity.rungs)),
         "wall_seconds": wall,
