@@ -175,18 +175,18 @@ class ContractionPlan:
             f"{self.mode}: {self.equation}  (b={self.batch}, L={self.length}, FFT length {self.fft_length})",
             f"tree {self.tree}; FFT on {self.u_fft_at} and {self.k_fft_at}; inverse FFT on {self.ifft_at};"
             f" spectra {self.spectra}" + (f" ({self.extras['policy']})" if "policy" in self.extras else ""),
-            f"{'step':<9}{'einsum':<28}{'output shape':<26}{'MB':>9}{'train GFLOP':>13}",
+            f"{'step':<9}{'einsum':<28}{'output shape':<26}{'MiB':>9}{'train GFLOP':>13}",
         ]
         for step in self.steps:
             shape = "x".join(str(size) for size in step.output.shape)
             lines.append(
-                f"{step.kind:<9}{step.equation:<28}{shape:<26}{step.output.nbytes / 1e6:>9.2f}"
+                f"{step.kind:<9}{step.equation:<28}{shape:<26}{step.output.nbytes / 2**20:>9.2f}"
                 f"{step.training_flops / 1e9:>13.4f}"
             )
         lines.append(
             f"total training {self.training_flops / 1e9:.4f} GFLOP (contraction"
             f" {self.contraction_flops / 1e9:.4f}, FFT {self.fft_flops / 1e9:.4f});"
-            f" largest intermediate {self.largest_intermediate_bytes / 1e6:.2f} MB;"
-            f" saved for backward {self.saved_bytes / 1e6:.2f} MB"
+            f" largest intermediate {self.largest_intermediate_bytes / 2**20:.2f} MiB;"
+            f" saved for backward {self.saved_bytes / 2**20:.2f} MiB"
         )
         return "\n".join(lines)

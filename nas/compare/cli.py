@@ -21,13 +21,14 @@ from centaurus.modes import MODES
 from nas.compare.analysis import ComparisonResult, analyse
 from nas.compare.figures import comparison_figure, write_figure
 from nas.compare.variants import Variant, comparison_variants
+from nas.console import configure_logging, make_console
+from nas.report.build import write_tables
 from nas.study.arguments import trial_count
 from nas.study.config import StudyConfig
 from nas.study.errors import StudyConfigError
 from nas.study.progress import SearchProgress
 from nas.study.quantities import parse_quantity
 from nas.study.run import run_study
-from nas.study.trials import write_tables
 
 
 def _integers(text: str, option: str) -> list[int]:
@@ -132,7 +133,8 @@ def _compare_command(args: argparse.Namespace) -> int:
     if args.trials is not None:
         base = replace(base, trials=args.trials)
     variants = comparison_variants(base, blocks=blocks, seeds=seeds, out=out)
-    console = Console()
+    configure_logging(verbose=args.verbose)
+    console = make_console()
     if not args.analyse_only:
         run_variants(variants, quiet=args.quiet, address=args.address, console=console)
     result = analyse(variants, base, caps=caps)
@@ -164,4 +166,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     compare.add_argument("--address", help="join this Ray cluster (default: $RAY_ADDRESS, else a local instance)")
     compare.add_argument("--quiet", action="store_true", help="no live progress")
+    compare.add_argument("--verbose", action="store_true", help="also show Ray's and Optuna's log lines")
     compare.set_defaults(handler=_compare_command)

@@ -8,6 +8,7 @@ from optuna.trial import FrozenTrial
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from nas.console import make_console
 from nas.export.exporter import ExportedTrial, ExportOptions, export_study
 
 
@@ -27,7 +28,7 @@ def _describe(console: Console, item: ExportedTrial) -> None:
 
 
 def _export_command(args: argparse.Namespace) -> int:
-    console = Console(soft_wrap=True)  # long paths and errors stay on one line
+    console = make_console()  # long paths and errors stay on one line in a log
     options = ExportOptions(
         torchscript=not args.no_torchscript,
         onnx=not args.no_onnx,

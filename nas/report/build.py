@@ -11,6 +11,7 @@ import pandas as pd
 from nas.report.data import ReportData, collect
 from nas.report.page import LiveOptions, render_page
 from nas.study.config import StudyConfig
+from nas.study.trials import front_frame
 
 REPORT_NAME = "report.html"
 CSV_NAME = "trials.csv"
@@ -56,3 +57,18 @@ def write_report(study: optuna.Study, config: StudyConfig, folder: Path | None =
     frame.to_csv(files.csv, index=False)
     frame.to_parquet(files.parquet, index=False)
     return files
+
+
+def write_tables(study: optuna.Study, config: StudyConfig, folder: Path | None = None) -> tuple[Path, Path]:
+    """``trials.csv`` and ``pareto.csv`` in the study's output folder (what ``search`` and ``compare`` leave).
+
+    The trials table is the report's (:func:`table_for_files`), so a trial stopped by successive halving
+    has the values of the rung it reached and a trial pruned before training its cost-model values, in
+    the search's CSV as in the report's; returns both paths.
+    """
+    folder = folder or config.output_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    trials_path, front_path = folder / CSV_NAME, folder / "pareto.csv"
+    table_for_files(collect(study, config)).to_csv(trials_path, index=False)
+    front_frame(study, config).to_csv(front_path, index=False)
+    return trials_path, front_path

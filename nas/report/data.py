@@ -42,6 +42,7 @@ from nas.study.config import StudyConfig
 from nas.study.storage import load_existing_study
 from nas.study.trials import trials_frame
 from nas.tasks import TASKS
+from nas.tasks.budget import budget_share
 
 BLOCKS_COLUMN = "blocks"
 """Block type of every stage, in order, joined by ``/`` (``s5/dws/full``)."""
@@ -54,7 +55,7 @@ RUNG_COLUMN = "rung"
 FRACTION_COLUMN = "rung_fraction"
 """The share of the full training budget that rung trained for."""
 SOURCE_COLUMN = "values_from"
-"""Where a row's objective values come from: ``final`` (told), ``rung K (F of the budget)``, ``cost model``."""
+"""Where a row's objective values come from: ``final`` (told), ``rung K (33% of the budget)``, ``cost model``."""
 FRONT_GROUP = "front"
 OTHERS_GROUP = "others"
 """The groups of the per-stage choices view: front trials, and every other trained network."""
@@ -262,7 +263,7 @@ def _fill_from_rung(trials: pd.DataFrame, index: Any, top: Mapping[str, Any], na
     for metric, value in (top.get("metrics") or {}).items():
         _fill_missing(trials, index, f"metric.{metric}", value)
     fraction = top.get("fraction")
-    share = f" ({float(fraction):.3g} of the budget)" if fraction is not None else ""
+    share = f" ({budget_share(float(fraction))} of the budget)" if fraction is not None else ""
     return f"rung {int(top['rung'])}{share}"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import shlex
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +15,8 @@ from optuna.trial import TrialState
 from rich.console import Console
 from rich.table import Table
 
+from nas.console import configure_logging, make_console
+from nas.report.build import write_tables
 from nas.study import attrs
 from nas.study.arguments import trial_count
 from nas.study.config import StudyConfig
@@ -21,9 +24,10 @@ from nas.study.errors import StudyConfigError
 from nas.study.limits import SECONDS_ATTR
 from nas.study.progress import SearchProgress
 from nas.study.run import run_study
+from nas.study.stopping import StopOnInterrupt
 from nas.study.storage import find_config, load_existing_study, redact
 from nas.study.summary import study_counts
-from nas.study.trials import front_frame, write_tables
+from nas.study.trials import front_frame
 
 
 def _load(config: StudyConfig) -> optuna.Study:
@@ -35,17 +39,31 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         config = replace(config, ray_address=args.address)
     if getattr(args, "trials", None) is not None:
         config = replace(config, trials=args.trials)
-    console = Console()
+    console = make_console()
     console.print(
         f"study {config.name}: {config.task} on {config.data}, storage {redact(config.storage_url)}", markup=False
     )
-    with SearchProgress(enabled=not args.quiet, console=console) as progress:
-        outcome = run_study(config, progress=progress)
+    try:
+        with StopOnInterrupt() as stop, SearchProgress(enabled=not args.quiet, console=console) as progress:
+            outcome = run_study(config, progress=progress, stop=stop)
+    except KeyboardInterrupt:  # before the search loop started (set-up, data generation): nothing ran yet
+        console.print(f"interrupted before any trial ran; start it again with: {_resume_hint(config)}", markup=False)
+        return INTERRUPTED_EXIT
     console.print(
-        f"done in {outcome.seconds:.0f} s ({outcome.training_seconds:.0f} s of training): {outcome.complete} complete,"
+        f"{'stopped' if outcome.stopped_by_user else 'done'} in {outcome.seconds:.0f} s"
+        f" ({outcome.training_seconds:.0f} s of training): {outcome.complete} complete,"
         f" {outcome.pruned} pruned, {outcome.failed} failed, {outcome.interrupted} interrupted",
         markup=False,
     )
+    if outcome.stopped_by_user:
+        trials_path, _ = write_tables(outcome.study, config)
+        console.print(
+            f"interrupted: {outcome.complete + outcome.pruned + outcome.failed} finished trial(s) kept (see"
+            f" {trials_path}), {outcome.marked_interrupted} running trial(s) marked interrupted; continue with:"
+            f" {_resume_hint(config)}",
+            markup=False,
+        )
+        return INTERRUPTED_EXIT
     _print_front(console, outcome.study, config, None)
     new_trials = outcome.new_trials()
     skipped = {path: reason for t in new_trials for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])}
@@ -60,6 +78,14 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
     console.print(f"wrote {trials_path}, {front_path} and {config.output_dir / 'config.yaml'}", markup=False)
     _check_something_was_trained(new_trials, config)
     return 0
+
+
+INTERRUPTED_EXIT = 130
+"""The exit status of a search stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+
+
+def _resume_hint(config: StudyConfig) -> str:
+    return f"centaurus-nas resume {shlex.quote(str(config.output_dir))}"
 
 
 def _check_something_was_trained(trials: list[optuna.trial.FrozenTrial], config: StudyConfig) -> None:
@@ -116,10 +142,12 @@ def _check_not_all_failed(trials: list[optuna.trial.FrozenTrial]) -> None:
 
 
 def _search_command(args: argparse.Namespace) -> int:
+    configure_logging(verbose=args.verbose)
     return _run(StudyConfig.load(args.config), args)
 
 
 def _resume_command(args: argparse.Namespace) -> int:
+    configure_logging(verbose=args.verbose)
     return _run(find_config(args.study), args)
 
 
@@ -155,7 +183,7 @@ def _pareto_command(args: argparse.Namespace) -> int:
     config = find_config(args.study)
     study = _load(config)
     objectives = [name.strip() for name in args.objectives.split(",")] if args.objectives else None
-    console = Console()
+    console = make_console()
     front = _print_front(console, study, config, objectives)
     out = Path(args.csv) if args.csv else config.output_dir / "pareto.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -167,15 +195,31 @@ def _pareto_command(args: argparse.Namespace) -> int:
 def _print_front(console: Console, study: optuna.Study, config: StudyConfig, objectives: list[str] | None):
     front = front_frame(study, config, objectives)
     names = objectives or config.objective_names
-    table = Table(title=f"Pareto front of {config.name} over {', '.join(names)}: {len(front)} trial(s)")
-    table.add_column("trial", justify="right")
+    summaries = [str(summary) for summary in front["summary"]] if len(front) else []
+    head, stages = split_summaries(summaries)
+    title = f"Pareto front of {config.name} over {', '.join(names)}: {len(front)} trial(s)"
+    table = Table(title=title, caption=f"every architecture: {head} | <its stages, shown>" if head else None)
+    table.add_column("trial", justify="right", no_wrap=True)
     for name in names:
-        table.add_column(name, justify="right")
-    table.add_column("architecture")
-    for _, row in front.iterrows():
-        table.add_row(str(row["number"]), *(_fmt(row[name]) for name in names), str(row["summary"]))
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("architecture", no_wrap=True, overflow="ellipsis")  # one line per trial, even if cut
+    for (_, row), summary in zip(front.iterrows(), stages, strict=True):
+        table.add_row(str(row["number"]), *(_fmt(row[name]) for name in names), summary)
     console.print(table)
     return front
+
+
+def split_summaries(summaries: list[str]) -> tuple[str | None, list[str]]:
+    """The part every architecture summary shares (``kws logmel40/160``) and the stages of each.
+
+    The shared head is said once, in the table's caption, so the architecture column holds only what
+    differs between rows and stays one line in a terminal too.
+    """
+    parts = [summary.split(" | ", 1) for summary in summaries]
+    heads = {part[0] for part in parts if len(part) == 2}
+    if len(heads) != 1 or any(len(part) != 2 for part in parts):
+        return None, summaries
+    return heads.pop(), [part[1] for part in parts]
 
 
 def _fmt(value: object) -> str:
@@ -190,6 +234,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     search.add_argument("--address", help="join this Ray cluster (default: $RAY_ADDRESS, else a local instance)")
     search.add_argument("--trials", type=trial_count, help="override the config's trial budget")
     search.add_argument("--quiet", action="store_true", help="no live progress")
+    search.add_argument("--verbose", action="store_true", help="also show Ray's and Optuna's log lines")
     search.set_defaults(handler=_search_command)
 
     where = "a study config, its output folder, or STORAGE_URL#STUDY_NAME"
@@ -197,7 +242,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     resume.add_argument("study", help=where)
     resume.add_argument("--address", help="join this Ray cluster")
     resume.add_argument("--trials", type=trial_count, help="override the trial budget")
-    resume.add_argument("--quiet", action="store_true")
+    resume.add_argument("--quiet", action="store_true", help="no live progress")
+    resume.add_argument("--verbose", action="store_true", help="also show Ray's and Optuna's log lines")
     resume.set_defaults(handler=_resume_command)
 
     status = commands.add_parser("status", help="trial counts, time used, Pareto front size and hypervolume")

@@ -24,7 +24,7 @@ from nas.errors import TaskConfigError
 from nas.study.errors import StudyConfigError
 from nas.study.quantities import DURATION_FORMS, QUANTITY_FORMS, parse_duration, parse_quantity
 from nas.tasks import TASKS, Budget, TrainingConfig
-from search_spaces import BUILTIN_SPACES, SearchSpace, SpecError, builtin_space
+from search_spaces import BUILTIN_SPACES, Architecture, SearchSpace, SpecError, builtin_space
 
 Direction = Literal["maximize", "minimize"]
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
@@ -34,6 +34,8 @@ TRAINING_METRICS: tuple[str, ...] = ("train_seconds",)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _NAME_FORMS = "1-100 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
 _PATH_MAX, _NAME_MAX = 4095, 255
+_NETWORK_KEYS = ("name", "task", "input", "output", "stages")
+"""The keys of an architecture spec or a search space file (never all of a study's required keys)."""
 _STUDY_KEYS = (
     *("name", "task", "data", "space", "objectives", "constraints", "sampler", "budget", "training"),
     *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
@@ -113,6 +115,25 @@ def _suggestion(key: object, allowed: Sequence[str]) -> str:
     """`` (did you mean 'objectives'?)`` for a likely typo of an allowed key, else nothing."""
     close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _not_a_network_file(data: Mapping[str, Any]) -> None:
+    """An architecture spec or a search space given where a study config belongs (``status arch.yaml``) is
+    said so, instead of "unknown key 'input'" about a file that is fine for what it is."""
+    if "stages" not in data or "objectives" in data or any(key not in _NETWORK_KEYS for key in data):
+        return
+    try:
+        Architecture.from_dict(dict(data))
+    except (SpecError, TypeError, ValueError):
+        raise StudyConfigError(
+            "study: got a search space (keys " + ", ".join(map(str, data)) + "), not a study config; allowed: a"
+            " study config with name, task, data, space and objectives (name this file as its `space:`)"
+        ) from None
+    raise StudyConfigError(
+        "study: got an architecture spec (keys " + ", ".join(map(str, data)) + "), not a study; allowed: a study"
+        " config, its output folder or STORAGE_URL#STUDY_NAME (for this architecture use `centaurus-nas cost"
+        " ARCH.yaml` or `centaurus-nas train ARCH.yaml --data DATA`)"
+    )
 
 
 def _keys(data: Mapping[str, Any], allowed: Sequence[str], where: str, required: Sequence[str] = ()) -> None:
@@ -288,6 +309,7 @@ class StudyConfig:
     def from_dict(cls, data: object, *, base: Path | None = None, source: Path | None = None) -> StudyConfig:
         """Validate plain data; relative paths (data, space files, output) are taken from ``base``."""
         data = _mapping(data, "study")
+        _not_a_network_file(data)
         allowed = _STUDY_KEYS
         _keys(data, allowed, "study", required=("name", "task", "data", "space", "objectives"))
         base = base or Path.cwd()
@@ -423,7 +445,9 @@ def _space(value: object, task: str, base: Path) -> SearchSpace:
         elif isinstance(value, Mapping):
             space = SearchSpace.from_dict(value)
         else:
-            raise _fail("space", value, f"a built-in name ({', '.join(BUILTIN_SPACES)}), a .yaml file or a mapping")
+            hint = _suggestion(value, BUILTIN_SPACES) if isinstance(value, str) else ""
+            shown = f"<unknown space {_echo(value)}>{hint}" if hint else value
+            raise _fail("space", shown, f"a built-in name ({', '.join(BUILTIN_SPACES)}), a .yaml file or a mapping")
     except SpecError as error:
         raise StudyConfigError(f"space: {error}") from error
     if space.task != task:

@@ -35,10 +35,12 @@ from nas.study.recording import RungRecords, SkippedFiles, objective_values, rec
 from nas.study.requests import TrialRequest
 from nas.study.resilient import is_storage_error
 from nas.study.scheduler import RungScheduler
+from nas.study.stopping import StopOnInterrupt
 from nas.study.storage import open_study
 from nas.study.summary import state_counts
 from nas.study.telling import Teller
 from nas.tasks import TaskResult
+from nas.tasks.budget import budget_share
 
 
 class SearchDriver:
@@ -56,9 +58,11 @@ class SearchDriver:
         progress: SearchProgress | None = None,
         backend: TrialBackend | None = None,
         storage: optuna.storages.BaseStorage | None = None,
+        stop: StopOnInterrupt | None = None,
     ) -> None:
         self.config = config
         self.progress = progress or SearchProgress(enabled=False)
+        self.stop = stop or StopOnInterrupt()  # not installed: a plain KeyboardInterrupt stops the loop the same way
         self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
         # before the study is opened: a bad config, folder or cluster must not touch a stored study
         preflight.check_output(config)
@@ -94,16 +98,23 @@ class SearchDriver:
         if self.needs_training:
             preflight.prepare_data(self.config, self.progress)
         storage_failed = False
+        interrupted = 0
+        stopped = False
         try:
-            self._loop(clock)
+            with self.stop.deferred():
+                self._loop(clock)
+        except KeyboardInterrupt:
+            stopped = True  # Ctrl-C: finished trials are stored; the running ones are marked below
         except (StorageUnavailableError, StorageRefusedError):
             storage_failed = True  # the storage is gone or refuses: the time used cannot be stored
             raise
         finally:
-            self._cancel_running()  # only after an error is anything still in flight
+            self._cancel_running()  # only after an error or an interrupt is anything still in flight
             if not storage_failed:
                 clock.save(force=True)
-                self._report(clock)
+        if stopped:
+            interrupted = self.liveness.release("interrupted by the user (Ctrl-C) while it ran; re-enqueued for resume")
+        self._report(clock, force=True)
         counts = state_counts(self.study)
         return SearchOutcome(
             **{name: counts[name] for name in ("complete", "pruned", "failed", "interrupted")},
@@ -112,10 +123,14 @@ class SearchDriver:
             output_dir=self.config.output_dir,
             study=self.study,
             first_trial=self.first_trial,
+            stopped_by_user=stopped,
+            marked_interrupted=interrupted,
         )
 
     def _loop(self, clock: SearchClock) -> None:
         while True:
+            if self.stop.requested:
+                raise KeyboardInterrupt  # handled in run(): the same end as an interrupt raised anywhere
             self._collect(timeout=0.2 if self._running else 0.0)
             can_ask = self.trial_budget.left() > 0 and not clock.expired()
             while len(self._running) < (1 if self.backend is None else self.backend.capacity()):
@@ -138,7 +153,8 @@ class SearchDriver:
             self._report(clock)
         for job in self.scheduler.drain():  # trials waiting below the top rung stop there (results kept in rungs)
             fraction = self.config.fidelity.rungs[job.rung]
-            reason = f"stopped after rung {job.rung} ({fraction:g} of the budget): not promoted by Pareto rank"
+            share = budget_share(fraction)
+            reason = f"stopped after rung {job.rung} ({share} of the budget): not promoted by Pareto rank"
             self.teller.tell(job.trial, TrialState.PRUNED, reason=reason)
         self._start_orphans(self.same.settle(force=True))
 
@@ -236,7 +252,7 @@ class SearchDriver:
         job.trial.set_user_attr(attrs.PHASE, f"training rung {job.rung}")
         self.progress.event(
             f"trial {job.trial.number} {'starts' if job.rung == 0 else 'promoted to'} rung {job.rung}"
-            f" ({request.budget}): {job.arch.summary()}"
+            f" ({request.budget.describe()}): {job.arch.summary()}"
         )
 
     def _collect(self, timeout: float) -> None:
@@ -304,8 +320,8 @@ class SearchDriver:
         self.teller.finish(trial, objectives)
         self.same.completed(job.arch.id, trial.number)
 
-    def _report(self, clock: SearchClock) -> None:
+    def _report(self, clock: SearchClock, *, force: bool = False) -> None:
         paused = len(self.scheduler.paused())
         self.progress.update(
-            self.study, self.config, running=len(self._running), paused=paused, seconds=clock.seconds()
+            self.study, self.config, running=len(self._running), paused=paused, seconds=clock.seconds(), force=force
         )

@@ -70,30 +70,33 @@ def recover_interrupted(study: optuna.Study, *, alive: dict | None = None) -> in
     """
     recovered = 0
     now = time.time()
-    storage = study._storage
     for frozen in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if not driver_is_dead(frozen, now=now, alive=alive):
-            continue
-        try:  # attributes must be written before the state changes; another driver may recover it first
-            storage.set_trial_user_attr(frozen._trial_id, attrs.INTERRUPTED, True)
-            storage.set_trial_user_attr(
-                frozen._trial_id, attrs.REASON, "the driver stopped while this trial ran; re-enqueued"
-            )
-            if isinstance(storage, ResilientStorage):
-                won = storage.finish_exclusively(frozen._trial_id, TrialState.FAIL)
-            else:
-                won = storage.set_trial_state_values(frozen._trial_id, TrialState.FAIL)
-        except optuna.exceptions.UpdateFinishedTrialError:
-            won = False
-        if not won:
-            continue  # another driver failed it first, and re-enqueues it
-        carried = {attrs.RESUMED_FROM: frozen.number}
-        for key in (attrs.ARCH_ID, attrs.RUNGS, attrs.TRAIN_SECONDS):  # finished rungs are not trained again
-            if frozen.user_attrs.get(key) is not None:
-                carried[key] = frozen.user_attrs[key]
-        study.enqueue_trial(frozen.params, user_attrs=carried, skip_if_exists=False)
-        recovered += 1
+        if driver_is_dead(frozen, now=now, alive=alive):
+            recovered += interrupt_trial(study, frozen, "the driver stopped while this trial ran; re-enqueued")
     return recovered
+
+
+def interrupt_trial(study: optuna.Study, frozen: optuna.trial.FrozenTrial, reason: str) -> bool:
+    """Fail one RUNNING trial as ``interrupted`` with ``reason`` and re-enqueue its parameters (with its
+    finished rungs, which are not trained again); False when another driver did it first."""
+    storage = study._storage
+    try:  # attributes must be written before the state changes; another driver may recover it first
+        storage.set_trial_user_attr(frozen._trial_id, attrs.INTERRUPTED, True)
+        storage.set_trial_user_attr(frozen._trial_id, attrs.REASON, reason)
+        if isinstance(storage, ResilientStorage):
+            won = storage.finish_exclusively(frozen._trial_id, TrialState.FAIL)
+        else:
+            won = storage.set_trial_state_values(frozen._trial_id, TrialState.FAIL)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        won = False
+    if not won:
+        return False  # another driver failed it first, and re-enqueues it
+    carried = {attrs.RESUMED_FROM: frozen.number}
+    for key in (attrs.ARCH_ID, attrs.RUNGS, attrs.TRAIN_SECONDS):  # finished rungs are not trained again
+        if frozen.user_attrs.get(key) is not None:
+            carried[key] = frozen.user_attrs[key]
+    study.enqueue_trial(frozen.params, user_attrs=carried, skip_if_exists=False)
+    return True
 
 
 class Liveness:
@@ -129,3 +132,15 @@ class Liveness:
     def recover(self) -> int:
         """:func:`recover_interrupted` for this driver: the trials of dead drivers; returns how many."""
         return recover_interrupted(self.study, alive=self.identity)
+
+    def release(self, reason: str) -> int:
+        """This driver stops early (Ctrl-C): its own RUNNING trials (in flight, paused between rungs,
+        waiting for a duplicate) are failed as ``interrupted`` and re-enqueued at once, so ``status``
+        says so now and ``resume`` continues them; returns how many."""
+        own = [
+            frozen
+            for frozen in self.study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if isinstance(frozen.user_attrs.get(attrs.DRIVER), dict)
+            and frozen.user_attrs[attrs.DRIVER].get("id") == self.identity["id"]
+        ]
+        return sum(interrupt_trial(self.study, frozen, reason) for frozen in own)

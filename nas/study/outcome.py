@@ -24,6 +24,10 @@ class SearchOutcome:
     study: optuna.Study
     first_trial: int
     """How many trials the study had before this run: the trials from this number on are this run's."""
+    stopped_by_user: bool = False
+    """The run was interrupted (Ctrl-C) before its budget was used."""
+    marked_interrupted: int = 0
+    """Trials that were running when it was interrupted: failed as ``interrupted`` and re-enqueued for resume."""
 
     def new_trials(self) -> list[optuna.trial.FrozenTrial]:
         """The trials this run asked (and re-runs of interrupted trials it enqueued)."""

@@ -13,6 +13,7 @@ from nas.study.config import StudyConfig
 from nas.study.driver import SearchDriver
 from nas.study.outcome import SearchOutcome
 from nas.study.progress import SearchProgress
+from nas.study.stopping import StopOnInterrupt
 
 
 def run_study(
@@ -21,12 +22,16 @@ def run_study(
     progress: SearchProgress | None = None,
     backend: TrialBackend | None = None,
     storage: optuna.storages.BaseStorage | None = None,
+    stop: StopOnInterrupt | None = None,
 ) -> SearchOutcome:
     """Run the search ``config`` describes until its budget is used, and return what it did.
 
     ``progress`` shows events and a status line (default: silent). ``backend`` runs the trials
     (default: Ray, as the config says; see :mod:`nas.study.backends`). ``storage`` replaces the
     config's storage URL with an Optuna storage object (e.g. ``optuna.storages.InMemoryStorage()``).
+    ``stop`` (a :class:`~nas.study.stopping.StopOnInterrupt` the caller installed) turns Ctrl-C into a stop
+    at the loop's next step; without it a ``KeyboardInterrupt`` ends the run the same way, wherever it lands.
+    Either way the running trials are marked interrupted, and the outcome's ``stopped_by_user`` is set.
     Bad input raises :class:`~nas.study.errors.StudyConfigError` before the study is touched.
     """
-    return SearchDriver(config, progress=progress, backend=backend, storage=storage).run()
+    return SearchDriver(config, progress=progress, backend=backend, storage=storage, stop=stop).run()

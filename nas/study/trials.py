@@ -7,8 +7,6 @@ Columns: ``number``, ``state``, one column per objective (the told values), ``ar
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import optuna
 import pandas as pd
 from optuna.trial import TrialState
@@ -67,13 +65,3 @@ def front_frame(study: optuna.Study, config: StudyConfig, objectives: list[str] 
     if complete.empty:
         return complete
     return pareto_front(complete, {name: directions[name] for name in names})
-
-
-def write_tables(study: optuna.Study, config: StudyConfig, folder: Path | None = None) -> tuple[Path, Path]:
-    """``trials.csv`` and ``pareto.csv`` in the study's output folder; returns both paths."""
-    folder = folder or config.output_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    trials_path, front_path = folder / "trials.csv", folder / "pareto.csv"
-    trials_frame(study, config).to_csv(trials_path, index=False)
-    front_frame(study, config).to_csv(front_path, index=False)
-    return trials_path, front_path

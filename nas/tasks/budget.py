@@ -84,6 +84,19 @@ class Budget:
             seconds=None if self.seconds is None else self.seconds * factor,
         )
 
+    def describe(self) -> str:
+        """The budget for people: ``6.7s``, ``200 steps``, ``1.5 epochs`` (a rung's budget is a fraction of
+        the full one, and ``6.66667s`` reads as noise). ``str()`` stays the form configs and results tables parse."""
+        parts = []
+        if self.epochs is not None:
+            parts.append(f"{self.epochs:.3g} epoch{'' if self.epochs == 1 else 's'}")
+        if self.steps is not None:
+            parts.append(f"{self.steps} step{'' if self.steps == 1 else 's'}")
+        if self.seconds is not None:
+            shown = f"{self.seconds:.1f}" if self.seconds < 10 else f"{self.seconds:.0f}"
+            parts.append(shown.removesuffix(".0") + "s")
+        return ", ".join(parts)
+
     def __str__(self) -> str:
         parts = []
         if self.epochs is not None:
@@ -93,3 +106,9 @@ class Budget:
         if self.seconds is not None:
             parts.append(f"{self.seconds:g}s")
         return ",".join(parts)
+
+
+def budget_share(fraction: float) -> str:
+    """A share of the training budget for people: ``33%``, ``100%``, ``0.5%`` (never ``0.333333``)."""
+    percent = 100.0 * fraction
+    return f"{percent:.0f}%" if percent >= 1 else f"{percent:.2g}%"

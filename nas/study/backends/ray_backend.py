@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from nas import console
 from nas.study import memory
 from nas.study.config import StudyConfig
 from nas.study.errors import StudyConfigError
@@ -35,7 +36,11 @@ class RayBackend:
 
         if not ray.is_initialized():
             address = self._config.ray_address or os.environ.get("RAY_ADDRESS")
-            options: dict[str, Any] = {"namespace": "centaurus-nas", "log_to_driver": False}
+            options: dict[str, Any] = {  # Ray's own log lines and the workers' output only with --verbose
+                "namespace": "centaurus-nas",
+                "log_to_driver": console.verbose(),
+                "logging_level": console.ray_logging_level(),
+            }
             try:
                 if address:
                     ray.init(address=address, **options)

@@ -439,7 +439,7 @@ def test_networks_stopped_by_successive_halving_are_drawn_at_their_rung(
     assert {int(n) for n in plots["plot-parallel"][0]["dimensions"][-1]["values"]} == {0, 1, 2, 3, 5}
     assert set().union(*(_numbers(trace) for trace in plots["plot-scatter3d"])) == {0, 1, 2, 3, 5}
     hover = _trace(plots["plot-pair-train_flops-accuracy"], PARTIAL_TRACE)["text"][0]
-    assert "pruned: values at rung 0 (0.333 of the budget)" in hover
+    assert "pruned: values at rung 0 (33% of the budget)" in hover
     assert "3 trained network(s) stopped at a lower rung" in page
 
 
@@ -464,7 +464,7 @@ def test_the_tables_give_every_trial_its_known_values(
         assert row["metric.accuracy"] == pytest.approx(HALVING_ACCURACY[number][0])
         assert row["train_flops"] == pytest.approx(costs[number]["train_flops"])
         assert row["rung"] == 0 and row["rung_fraction"] == pytest.approx(1 / 3)
-        assert row["values_from"] == "rung 0 (0.333 of the budget)"
+        assert row["values_from"] == "rung 0 (33% of the budget)"
     never = csv.loc[4]  # pruned by a constraint before training: its costs, no accuracy
     assert math.isnan(never["accuracy"]) and math.isnan(never["rung"])
     assert never["train_peak_bytes"] == pytest.approx(costs[4]["train_peak_bytes"])
@@ -475,7 +475,7 @@ def test_the_tables_give_every_trial_its_known_values(
     assert csv.loc[1, FRONT_COLUMN] and not csv.loc[[0, 2, 3, 4, 5, 6], FRONT_COLUMN].any()
     page = files.html.read_text(encoding="utf-8")
     table = page[page.index('id="trials-table"') :]
-    assert '<th scope="col">values from</th>' in table and table.count(">rung 0 (0.333 of the budget)<") == 4
+    assert '<th scope="col">values from</th>' in table and table.count(">rung 0 (33% of the budget)<") == 4
     row = re.search(r'<tr class="pruned"><td class="num" data-v="4.0">4</td>.*?</tr>', table)
     assert row and "GFLOP</td>" in row.group(0) and "MiB</td>" in row.group(0)  # its costs, in the table's units
 
