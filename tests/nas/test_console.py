@@ -36,6 +36,7 @@ THIRD_PARTY = re.compile(r"\bINFO\b|^\[I \d|Started a local Ray instance|A new s
 
 
 def write_study(folder: Path, data: Path, **changes: Any) -> Path:
+    """A tiny training study with successive halving (two rungs); ``changes`` replace keys, None drops one."""
     config = {
         "name": "piped",
         "task": "kws",
@@ -50,8 +51,9 @@ def write_study(folder: Path, data: Path, **changes: Any) -> Path:
         "output": str(folder / "runs"),
         **changes,
     }
-    path = folder / "study.yaml"
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path = folder / f"{config['name']}.yaml"
+    present = {key: value for key, value in config.items() if value is not None}  # None: drop the key
+    path.write_text(yaml.safe_dump(present, sort_keys=False))
     return path
 
 

@@ -186,6 +186,13 @@ class Case:
     xfail: str | None = None
 
 
+def _architecture_file(env: Env) -> str:
+    """A valid architecture spec: fine for ``cost`` and ``train``, given where a study belongs."""
+    path = env.tmp / "arch.yaml"
+    tiny_architecture("kws").save(path)
+    return str(path)
+
+
 def _write_then_resume(mutate: Callable[[Path], None]) -> Callable[[Env], list[str]]:
     """Break the study's own ``config.yaml`` (what ``resume`` reads), then resume from its folder."""
 
@@ -495,6 +502,28 @@ CASES: list[Case] = [
         ("typo.db' does not exist; allowed: STORAGE_URL#STUDY_NAME of an existing study",),
         then=_no_file("typo.db"),
     ),
+    # ---- the wrong kind of file, a misspelt name, no command at all
+    Case(
+        "status-of-an-architecture-spec",
+        lambda env: ["status", _architecture_file(env)],
+        ("study: got an architecture spec (keys ", "not a study", "use `centaurus-nas cost ARCH.yaml` or"),
+    ),
+    Case(
+        "search-of-an-architecture-spec",
+        lambda env: ["search", _architecture_file(env)],
+        ("study: got an architecture spec (keys ", "centaurus-nas train ARCH.yaml --data DATA"),
+    ),
+    Case(
+        "status-of-a-search-space",
+        lambda env: ["status", env.write(SPACE, "space.yaml")],
+        ("study: got a search space (keys name, task, input, output, stages), not a study config",),
+    ),
+    Case(
+        "space-name-misspelt",
+        lambda env: env.search(space="kws-mle"),
+        ("space: got <unknown space 'kws-mle'> (did you mean 'kws-mel'?); allowed: a built-in name (kws, ",),
+    ),
+    Case("no-command", lambda env: [], ("usage: centaurus-nas [-h] [--version] COMMAND", "search"), code=0),
     # ---- resuming with a broken config
     Case(
         "resume-config-malformed",
