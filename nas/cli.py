@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from centaurus import MODES, CentaurusConfigError, SSMLayer
 from centaurus.planning import DEFAULT_COSTS, ContractionPlan, plan_score
 from nas.cli_help import polish, version
+from nas.study.stopping import INTERRUPTED_EXIT
 
 MIB = float(2**20)
 
@@ -141,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CentaurusConfigError as error:
         print(f"centaurus-nas: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C anywhere else: one line, not a traceback
+        print("centaurus-nas: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT
 
 
 if __name__ == "__main__":

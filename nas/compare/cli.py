@@ -29,6 +29,7 @@ from nas.study.errors import StudyConfigError
 from nas.study.progress import SearchProgress
 from nas.study.quantities import parse_quantity
 from nas.study.run import run_study
+from nas.study.stopping import INTERRUPTED_EXIT, StopOnInterrupt
 
 
 def _integers(text: str, option: str) -> list[int]:
@@ -49,18 +50,27 @@ def _caps(text: str | None) -> list[float] | None:
     return [float(cap) for cap in caps if cap is not None]
 
 
-def run_variants(variants: list[Variant], *, quiet: bool, address: str | None, console: Console) -> None:
+def run_variants(variants: list[Variant], *, quiet: bool, address: str | None, console: Console) -> bool:
+    """Run every variant's study in turn; False when Ctrl-C stopped one (the later ones are not started)."""
     for index, variant in enumerate(variants, start=1):
         config = replace(variant.config, ray_address=address) if address else variant.config
         console.print(f"[{index}/{len(variants)}] {config.name}", markup=False)
-        with SearchProgress(enabled=not quiet, console=console) as progress:
-            outcome = run_study(config, progress=progress)
+        with StopOnInterrupt() as stop, SearchProgress(enabled=not quiet, console=console) as progress:
+            outcome = run_study(config, progress=progress, stop=stop)
         write_tables(outcome.study, config)
+        if outcome.stopped_by_user:
+            console.print(
+                f"interrupted: {config.name} stopped, {outcome.marked_interrupted} running trial(s) marked"
+                " interrupted; run the same compare command again to continue (finished studies are kept)",
+                markup=False,
+            )
+            return False
         console.print(
             f"  {outcome.complete} complete, {outcome.pruned} pruned, {outcome.failed} failed"
             f" ({outcome.training_seconds:.0f} s of training this run)",
             markup=False,
         )
+    return True
 
 
 def _markdown(frame: pd.DataFrame) -> str:
@@ -135,8 +145,8 @@ def _compare_command(args: argparse.Namespace) -> int:
     variants = comparison_variants(base, blocks=blocks, seeds=seeds, out=out)
     configure_logging(verbose=args.verbose)
     console = make_console()
-    if not args.analyse_only:
-        run_variants(variants, quiet=args.quiet, address=args.address, console=console)
+    if not args.analyse_only and not run_variants(variants, quiet=args.quiet, address=args.address, console=console):
+        return INTERRUPTED_EXIT
     result = analyse(variants, base, caps=caps)
     command = f"centaurus-nas compare {args.config} --seeds {args.seeds} --out {out}"
     if args.blocks:

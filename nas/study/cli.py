@@ -24,7 +24,7 @@ from nas.study.errors import StudyConfigError
 from nas.study.limits import SECONDS_ATTR
 from nas.study.progress import SearchProgress
 from nas.study.run import run_study
-from nas.study.stopping import StopOnInterrupt
+from nas.study.stopping import INTERRUPTED_EXIT, StopOnInterrupt
 from nas.study.storage import find_config, load_existing_study, redact
 from nas.study.summary import study_counts
 from nas.study.trials import front_frame
@@ -78,10 +78,6 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
     console.print(f"wrote {trials_path}, {front_path} and {config.output_dir / 'config.yaml'}", markup=False)
     _check_something_was_trained(new_trials, config)
     return 0
-
-
-INTERRUPTED_EXIT = 130
-"""The exit status of a search stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
 
 
 def _resume_hint(config: StudyConfig) -> str:

@@ -62,6 +62,7 @@ class SearchDriver:
     ) -> None:
         self.config = config
         self.progress = progress or SearchProgress(enabled=False)
+        self._stop_given = stop is not None  # the caller asked for a stop to be returned, not raised
         self.stop = stop or StopOnInterrupt()  # not installed: a plain KeyboardInterrupt stops the loop the same way
         self.needs_training = any(name not in COST_OBJECTIVES for name in config.objective_names)
         # before the study is opened: a bad config, folder or cluster must not touch a stored study
@@ -114,6 +115,8 @@ class SearchDriver:
                 clock.save(force=True)
         if stopped:
             interrupted = self.liveness.release("interrupted by the user (Ctrl-C) while it ran; re-enqueued for resume")
+            if not self._stop_given:
+                raise KeyboardInterrupt  # a library caller (a benchmark's loop of studies) stops altogether
         self._report(clock, force=True)
         counts = state_counts(self.study)
         return SearchOutcome(

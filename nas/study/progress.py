@@ -67,6 +67,11 @@ class SearchStatus:
         return (self.done, self.complete, self.pruned, self.failed, self.running, self.paused, self.best)
 
     def line(self) -> str:
+        """Everything on one line (what a log gets)."""
+        return f"{self.counts()} | {self.time_left()}"
+
+    def counts(self) -> str:
+        """Trials and the best value so far, without the clock."""
         done = f"{self.done}/{self.budget}" if self.budget is not None else str(self.done)
         parts = [
             f"{self.name}: {done} trials done ({self.complete} complete, {self.pruned} pruned, {self.failed} failed)",
@@ -75,7 +80,6 @@ class SearchStatus:
         if self.best is not None:
             name, value, number = self.best
             parts.append(f"best {name} {_number(value)} (trial {number}), front {self.front}")
-        parts.append(self.time_left())
         return " | ".join(parts)
 
     def time_left(self) -> str:
@@ -198,14 +202,16 @@ class SearchProgress:
             self._last_key, self._last_printed = key, now
 
 
-def _live_view(status: SearchStatus) -> Group | Text:
-    """The terminal's status: a bar of the budget used, then the status line."""
-    line = Text(status.line(), no_wrap=True, overflow="ellipsis")
-    fraction = status.fraction()
-    if fraction is None:
-        return line
+def _live_view(status: SearchStatus) -> Group:
+    """The terminal's status, two lines that each fit a narrow window: a bar of the budget used with the
+    time used and left, then the trial counts and the best value (cut with an ellipsis if too wide)."""
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column(no_wrap=True)
-    grid.add_row(ProgressBar(total=1.0, completed=fraction, width=24), Text(f"{fraction:.0%}"))
-    return Group(grid, line)
+    fraction = status.fraction()
+    cells: list[ProgressBar | Text] = []
+    if fraction is not None:
+        cells += [ProgressBar(total=1.0, completed=fraction, width=24), Text(f"{fraction:>4.0%}")]
+    cells.append(Text(status.time_left(), no_wrap=True, overflow="ellipsis"))
+    for _ in cells:
+        grid.add_column(no_wrap=True)
+    grid.add_row(*cells)
+    return Group(grid, Text(status.counts(), no_wrap=True, overflow="ellipsis"))

@@ -30,8 +30,9 @@ def run_study(
     (default: Ray, as the config says; see :mod:`nas.study.backends`). ``storage`` replaces the
     config's storage URL with an Optuna storage object (e.g. ``optuna.storages.InMemoryStorage()``).
     ``stop`` (a :class:`~nas.study.stopping.StopOnInterrupt` the caller installed) turns Ctrl-C into a stop
-    at the loop's next step; without it a ``KeyboardInterrupt`` ends the run the same way, wherever it lands.
-    Either way the running trials are marked interrupted, and the outcome's ``stopped_by_user`` is set.
+    at the loop's next step, and the outcome's ``stopped_by_user`` is set; without it a ``KeyboardInterrupt``
+    raised anywhere in the loop is raised again after the cleanup. Either way the running trials are
+    marked interrupted and re-enqueued, for ``resume``.
     Bad input raises :class:`~nas.study.errors.StudyConfigError` before the study is touched.
     """
     return SearchDriver(config, progress=progress, backend=backend, storage=storage, stop=stop).run()

@@ -21,6 +21,9 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+INTERRUPTED_EXIT = 130
+"""The exit status of a command stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+
 
 class StopOnInterrupt:
     """A SIGINT handler for the duration of a ``with`` block (main thread only; elsewhere it does nothing)."""
