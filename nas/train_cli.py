@@ -40,7 +40,7 @@ def _train_command(args: argparse.Namespace) -> int:
         _check_memory(arch, config.batch_size)
     task = make_task(task_name, data)
     out = Path(args.out or f"runs/train-{task_name}-{arch.id[:8]}-seed{config.seed}")
-    print(f"training {arch.summary()} on {data} ({task_name}), budget {budget}, seed {config.seed}")
+    print(f"training {arch.summary()} on {data} ({task_name}), budget {budget.describe()}, seed {config.seed}")
     weights = out / "weights.pt" if args.save_weights else None
     result = task.run(arch, budget, config, weights_path=weights)
     out.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from nas.console import make_console
+
 
 class _Bar:
     def __init__(self, progress: Progress | None, task_id: int | None) -> None:
@@ -30,6 +32,6 @@ def progress_bar(description: str, *, enabled: bool, total: float = 1.0) -> Iter
         TimeElapsedColumn(),
         TextColumn("{task.fields[status]}"),
     )
-    with Progress(*columns, transient=False) as progress:
+    with Progress(*columns, transient=False, console=make_console()) as progress:  # a log: not wrapped
         task_id = progress.add_task(description, total=total, status="")
         yield _Bar(progress, task_id)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from nas.console import make_console
 from nas.errors import DatasetError
 
 Item = TypeVar("Item")
@@ -37,7 +38,7 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns) as progress:
+    with Progress(*columns, console=make_console()) as progress:  # in a log: one whole line per bar
         yield progress
 
 
