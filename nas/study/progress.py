@@ -207,11 +207,13 @@ def _live_view(status: SearchStatus) -> Group:
     time used and left, then the trial counts and the best value (cut with an ellipsis if too wide)."""
     grid = Table.grid(padding=(0, 1))
     fraction = status.fraction()
+    if fraction is not None:  # fixed widths: only the time text is cut in a narrow window
+        grid.add_column(no_wrap=True, min_width=24, max_width=24)
+        grid.add_column(no_wrap=True, min_width=4, max_width=4)
+    grid.add_column(no_wrap=True, overflow="ellipsis")
     cells: list[ProgressBar | Text] = []
     if fraction is not None:
         cells += [ProgressBar(total=1.0, completed=fraction, width=24), Text(f"{fraction:>4.0%}")]
     cells.append(Text(status.time_left(), no_wrap=True, overflow="ellipsis"))
-    for _ in cells:
-        grid.add_column(no_wrap=True)
     grid.add_row(*cells)
     return Group(grid, Text(status.counts(), no_wrap=True, overflow="ellipsis"))

@@ -180,3 +180,46 @@ def test_the_status_line_says_time_left_against_the_wall_time() -> None:
         " | best accuracy 0.8125 (trial 3), front 1 | 1m05s used, 13m55s left of 15m00s"
     )
     assert status.fraction() == pytest.approx(0.25)
+
+
+def _status(done: int, seconds: float) -> SearchStatus:
+    return SearchStatus("s", done, 4, done, 0, 0, 1, 0, 0, None, seconds, None)
+
+
+def test_in_a_pipe_the_status_is_printed_on_change_and_as_a_heartbeat(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nas.study import progress as module
+
+    shown = iter([_status(0, 1.0), _status(0, 2.0), _status(1, 3.0), _status(1, 4.0)])
+    monkeypatch.setattr(module, "search_status", lambda *args, **kwargs: next(shown))
+    clock = iter([0.0, 2.0, 4.0, 40.0])
+    monkeypatch.setattr(module.time, "monotonic", lambda: next(clock))
+    with (tmp_path / "log.txt").open("w") as stream:
+        progress = module.SearchProgress(console=make_console(file=stream), interval=1.0, heartbeat=30.0)
+        with progress:
+            for _ in range(4):
+                progress.update(None, None, running=1, paused=0, seconds=0.0)  # type: ignore[arg-type]
+    lines = (tmp_path / "log.txt").read_text().splitlines()
+    assert [line.split("] ", 1)[1].split(" |")[0] for line in lines] == [
+        "s: 0/4 trials done (0 complete, 0 pruned, 0 failed)",  # the first
+        "s: 1/4 trials done (1 complete, 0 pruned, 0 failed)",  # a change
+        "s: 1/4 trials done (1 complete, 0 pruned, 0 failed)",  # nothing changed for 36 s: a heartbeat
+    ]
+
+
+def test_in_a_terminal_the_status_is_a_live_bar_and_a_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    from nas.study import progress as module
+
+    monkeypatch.setattr(module, "search_status", lambda *args, **kwargs: _status(2, 30.0))
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, width=60)
+    with module.SearchProgress(console=console) as progress:
+        progress.event("trial 1 complete: accuracy=0.5")
+        progress.update(None, None, running=1, paused=0, seconds=30.0)  # type: ignore[arg-type]
+    text = screen.getvalue()
+    assert "trial 1 complete: accuracy=0.5" in text and "50%" in text and "30s used" in text
