@@ -503,7 +503,7 @@ def _measure_fake(
         device = inputs.device
         fake_inputs = mode.from_tensor(inputs.detach())
     fake_inputs.requires_grad_(inputs.requires_grad)
-    state = {**parameters, **buffers}
+    state: dict[str, torch.Tensor] = {**parameters, **buffers}
     persistent = [*parameters.values(), *buffers.values()]
     with mode:
         return _run_step(

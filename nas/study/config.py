@@ -131,8 +131,12 @@ def _int(value: object, where: str, minimum: int = 1) -> int:
 
 
 def _number(value: object, where: str, minimum: float = 0.0, strict: bool = False) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or value < minimum or (strict and value == minimum):  # type: ignore[operator]
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or value < minimum
+        or (strict and value == minimum)
+    ):
         raise _fail(where, value, f"a number {'>' if strict else '>='} {minimum:g}")
     return float(value)
 
@@ -266,7 +270,7 @@ class StudyConfig:
         return [objective.name for objective in self.objectives]
 
     @property
-    def directions(self) -> list[str]:
+    def directions(self) -> list[Direction]:
         return [objective.direction for objective in self.objectives]
 
     # ----------------------------------------------------------------------------- reading
