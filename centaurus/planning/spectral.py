@@ -381,7 +381,7 @@ class SpectralSegment(torch.autograd.Function):
     """``irfft(steps(rfft(x), rfft(k), weights))[..., :L]`` with a hand-written backward."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         program: SpectralProgram,
         signal: torch.Tensor,
@@ -399,7 +399,7 @@ class SpectralSegment(torch.autograd.Function):
         return output
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         program: SpectralProgram = ctx.program
         saved = ctx.saved_tensors
         if program.store:

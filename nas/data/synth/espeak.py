@@ -374,7 +374,7 @@ def resample(audio: np.ndarray, orig_rate: int, new_rate: int = 16000) -> np.nda
             return _resampler(int(orig_rate), int(new_rate))(tensor).numpy()
     finally:
         torch.set_num_threads(threads)
-        torch.backends.mkldnn.enabled = onednn  # type: ignore[assignment]
+        torch.backends.mkldnn.enabled = onednn
 
 
 _SHARED: dict[int, Synthesizer] = {}
