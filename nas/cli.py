@@ -15,12 +15,15 @@ MIB = float(2**20)
 
 
 def _plan_command(args: argparse.Namespace) -> int:
-    extras: dict[str, int] = {}
-    if args.groups is not None:
-        extras["groups"] = args.groups
-    if args.bottleneck is not None:
-        extras["bottleneck"] = args.bottleneck
-    layer = SSMLayer(args.in_channels, args.out_channels, args.states, args.mode, spectra=args.spectra, **extras)
+    layer = SSMLayer(
+        args.in_channels,
+        args.out_channels,
+        args.states,
+        args.mode,
+        groups=args.groups,
+        bottleneck=args.bottleneck,
+        spectra=args.spectra,
+    )
     chosen = layer.plan(args.batch, args.length)
     print(chosen.describe())
     if args.all:

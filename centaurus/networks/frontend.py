@@ -40,6 +40,10 @@ LOG_FLOOR = 1e-6
 class LogMelFrontend(nn.Module):
     """``(batch, channels, k * hop) -> (batch, channels * mels, k)``: normalised log mel energies per frame."""
 
+    hann: torch.Tensor
+    filterbank: torch.Tensor
+    policy: ExecutionPolicy
+
     def __init__(
         self,
         channels: int,

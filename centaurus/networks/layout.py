@@ -130,14 +130,15 @@ class _Walker:
 
 def _ssm_options(stage: StageLike) -> tuple[tuple[str, int], ...]:
     """An SSM layer's constructor arguments beyond its channels and block type."""
-    options = [("num_states", stage.num_states)]
+    options: list[tuple[str, int | None]] = [("num_states", stage.num_states)]
     if stage.block == "group":
         options.append(("groups", stage.groups))
     elif stage.block == "neck":
         options.append(("bottleneck", stage.bottleneck))
     elif stage.block == "s5" and stage.state_blocks is not None:
         options.append(("state_blocks", stage.state_blocks))
-    return tuple(options)  # type: ignore[arg-type]
+    # A validated spec sets the size its block type needs (groups for group, bottleneck for neck).
+    return tuple((name, value) for name, value in options if value is not None)
 
 
 def input_stride(arch: ArchitectureLike) -> int:

@@ -83,7 +83,7 @@ class ReportData:
     study_name: str
     task: str
     storage_url: str
-    objectives: dict[str, str]
+    objectives: Mapping[str, str]
     """Objective names and directions ("minimize"/"maximize"), in the study's order."""
     trials: pd.DataFrame
     """Every trial: :func:`nas.study.trials.trials_frame` plus ``blocks``, ``block_mix``, ``rung``,
@@ -287,7 +287,7 @@ def _partial(trials: pd.DataFrame) -> pd.DataFrame:
 
 def block_mix(blocks: tuple[str, ...]) -> str:
     """The distinct block types of an architecture, canonically ordered: ``dws+s5`` (a single type: ``s5 only``)."""
-    order = {mode: index for index, mode in enumerate(MODES)}
+    order: dict[str, int] = {mode: index for index, mode in enumerate(MODES)}
     distinct = sorted(set(blocks), key=lambda block: (order.get(block, len(order)), block))
     return f"{distinct[0]} only" if len(distinct) == 1 else "+".join(distinct)
 

@@ -76,7 +76,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:  # an unhashable key: PyYAML's own error follows
@@ -152,8 +152,12 @@ def _int(value: object, where: str, minimum: int = 1) -> int:
 
 
 def _number(value: object, where: str, minimum: float = 0.0, strict: bool = False) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or value < minimum or (strict and value == minimum):  # type: ignore[operator]
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or value < minimum
+        or (strict and value == minimum)
+    ):
         raise _fail(where, value, f"a number {'>' if strict else '>='} {minimum:g}")
     return float(value)
 
@@ -287,7 +291,7 @@ class StudyConfig:
         return [objective.name for objective in self.objectives]
 
     @property
-    def directions(self) -> list[str]:
+    def directions(self) -> list[Direction]:
         return [objective.direction for objective in self.objectives]
 
     # ----------------------------------------------------------------------------- reading
