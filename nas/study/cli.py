@@ -47,7 +47,7 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         with StopOnInterrupt() as stop, SearchProgress(enabled=not args.quiet, console=console) as progress:
             outcome = run_study(config, progress=progress, stop=stop)
     except KeyboardInterrupt:  # before the search loop started (set-up, data generation): nothing ran yet
-        console.print(f"interrupted before any trial ran; start it again with: {_resume_hint(config)}", markup=False)
+        console.print("interrupted during set-up, before the search loop; run the same command again", markup=False)
         return INTERRUPTED_EXIT
     console.print(
         f"{'stopped' if outcome.stopped_by_user else 'done'} in {outcome.seconds:.0f} s"
