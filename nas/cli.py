@@ -81,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="centaurus-nas",
         description="Neural architecture search for Centaurus SSM audio networks.",
-        epilog="start here: centaurus-nas search studies/kws-quick.yaml (about 5 minutes on 2 CPU cores);"
-        " centaurus-nas COMMAND --help shows examples",
+        epilog="start here:\n  centaurus-nas search studies/kws-quick.yaml    # the quick-start study (make demo)\n"
+        "  centaurus-nas COMMAND --help                   # each command's options, defaults and examples",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
