@@ -2,15 +2,18 @@
 
 ``run_study(config)`` runs (or continues) a study; the pieces it is made of are modules of their own:
 the loop (``driver``), where trials run (``backends``), multi-fidelity promotions (``scheduler``),
-owners and heartbeats (``liveness``), what travels to a worker and back (``requests``).
+owners and heartbeats (``liveness``), what travels to a worker and back (``requests``), the status line
+(``progress``) and Ctrl-C (``stopping``).
 """
 
 from nas.study.backends import InProcessBackend, RayBackend, TrialBackend
 from nas.study.config import Constraint, FidelityConfig, Objective, Resources, SamplerConfig, StudyConfig
 from nas.study.errors import StudyConfigError
 from nas.study.outcome import SearchOutcome
+from nas.study.progress import SearchProgress, SearchStatus
 from nas.study.requests import TrialRequest, TrialResult
 from nas.study.run import run_study
+from nas.study.stopping import StopOnInterrupt
 
 __all__ = [
     "Constraint",
@@ -21,6 +24,9 @@ __all__ = [
     "Resources",
     "SamplerConfig",
     "SearchOutcome",
+    "SearchProgress",
+    "SearchStatus",
+    "StopOnInterrupt",
     "StudyConfig",
     "StudyConfigError",
     "TrialBackend",
