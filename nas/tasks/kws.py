@@ -11,10 +11,13 @@ from torch import nn
 
 from nas.data.augment import KeywordAugment, background_noise
 from nas.data.loaders import SPEECH_COMMANDS_WORDS, SpeechCommands, collate_classification
+from nas.data.synth.cli import kws_arguments, kws_fields
+from nas.data.synth.kws import KWSConfig, generate_kws
 from nas.errors import TaskConfigError
 from nas.tasks.base import Direction, Task
 from nas.tasks.config import TrainingConfig
 from nas.tasks.progress import progress_bar
+from nas.tasks.registry import CorpusDefinition, OutputDefinition, TaskDefinition, register_task
 from search_spaces import Architecture
 
 
@@ -90,3 +93,26 @@ class KeywordSpottingTask(Task):
         if total == 0:
             raise TaskConfigError(f"kws evaluation: the {split} split of {self.data_root} has no readable clip")
         return {"accuracy": correct / total, "test_loss": loss_sum / total}
+
+
+DEFINITION = register_task(
+    TaskDefinition(
+        name="kws",
+        task=KeywordSpottingTask,
+        corpus=CorpusDefinition(
+            config=KWSConfig,
+            generate=generate_kws,
+            help="keyword spotting, Google Speech Commands v2 layout",
+            arguments=kws_arguments,
+            fields=kws_fields,
+        ),
+        output=OutputDefinition(
+            onnx_name="logits",
+            per_chunk="(batch, classes) logits of everything heard since the last reset",
+            labels=SPEECH_COMMANDS_WORDS,  # the loader numbers its labels in this order
+            decoding="argmax",
+            label="word",
+            decoded="the word heard",
+        ),
+    )
+)
