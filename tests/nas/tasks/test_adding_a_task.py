@@ -9,6 +9,7 @@ it, a few training steps to run and an export to name its labels.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -211,3 +212,33 @@ def test_unregistering_forgets_the_task() -> None:
     assert "event" not in task_names() and "event" not in network_names() and "event" not in space_names()
     with pytest.raises(SpecError, match=r"^task: got 'event'; allowed: kws, denoise, asr$"):
         _arch()
+
+
+def test_a_worker_that_has_not_registered_the_task_imports_its_module(tmp_path: Path) -> None:
+    """A Ray worker is another process: it learns a task added outside the package by importing the module
+    the driver names in the request (where the task registers itself on import, as a plugin would)."""
+    from nas.study import worker
+
+    plugin = tmp_path / "toy_event_plugin.py"
+    plugin.write_text(
+        "import dataclasses\n"
+        "from centaurus.networks import get_network, register_network\n"
+        "from nas.tasks import OutputDefinition, TaskDefinition, register_task\n"
+        "from tests.nas.tasks.test_adding_a_task import EventDetectionTask\n"
+        "class PluginTask(EventDetectionTask):\n"
+        "    name = 'plugin'\n"
+        "register_network(dataclasses.replace(get_network('kws'), name='plugin'))\n"
+        "register_task(TaskDefinition(name='plugin', task=PluginTask, output=OutputDefinition('logits', 'logits')))\n",
+        encoding="utf-8",
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        assert "plugin" not in task_names()
+        task = worker._task("plugin", str(tmp_path), "toy_event_plugin")
+        assert task.name == "plugin" and "plugin" in task_names()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("toy_event_plugin", None)
+        worker._TASKS.pop(("plugin", str(tmp_path)), None)
+        unregister_task("plugin")
+        unregister_network("plugin")
