@@ -8,6 +8,7 @@ audio only (its output must line up with the input samples, so no feature fronte
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import nn
@@ -63,7 +64,8 @@ class DenoisingUNet(nn.Module):
         self.stem = conv1x1(layout["stem"])
         count = count_indexed(layout, "encoder.{}.blocks.0.ssm")
         self.encoder = nn.ModuleList([Stage(layout, f"encoder.{index}") for index in range(count)])
-        upsamplers, decoder = [], []
+        upsamplers: list[nn.Module] = []
+        decoder: list[Stage] = []
         for position in range(count - 1):  # built in this order: up, decoder, up, decoder, ... (seeded weights)
             up = layout[f"upsamplers.{position}"]
             if up.kind == "upsample":
@@ -77,18 +79,18 @@ class DenoisingUNet(nn.Module):
         self.passthrough = "passthrough" in layout
         if self.passthrough:  # start as the identity: training can only add a correction it has learned
             nn.init.zeros_(self.head.weight)
-            nn.init.zeros_(self.head.bias)
+            nn.init.zeros_(cast(torch.Tensor, self.head.bias))  # conv1x1 always has a bias
         self.total_stride = total_stride
 
     def _run(self, audio: torch.Tensor, streams: Streams | None) -> torch.Tensor:
         x = self.stem(audio)
         skips = []
-        for stage in self.encoder:
+        for stage in cast(list[Stage], self.encoder):
             features = stage.features(x, streams)
             skips.append(features)
             x = features if stage.downsample is None else stage.downsample(features)
         skips.pop()  # the bottleneck's own output is not a skip
-        for upsample, stage in zip(self.upsamplers, self.decoder, strict=True):
+        for upsample, stage in zip(self.upsamplers, cast(list[Stage], self.decoder), strict=True):
             x = stage.features(upsample(x) + skips.pop(), streams)
         correction = self.head(x)
         return audio + correction if self.passthrough else correction

@@ -42,7 +42,7 @@ class Trunk(nn.Module):
         self.stem = conv1x1(layout["trunk.stem"])
         count = count_indexed(layout, "trunk.stages.{}.blocks.0.ssm")
         self.stages = nn.ModuleList([Stage(layout, f"trunk.stages.{index}") for index in range(count)])
-        self.out_channels = self.stages[-1].blocks[-1].ssm.out_channels
+        self.out_channels = layout[f"trunk.stages.{count - 1}.blocks.0.ssm"].out_channels  # every block's
 
     @property
     def input_stride(self) -> int:

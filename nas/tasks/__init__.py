@@ -34,7 +34,7 @@ from nas.tasks.results import CurvePoint, TaskResult, TrainingRun
 
 def make_task(name: str, data_root: str | Path, **options: object) -> Task:
     """The task ``name`` reading its data from ``data_root`` (options go to the task's constructor)."""
-    return get_task(name).task(data_root, **options)  # type: ignore[arg-type]
+    return get_task(name).task(data_root, **options)
 
 
 def __getattr__(name: str) -> dict[str, type[Task]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import soundfile
 import torch
@@ -110,8 +110,8 @@ class SpeechRecognitionTask(Task):
         return self._loader(dataset, config, shuffle=True, epoch=epoch, collate=collate, first_batch=first_batch)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
-        audio, lengths, transcripts = batch  # type: ignore[misc]
-        return ctc_loss(model(audio.to(device)), lengths, transcripts, model.total_stride)
+        audio, lengths, transcripts = cast(tuple[torch.Tensor, torch.Tensor, Sequence[str]], batch)
+        return ctc_loss(model(audio.to(device)), lengths, transcripts, cast(int, model.total_stride))
 
     def evaluate(
         self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"

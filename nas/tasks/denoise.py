@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import torch
@@ -92,7 +92,7 @@ class DenoisingTask(Task):
         return self._loader(segments, config, shuffle=True, epoch=epoch, collate=collate, first_batch=first_batch)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
-        noisy, clean, _ = batch  # type: ignore[misc]
+        noisy, clean, _ = cast(tuple[torch.Tensor, torch.Tensor, object], batch)
         return denoising_loss(model(noisy.to(device)), clean.to(device))
 
     def evaluate(

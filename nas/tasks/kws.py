@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -58,18 +58,19 @@ class KeywordSpottingTask(Task):
     def train_batches(
         self, arch: Architecture, config: TrainingConfig, epoch: int, first_batch: int = 0
     ) -> Iterable[object]:
-        dataset = self.dataset("train", arch)
+        clips = self.dataset("train", arch)
+        dataset: SpeechCommands | KeywordAugment = clips
         if config.augment:
             if self._noise is None:
                 self._noise = background_noise(self.data_root, arch.input.sample_rate)
-            dataset = KeywordAugment(dataset, noise=self._noise, seed=config.seed)
+            dataset = KeywordAugment(clips, noise=self._noise, seed=config.seed)
             dataset.set_epoch(epoch)
         return self._loader(
             dataset, config, shuffle=True, epoch=epoch, collate=collate_classification, first_batch=first_batch
         )
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
-        audio, labels = batch  # type: ignore[misc]
+        audio, labels = cast(tuple[torch.Tensor, torch.Tensor], batch)
         return F.cross_entropy(model(audio.to(device)), labels.to(device))
 
     def evaluate(
