@@ -120,6 +120,9 @@ def register_task(definition: TaskDefinition, *, replace: bool = False) -> TaskD
             f"task.task: got {definition.task.__name__} named {definition.task.name!r};"
             f" allowed: a Task class whose name is {definition.name!r}"
         )
+    previous = _TASKS.get(definition.name)
+    for space in previous.spaces if previous is not None else ():  # a replaced definition's spaces go with it
+        unregister_space(space)
     for space, factory in definition.spaces.items():
         register_space(space, factory, replace=replace)
     _TASKS[definition.name] = definition

@@ -3,11 +3,13 @@
 ``event`` is a 2-class sound event detector (is there a burst in this clip?) that reuses the keyword
 spotter's network pieces. Registering its two definitions, one per layer, is all it takes for a spec to
 validate, the network to build, the cost model to price it, a search space and a study config to accept
-it, a few training steps to run and an export to name its labels.
+it, a few training steps to run, an export to name its labels and (with a corpus) ``centaurus-nas data``
+to generate its data.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import sys
 from collections.abc import Iterable, Iterator
@@ -22,6 +24,7 @@ from torch import nn
 from centaurus.errors import CentaurusConfigError
 from centaurus.networks import build, get_network, network_names, register_network, unregister_network
 from nas.cost import score
+from nas.data.synth.summary import CorpusSummary
 from nas.errors import DatasetError, TaskConfigError
 from nas.export.labels import task_labels
 from nas.study.config import StudyConfig, metric_names
@@ -242,3 +245,45 @@ def test_a_worker_that_has_not_registered_the_task_imports_its_module(tmp_path: 
         worker._TASKS.pop(("plugin", str(tmp_path)), None)
         unregister_task("plugin")
         unregister_network("plugin")
+
+
+@dataclasses.dataclass(frozen=True)
+class _EventCorpusConfig:
+    seed: int = 0
+    clips: int = 4
+
+
+def _generate_events(out: Path, config: _EventCorpusConfig, **_: object) -> CorpusSummary:
+    """A toy corpus: the generated clips saved as one tensor file."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(_clips(config.clips, config.seed), out / "clips.pt")
+    seconds = config.clips * LENGTH / RATE
+    size = (out / "clips.pt").stat().st_size
+    return CorpusSummary("event", out, {"train": config.clips}, {"train": seconds}, size, 0.0)
+
+
+def test_a_corpus_comes_with_its_data_command(event: TaskDefinition, tmp_path: Path) -> None:
+    """A task's corpus is reachable from a study's generate_data and from ``centaurus-nas data <task>``."""
+    from nas.cli import main
+    from nas.data.synth import generate_corpus
+    from nas.tasks import CorpusDefinition
+
+    def clips_flag(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--clips", type=int)
+
+    corpus = CorpusDefinition(
+        config=_EventCorpusConfig,
+        generate=_generate_events,
+        help="sound event detection, one tensor file",
+        arguments=clips_flag,
+        fields=lambda args: {} if args.clips is None else {"clips": args.clips},
+    )
+    register_task(dataclasses.replace(event, corpus=corpus, spaces={}), replace=True)
+    assert "event" not in space_names()  # the replaced definition's space went with it
+    assert generate_corpus("event", tmp_path / "a", clips=2).files == {"train": 2}
+    with pytest.raises(DatasetError, match=r"^generate_data: unknown option\(s\) clip for event; allowed: clips, seed"):
+        generate_corpus("event", tmp_path / "b", clip=2)
+    assert main(["data", "event", "--out", str(tmp_path / "c"), "--clips", "6", "--quiet"]) == 0
+    audio, labels = torch.load(tmp_path / "c" / "clips.pt")
+    assert audio.shape == (6, 1, LENGTH) and labels.tolist() == [0, 1, 0, 1, 0, 1]
