@@ -15,6 +15,7 @@ from nas.cost.formatting import human_count, layer_table, totals
 from nas.cost.model import CostReport
 from nas.export.onnx_model import short_reason
 from nas.export.torchscript import one_line
+from nas.tasks.registry import get_task
 
 _COST_UNITS = {"train_flops": " FLOP", "contraction_flops": " FLOP", "fft_flops": " FLOP", "elementwise_flops": " FLOP"}
 
@@ -205,7 +206,7 @@ def _usage(manifest: dict[str, Any]) -> list[str]:
             "    output = model(audio)",
         ]
         if manifest.get("labels"):
-            what = "the word heard" if manifest["labels"]["task"] == "kws" else "the text (greedy CTC)"
+            what = get_task(manifest["labels"]["task"]).output.decoded
             lines += [f'print(load_labels("{folder}").decode(output))  # {what}, per item of the batch']
         torchscript = manifest.get("torchscript") or {}
         if torchscript.get("path"):

@@ -41,7 +41,7 @@ from nas.study import attrs
 from nas.study.config import StudyConfig
 from nas.study.storage import load_existing_study
 from nas.study.trials import trials_frame
-from nas.tasks import TASKS
+from nas.tasks import get_task
 from nas.tasks.budget import budget_share
 
 BLOCKS_COLUMN = "blocks"
@@ -396,7 +396,7 @@ def quality_objective(config: StudyConfig) -> str | None:
     """The objective drawn against predicted training FLOPs: the first task metric, else the first
     maximised objective, else the first objective that is not ``train_flops`` itself."""
     names = config.objective_names
-    metrics = TASKS[config.task].metrics
+    metrics = get_task(config.task).metrics
     for name in names:
         if name in metrics:
             return name

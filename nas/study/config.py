@@ -23,8 +23,8 @@ from nas.cost import COST_OBJECTIVES
 from nas.errors import TaskConfigError
 from nas.study.errors import StudyConfigError
 from nas.study.quantities import DURATION_FORMS, QUANTITY_FORMS, parse_duration, parse_quantity
-from nas.tasks import TASKS, Budget, TrainingConfig
-from search_spaces import BUILTIN_SPACES, Architecture, SearchSpace, SpecError, builtin_space
+from nas.tasks import Budget, TrainingConfig, get_task, task_names
+from search_spaces import Architecture, SearchSpace, SpecError, builtin_space, space_names
 
 Direction = Literal["maximize", "minimize"]
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
@@ -321,8 +321,8 @@ class StudyConfig:
         if not isinstance(name, str) or not _NAME.match(name):
             raise _fail("name", name, _NAME_FORMS)
         task = data["task"]
-        if task not in TASKS:
-            raise _fail("task", task, ", ".join(TASKS))
+        if task not in task_names():
+            raise _fail("task", task, ", ".join(task_names()))
         space = _space(data["space"], task, base)
         objectives = _objectives(data["objectives"], task)
         trials, wall_time, count = _budget(data.get("budget", {"trials": 20}))
@@ -439,19 +439,19 @@ def _bool(value: object, where: str) -> bool:
 
 def _space(value: object, task: str, base: Path) -> SearchSpace:
     try:
-        if isinstance(value, str) and value in BUILTIN_SPACES:
+        if isinstance(value, str) and value in space_names():
             space = builtin_space(value)
         elif isinstance(value, str) and value.endswith((".yaml", ".yml", ".json")):
             path = _path(value, "space", base)
             if not path.is_file():
-                raise _fail("space", value, f"a built-in space ({', '.join(BUILTIN_SPACES)}) or an existing file")
+                raise _fail("space", value, f"a built-in space ({', '.join(space_names())}) or an existing file")
             space = SearchSpace.load(path)
         elif isinstance(value, Mapping):
             space = SearchSpace.from_dict(value)
         else:
-            hint = _suggestion(value, BUILTIN_SPACES) if isinstance(value, str) else ""
+            hint = _suggestion(value, space_names()) if isinstance(value, str) else ""
             shown = f"<unknown space {_echo(value)}>{hint}" if hint else value
-            raise _fail("space", shown, f"a built-in name ({', '.join(BUILTIN_SPACES)}), a .yaml file or a mapping")
+            raise _fail("space", shown, f"a built-in name ({', '.join(space_names())}), a .yaml file or a mapping")
     except SpecError as error:
         raise StudyConfigError(f"space: {error}") from error
     if space.task != task:
@@ -463,7 +463,7 @@ def _space(value: object, task: str, base: Path) -> SearchSpace:
 
 def metric_names(task: str) -> tuple[str, ...]:
     """Every name an objective or constraint may use for ``task``."""
-    return (*TASKS[task].metrics, *COST_OBJECTIVES, *TRAINING_METRICS)
+    return (*get_task(task).metrics, *COST_OBJECTIVES, *TRAINING_METRICS)
 
 
 def _objectives(value: object, task: str) -> tuple[Objective, ...]:
