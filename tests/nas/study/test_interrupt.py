@@ -34,7 +34,8 @@ def _ignore_sigint() -> None:
 
 
 def test_sigint_stops_a_piped_search_and_says_how_to_resume(tmp_path: Path, kws_root: Path) -> None:
-    config = write_study(tmp_path, kws_root, name="stopped", training={"budget": "120s", "batch_size": 4})
+    training = {"budget": "6s", "batch_size": 4}  # one trial at a time: trial 0 ends, trial 1 is then interrupted
+    config = write_study(tmp_path, kws_root, name="stopped", training=training, fidelity=None)
     process = subprocess.Popen(
         [sys.executable, "-m", "nas.cli", "search", str(config)],
         cwd=tmp_path,
@@ -52,7 +53,7 @@ def test_sigint_stops_a_piped_search_and_says_how_to_resume(tmp_path: Path, kws_
         assert process.stdout is not None
         for line in process.stdout:
             lines.append(line.rstrip("\n"))
-            if " starts rung 0 " in line:
+            if "] trial 1 starts rung 0 " in line:
                 started.set()
             if line.startswith("interrupted: "):
                 stopping["message"] = time.monotonic()
@@ -61,7 +62,7 @@ def test_sigint_stops_a_piped_search_and_says_how_to_resume(tmp_path: Path, kws_
     reader.start()
     try:
         assert started.wait(180), "\n".join(lines)
-        time.sleep(1.0)  # the trial is training now
+        time.sleep(0.5)  # trial 1 is training now (for 6 s), trial 0 is complete
         sent = time.monotonic()
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=SECONDS_TO_EXIT)
@@ -75,14 +76,16 @@ def test_sigint_stops_a_piped_search_and_says_how_to_resume(tmp_path: Path, kws_
     runs = tmp_path / "runs" / "stopped"
     message = [line for line in lines if line.startswith("interrupted: ")]
     assert message == [
-        f"interrupted: 0 finished trial(s) kept (see {runs / 'trials.csv'}), 1 running trial(s) marked interrupted;"
+        f"interrupted: 1 finished trial(s) kept (see {runs / 'trials.csv'}), 1 running trial(s) marked interrupted;"
         f" continue with: centaurus-nas resume {runs}"
     ]
     assert "Traceback" not in output and "KeyboardInterrupt" not in output
     study = optuna.load_study(study_name="stopped", storage=f"sqlite:///{runs / 'study.db'}")
     states = [(t.state, bool(t.user_attrs.get(attrs.INTERRUPTED))) for t in study.trials]
-    assert states == [(TrialState.FAIL, True), (TrialState.WAITING, False)], "marked, and re-enqueued for resume"
-    assert "interrupted by the user" in study.trials[0].user_attrs[attrs.REASON]
+    expected = [(TrialState.COMPLETE, False), (TrialState.FAIL, True), (TrialState.WAITING, False)]
+    assert states == expected, "the finished trial kept; the running one marked, and re-enqueued for resume"
+    assert "interrupted by the user" in study.trials[1].user_attrs[attrs.REASON]
+    assert study.trials[2].user_attrs[attrs.RESUMED_FROM] == 1, "the re-enqueued run of trial 1"
 
 
 def test_the_first_sigint_in_the_loop_only_asks_to_stop_and_a_second_one_raises() -> None:
