@@ -22,7 +22,7 @@ from nas.study.limits import SECONDS_ATTR
 from nas.study.progress import SearchProgress
 from nas.study.run import run_study
 from nas.study.storage import find_config, load_existing_study, redact
-from nas.study.summary import study_counts
+from nas.study.summary import StudyCounts, front_warning, study_counts
 from nas.study.trials import front_frame, write_tables
 
 
@@ -47,6 +47,16 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         markup=False,
     )
     _print_front(console, outcome.study, config, None)
+    counts = study_counts(outcome.study, config)
+    if counts.hypervolume is not None:
+        console.print(
+            f"{_volume_line(counts)}; {counts.reference.describe() if counts.reference else ''}",
+            markup=False,
+            soft_wrap=True,
+        )
+    warning = front_warning(counts, config)
+    if warning:
+        console.print(warning, markup=False, soft_wrap=True)
     new_trials = outcome.new_trials()
     skipped = {path: reason for t in new_trials for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])}
     if skipped:
@@ -144,11 +154,21 @@ def _status_command(args: argparse.Namespace) -> int:
     if counts.hypervolume is None:
         print("Pareto front: no complete trial yet")
     else:
-        source = "declared" if counts.reference_declared else "derived from the trials"
-        reference = ", ".join(f"{value:.6g}" for value in counts.reference or ())
-        print(f"Pareto front: {counts.front_size} trial(s); hypervolume {counts.hypervolume:.6g}")
-        print(f"reference point ({source}): {reference}")
+        print(f"Pareto front: {counts.front_size} trial(s); {_volume_line(counts)}")
+    if counts.reference is not None:
+        print(counts.reference.describe())
+    warning = front_warning(counts, config)
+    if warning and not counts.running:
+        print(warning)
     return 0
+
+
+def _volume_line(counts: StudyCounts) -> str:
+    """The normalised hypervolume, with the raw figure (units multiplied) in brackets for the record."""
+    text = counts.volume_text()
+    if counts.share is not None and math.isfinite(counts.share):
+        text += f" between the reference and ideal points (raw {counts.hypervolume:.4g})"
+    return text
 
 
 def _pareto_command(args: argparse.Namespace) -> int:
