@@ -47,16 +47,7 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         markup=False,
     )
     _print_front(console, outcome.study, config, None)
-    counts = study_counts(outcome.study, config)
-    if counts.hypervolume is not None:
-        console.print(
-            f"{_volume_line(counts)}; {counts.reference.describe() if counts.reference else ''}",
-            markup=False,
-            soft_wrap=True,
-        )
-    warning = front_warning(counts, config)
-    if warning:
-        console.print(warning, markup=False, soft_wrap=True)
+    _print_volume(console, study_counts(outcome.study, config), config)
     new_trials = outcome.new_trials()
     skipped = {path: reason for t in new_trials for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])}
     if skipped:
@@ -163,6 +154,15 @@ def _status_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_volume(console: Console, counts: StudyCounts, config: StudyConfig) -> None:
+    """The normalised hypervolume and its reference point under a printed front, then the small-front warning."""
+    if counts.hypervolume is not None and counts.reference is not None:
+        console.print(f"{_volume_line(counts)}; {counts.reference.describe()}", markup=False, soft_wrap=True)
+    warning = front_warning(counts, config)
+    if warning and not counts.running:
+        console.print(warning, markup=False, soft_wrap=True)
+
+
 def _volume_line(counts: StudyCounts) -> str:
     """The normalised hypervolume, with the raw figure (units multiplied) in brackets for the record."""
     text = counts.volume_text()
@@ -177,6 +177,8 @@ def _pareto_command(args: argparse.Namespace) -> int:
     objectives = [name.strip() for name in args.objectives.split(",")] if args.objectives else None
     console = Console()
     front = _print_front(console, study, config, objectives)
+    if objectives is None or objectives == config.objective_names:  # a subset's front has its own volume
+        _print_volume(console, study_counts(study, config), config)
     out = Path(args.csv) if args.csv else config.output_dir / "pareto.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     front.to_csv(out, index=False)

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import optuna
 import pytest
+import yaml
 
 from nas.cli import main
 from nas.cost import score
@@ -301,3 +302,27 @@ def test_status_warns_about_a_front_of_one_point_and_not_about_a_longer_one(
     printed = capsys.readouterr().out
     assert int(re.search(r"Pareto front: (\d+) trial", printed).group(1)) >= 3  # type: ignore[union-attr]
     assert "warning" not in printed
+
+
+def test_search_and_pareto_print_the_normalised_hypervolume_and_the_small_front_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {
+        "name": "cli-front",
+        "task": "kws",
+        "data": str(tmp_path / "unused"),
+        "space": SPACE,
+        "objectives": OBJECTIVES,
+        "budget": {"trials": 1},
+        "output": str(tmp_path / "runs"),
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["search", str(path), "--quiet"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # the console may wrap long lines
+    assert "hypervolume 1.00 of the box" in printed  # one point fills its own box: hence the warning
+    assert "reference point derived from the space's cost range" in printed
+    assert "the Pareto front has 1 point(s)" in printed and "training.budget" in printed
+    assert main(["pareto", str(tmp_path / "runs" / "cli-front")]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "hypervolume 1.00 of the box" in printed and "the Pareto front has 1 point(s)" in printed
