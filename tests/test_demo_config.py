@@ -1,7 +1,7 @@
 """`make demo` (studies/kws-quick.yaml) stays small and load-proof: what the config says, not a timed run.
 
-Measured on this 2-core machine under other work: 12 trials of 300 steps, 3 minutes and a front of 5
-(README, Quick start). A seconds budget, successive halving or a sampler that reads finished trials would
+Measured on this 2-core machine under other work: 12 trials of 300 steps, 2.2-2.6 minutes and the same
+front of 7 in four runs (README, quick start). A seconds budget, successive halving or a sampler that reads finished trials would
 make the front depend on the machine's load; a larger space or budget would make the demo too long.
 """
 
@@ -18,7 +18,7 @@ from nas.study.reference import space_reference
 DEMO = Path(__file__).resolve().parents[1] / "studies" / "kws-quick.yaml"
 MAKEFILE = Path(__file__).resolve().parents[1] / "Makefile"
 STEP_BUDGET = 4000
-"""Trials x steps per trial: 3,600 take about 4 CPU-minutes (two workers, about 0.05 s per step)."""
+"""Trials x steps per trial: 3,600 took 3-4 CPU-minutes (two workers, 0.05-0.08 s per step)."""
 FLOP_BUDGET = 1.2e12
 """Trials x steps x the space's most expensive step (predicted training FLOPs): bounds the slowest case."""
 
