@@ -104,11 +104,11 @@ def front_warning(counts: StudyCounts, config: StudyConfig) -> str | None:
     """
     if counts.front_size >= 2:
         return None
+    steps = "; a step budget such as 200steps trains as far on a busy machine" if config.training_budget.seconds else ""
     hints = [
         f"more trials (budget.trials, now {config.trials or 'unlimited'})",
         f"a longer budget.wall_time (now {f'{config.wall_time:.0f} s' if config.wall_time else 'unlimited'})",
-        f"a smaller training budget per trial (training.budget, now {config.training_budget};"
-        " a step budget such as 200steps does not slow down under load)",
+        f"a smaller training budget per trial (training.budget, now {config.training_budget}{steps})",
     ]
     if config.fidelity.min_fraction < 1:
         hints.append(f"a lower first rung (fidelity.min_fraction, now {config.fidelity.min_fraction:.3g})")
