@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -61,6 +61,8 @@ class SSMLayer(nn.Module):
     policy computes the same function, the default is training's.
     """
 
+    policy: ExecutionPolicy
+
     def __init__(
         self,
         in_channels: int,
@@ -108,7 +110,7 @@ class SSMLayer(nn.Module):
         self.sizes: dict[str, int] = layer_sizes(
             mode, in_channels, out_channels, num_states, groups=self.groups, bottleneck=self.bottleneck
         )
-        factory = {"device": device, "dtype": dtype or torch.get_default_dtype()}
+        factory: dict[str, Any] = {"device": device, "dtype": dtype or torch.get_default_dtype()}
 
         pole_shape = tuple(self.sizes[index] for index in self.expression.pole_indices)
         dt_shape = tuple(self.sizes[index] for index in self.expression.dt_indices)

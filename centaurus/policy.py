@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, Protocol
 
 from torch import nn
 
@@ -78,7 +78,11 @@ ONNX_POLICY = ExecutionPolicy(
 """For ONNX: only operations ONNX has, at lengths onnxruntime computes accurately in float32."""
 
 
-def _policy_holders(module: nn.Module) -> Iterator[nn.Module]:
+class _PolicyHolder(Protocol):
+    policy: ExecutionPolicy
+
+
+def _policy_holders(module: nn.Module) -> Iterator[_PolicyHolder]:
     from centaurus.layer import SSMLayer
     from centaurus.networks.frontend import LogMelFrontend
 
@@ -87,19 +91,19 @@ def _policy_holders(module: nn.Module) -> Iterator[nn.Module]:
             yield submodule
 
 
-def set_execution_policy(module: nn.Module, policy: ExecutionPolicy) -> dict[nn.Module, ExecutionPolicy]:
+def set_execution_policy(module: nn.Module, policy: ExecutionPolicy) -> dict[_PolicyHolder, ExecutionPolicy]:
     """Set ``policy`` on every SSM layer and log-mel frontend in ``module`` (itself included); returns the
     policies they had, by module, to restore with :func:`restore_execution_policy`."""
     if not isinstance(policy, ExecutionPolicy):
         raise CentaurusConfigError(f"policy: got {policy!r}; allowed: an ExecutionPolicy")
-    previous = {}
+    previous: dict[_PolicyHolder, ExecutionPolicy] = {}
     for holder in _policy_holders(module):
         previous[holder] = holder.policy
         holder.policy = policy
     return previous
 
 
-def restore_execution_policy(previous: dict[nn.Module, ExecutionPolicy]) -> None:
+def restore_execution_policy(previous: dict[_PolicyHolder, ExecutionPolicy]) -> None:
     """Undo :func:`set_execution_policy` with what it returned."""
     for holder, policy in previous.items():
         holder.policy = policy

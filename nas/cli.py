@@ -11,12 +11,15 @@ from centaurus.planning import plan_score
 
 
 def _plan_command(args: argparse.Namespace) -> int:
-    extras: dict[str, int] = {}
-    if args.groups is not None:
-        extras["groups"] = args.groups
-    if args.bottleneck is not None:
-        extras["bottleneck"] = args.bottleneck
-    layer = SSMLayer(args.in_channels, args.out_channels, args.states, args.mode, spectra=args.spectra, **extras)
+    layer = SSMLayer(
+        args.in_channels,
+        args.out_channels,
+        args.states,
+        args.mode,
+        groups=args.groups,
+        bottleneck=args.bottleneck,
+        spectra=args.spectra,
+    )
     chosen = layer.plan(args.batch, args.length)
     print(chosen.describe())
     if args.all:

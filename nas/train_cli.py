@@ -13,7 +13,7 @@ from pathlib import Path
 
 from centaurus import CentaurusConfigError
 from nas.export import resolve_source
-from nas.tasks import TASKS, Budget, TrainingConfig, make_task
+from nas.tasks import Budget, TrainingConfig, make_task, task_names
 from nas.tasks.results import TaskResult
 from search_spaces import Architecture
 
@@ -96,7 +96,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     train = commands.add_parser("train", help="train one architecture on a dataset folder and print its metrics")
     train.add_argument("arch", help="architecture spec (.yaml, .yml, .json) or an export folder (see `export`)")
     train.add_argument("--data", help="dataset folder in its standard layout (see `data`); default: an export's own")
-    train.add_argument("--task", choices=tuple(TASKS), help="default: the spec's task")
+    train.add_argument("--task", choices=task_names(), help="default: the spec's task")
     train.add_argument("--budget", default="300s", help="e.g. 300s, 5m, 2000steps, 3epochs, or 3epochs,600s")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size)

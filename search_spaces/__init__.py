@@ -5,7 +5,7 @@
 trial or a seeded ``random.Random``; :func:`builtin_space` gives the ready-made spaces.
 """
 
-from search_spaces.builtin import BUILTIN_SPACES, builtin_space
+from search_spaces.builtin import builtin_space, register_space, space_names, unregister_space
 from search_spaces.choices import StageChoices
 from search_spaces.errors import SpecError
 from search_spaces.space import ENUMERATE_LIMIT, SHAREABLE_FIELDS, CategoricalTrial, SearchSpace
@@ -26,4 +26,14 @@ __all__ = [
     "Stage",
     "StageChoices",
     "builtin_space",
+    "register_space",
+    "space_names",
+    "unregister_space",
 ]
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``BUILTIN_SPACES``: every registered space name, computed on access (spaces may be registered later)."""
+    if name == "BUILTIN_SPACES":
+        return space_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,9 @@ import math
 from collections.abc import Sequence
 from typing import NoReturn
 
-from centaurus.networks.build import TASKS
+from centaurus.networks.registry import get_network, network_names, unknown_task_message
 from search_spaces.errors import SpecError
 
-# The frame rate (Hz) a CTC recogniser's output may have: slower misses short phones, faster wastes compute.
-ASR_FRAME_RATE: tuple[float, float] = (25.0, 100.0)
 # Largest allowed neck bottleneck ratio: beyond 4x the channels the "bottleneck" is no longer one.
 MAX_BOTTLENECK_RATIO = 4.0
 
@@ -56,7 +54,16 @@ def boolean(value: object, where: str) -> bool:
 
 
 def task(value: object) -> str:
-    return one_of(value, TASKS, "task")
+    """A registered task name (:func:`centaurus.networks.network_names`), with a did-you-mean hint for a typo."""
+    if not isinstance(value, str) or value not in network_names():
+        raise SpecError(unknown_task_message(value, network_names()))
+    return value
+
+
+def bottleneck_last(task_name: str, last_stride: object, last: int, allowed: str) -> None:
+    """An hourglass network's last stage is its bottleneck (stride 1): the decoder mirrors the others."""
+    if get_network(task_name).bottleneck_last and last_stride not in (1, (1,)):
+        fail(f"stages[{last}].stride", repr(last_stride), allowed.format(task=task_name))
 
 
 def bottleneck_ratio(value: object, where: str) -> float:
@@ -72,10 +79,12 @@ def bottleneck_ratio(value: object, where: str) -> float:
 
 
 def output_size(task_name: str, size: object) -> int:
-    """The output size must fit the task: a classifier needs two classes to decide anything."""
+    """The output size must fit the task's network (``min_outputs``: a classifier needs two classes to
+    decide anything)."""
     positive_int(size, "output.size")
-    if task_name == "kws" and size < 2:  # type: ignore[operator]
-        fail("output.size", repr(size), "at least 2 classes for kws")
+    least = get_network(task_name).min_outputs
+    if size < least:  # type: ignore[operator]
+        fail("output.size", repr(size), f"at least {least} classes for {task_name}")
     return size  # type: ignore[return-value]
 
 
@@ -83,7 +92,7 @@ def total_stride(
     task_name: str, sample_rate: int, length: int, strides: Sequence[int], where: str, input_stride: int = 1
 ) -> int:
     """Check the product of the stage strides (times the frontend's hop) against the input length and,
-    for asr, the frame rate.
+    where the task's network has one (asr), its frame rate.
 
     The total must divide ``length`` so that every stage sees an integral number of samples (and
     the U-Net decoder can restore the exact length); asr also needs a 25-100 Hz output frame rate.
@@ -93,14 +102,15 @@ def total_stride(
     shown += f" after the frontend's hop {input_stride})" if input_stride > 1 else ")"
     if length % total:
         fail(where, f"{shown}, which does not divide input.length={length}", "a total stride dividing input.length")
-    if task_name == "asr":
-        low, high = ASR_FRAME_RATE
+    frame_rate = get_network(task_name).frame_rate
+    if frame_rate is not None:
+        low, high = frame_rate
         rate = sample_rate / total
         if not low <= rate <= high:
             fail(
                 where,
                 f"{shown}, a frame rate of {rate:g} Hz at sample_rate={sample_rate}",
-                f"a frame rate between {low:g} and {high:g} Hz for asr"
+                f"a frame rate between {low:g} and {high:g} Hz for {task_name}"
                 f" (total stride {math.ceil(sample_rate / high)} to {math.floor(sample_rate / low)})",
             )
     return total

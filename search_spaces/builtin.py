@@ -1,5 +1,10 @@
 """Built-in search spaces for the three tasks, and a homogeneous variant of each per block type.
 
+Spaces are registered by name (:func:`register_space`); the built-in tasks' spaces are defined here
+because :func:`builtin_space` must work with ``search_spaces`` alone (it cannot import ``nas``, where
+the rest of a task is defined). A task added later brings its spaces in its ``nas.tasks.TaskDefinition``
+(``spaces=``), which registers them here; every registered space also gets its homogeneous variants.
+
 Ranges follow the Centaurus paper (channels 8-256, 8-64 states, all five block types) but are
 kept small enough to train on a 2-core CPU in the quick studies: the full-rate first stage is
 narrow (8-16 channels) and downsamples by 4 at once, and widths grow only as time is downsampled
@@ -122,19 +127,46 @@ def _asr() -> SearchSpace:
     )
 
 
-_BASES: dict[str, Callable[[], SearchSpace]] = {"kws": _kws, "kws-mel": _kws_mel, "denoise": _denoise, "asr": _asr}
+_BASES: dict[str, Callable[[], SearchSpace]] = {}
 
-BUILTIN_SPACES: tuple[str, ...] = tuple(
-    name for base in _BASES for name in (base, *(f"{base}-{block}" for block in MODES))
-)
+
+def register_space(name: str, factory: Callable[[], SearchSpace], *, replace: bool = False) -> None:
+    """Make ``builtin_space(name)`` return ``factory()`` (and ``builtin_space(f"{name}-{block}")`` its
+    homogeneous variants). A taken name is refused unless ``replace``: two spaces under one name would make
+    a study's ``space:`` ambiguous."""
+    if not isinstance(name, str) or not name or (name in _BASES and not replace):
+        _checks.fail("space", repr(name), "a new, non-empty space name")
+    _BASES[name] = factory
+
+
+def unregister_space(name: str) -> None:
+    """Forget space ``name`` (tests that register a toy task clean up with this)."""
+    _BASES.pop(name, None)
+
+
+def space_names() -> tuple[str, ...]:
+    """Every built-in space name: each registered base, then its homogeneous variant per block type."""
+    return tuple(name for base in _BASES for name in (base, *(f"{base}-{block}" for block in MODES)))
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    """``BUILTIN_SPACES``, computed on access so that spaces registered later are listed too."""
+    if name == "BUILTIN_SPACES":
+        return space_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def builtin_space(name: str) -> SearchSpace:
     """The built-in space ``name``: a base space (``kws``, ``kws-mel``) or a base with one block type
     everywhere (``kws-s5``, ``kws-mel-s5``)."""
-    if name not in BUILTIN_SPACES:
-        _checks.fail("space", repr(name), ", ".join(BUILTIN_SPACES))
+    names = space_names()
+    if name not in names:
+        _checks.fail("space", repr(name), ", ".join(names))
     if name in _BASES:
         return _BASES[name]()
     base, _, block = name.rpartition("-")
     return _BASES[base]().homogeneous(block)
+
+
+for _name, _factory in (("kws", _kws), ("kws-mel", _kws_mel), ("denoise", _denoise), ("asr", _asr)):
+    register_space(_name, _factory)

@@ -140,14 +140,14 @@ class SearchSpace(_io.TextSerialisable):
                     )
 
     def _check_strides(self) -> None:
-        """Every reachable total stride must divide the input length (and give asr a 25-100 Hz frame rate)."""
+        """Every reachable total stride must divide the input length (and give asr its 25-100 Hz frame rate)."""
         last = len(self.stages) - 1
-        if self.task == "denoise" and self.stages[last].stride != (1,):
-            _checks.fail(
-                f"stages[{last}].stride",
-                repr(self.stages[last].stride),
-                "only 1 for the last stage of a denoise space (the U-Net bottleneck)",
-            )
+        _checks.bottleneck_last(
+            self.task,
+            self.stages[last].stride,
+            last,
+            "only 1 for the last stage of a {task} space (the U-Net bottleneck)",
+        )
         if "stride" in self.shared:
             combinations = [(stride,) * len(self.stages) for stride in self.stages[0].stride]
         else:

@@ -17,7 +17,8 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from centaurus.modes import MODES
-from centaurus.networks.frontend import FRONTEND_KINDS, FRONTEND_TASKS
+from centaurus.networks.frontend import FRONTEND_KINDS
+from centaurus.networks.registry import frontend_tasks
 from centaurus.post import ACTIVATIONS, NORMS
 from search_spaces import _checks, _io
 
@@ -249,12 +250,12 @@ class Architecture(_io.TextSerialisable):
             self.task, self.input.sample_rate, self.input.length, strides, "stages.stride", self.input.stride
         )
         last = len(self.stages) - 1
-        if self.task == "denoise" and self.stages[last].stride != 1:
-            _checks.fail(
-                f"stages[{last}].stride",
-                repr(self.stages[last].stride),
-                "1 for the last stage of a denoise network (the U-Net bottleneck; the decoder mirrors the others)",
-            )
+        _checks.bottleneck_last(
+            self.task,
+            self.stages[last].stride,
+            last,
+            "1 for the last stage of a {task} network (the U-Net bottleneck; the decoder mirrors the others)",
+        )
 
     @property
     def total_stride(self) -> int:
@@ -301,11 +302,11 @@ class Architecture(_io.TextSerialisable):
 
 def check_frontend_task(task: str, audio: InputSpec) -> None:
     """A feature frontend only where the network reads features and outputs no waveform."""
-    if audio.frontend is not None and task not in FRONTEND_TASKS:
+    if audio.frontend is not None and task not in frontend_tasks():
         _checks.fail(
             "input.frontend",
             f"{audio.frontend.summary()} for task {task!r}",
-            f"none for {task}; a frontend suits " + ", ".join(FRONTEND_TASKS),
+            f"none for {task}; a frontend suits " + ", ".join(frontend_tasks()),
         )
 
 

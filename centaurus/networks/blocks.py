@@ -67,7 +67,7 @@ class SSMBlock(nn.Module):
             self.skip = nn.Identity() if skip is None else conv1x1(skip)
 
     def forward(self, x: torch.Tensor, streams: Streams | None = None) -> torch.Tensor:
-        mixed = self.ssm(x) if streams is None else streams[self.ssm](x)  # type: ignore[arg-type]
+        mixed = self.ssm(x) if streams is None else streams[self.ssm](x)
         out = self.post(mixed)
         return out if self.skip is None else out + self.skip(x)
 

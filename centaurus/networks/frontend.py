@@ -31,7 +31,6 @@ from centaurus.errors import CentaurusConfigError
 from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy
 
 FRONTEND_KINDS: tuple[str, ...] = ("logmel",)
-FRONTEND_TASKS: tuple[str, ...] = ("kws", "asr")  # a denoiser must output a waveform, not read features
 
 LOG_FLOOR = 1e-6
 """Added to the mel energies before the log: silence maps to log(1e-6), not to minus infinity."""
@@ -39,6 +38,10 @@ LOG_FLOOR = 1e-6
 
 class LogMelFrontend(nn.Module):
     """``(batch, channels, k * hop) -> (batch, channels * mels, k)``: normalised log mel energies per frame."""
+
+    hann: torch.Tensor
+    filterbank: torch.Tensor
+    policy: ExecutionPolicy
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from typing import Literal
 from centaurus.errors import CentaurusConfigError
 from centaurus.modes import EXPRESSIONS, layer_sizes
 from centaurus.networks.protocols import ArchitectureLike, StageLike
+from centaurus.networks.registry import get_network
 
 OpKind = Literal[
     "frontend", "ssm", "conv1x1", "downsample", "upsample", "norm", "activation", "add", "pool", "head_norm", "linear"
@@ -68,7 +69,11 @@ def _product(sizes: dict[str, int], indices: str) -> int:
     return total
 
 
-class _Walker:
+class LayoutWalker:
+    """Collects the ops of one network in order; a task's layout function (``NetworkDefinition.layout``)
+    appends its ops through :meth:`add`, and the shared pieces through :meth:`trunk`, :meth:`features`
+    and :meth:`downsample`, so every task names and sizes its SSM blocks the same way."""
+
     def __init__(self, batch: int) -> None:
         self.batch = batch
         self.ops: list[LayerOp] = []
@@ -127,17 +132,40 @@ class _Walker:
                        stride=stage.stride)  # fmt: skip
         return out, length // stage.stride
 
+    def trunk(self, prefix: str, arch: ArchitectureLike, stages: Sequence[StageLike], length: int) -> tuple[str, int]:
+        """Append an optional frontend, a 1x1 stem and the stages (``{prefix}frontend``, ``{prefix}stem``,
+        ``{prefix}stages.{i}...``); return the key of the last output and its length in frames."""
+        source, in_channels = "input", arch.input.channels
+        frontend = getattr(arch.input, "frontend", None)
+        if frontend is not None:  # no parameters and a leaf input: forward only, nothing saved
+            source = self.add(
+                f"{prefix}frontend", "frontend", length, in_channels, in_channels * frontend.mels, (source,),
+                variant=frontend.kind, stride=frontend.hop, input_requires_grad=False,
+                sizes=(("bins", frontend.window // 2 + 1), ("mels", frontend.mels), ("window", frontend.window)),
+                options=(("sample_rate", arch.input.sample_rate),),
+            )  # fmt: skip
+            length, in_channels = length // frontend.hop, in_channels * frontend.mels
+        source = self.add(f"{prefix}stem", "conv1x1", length, in_channels, stages[0].channels, (source,),
+                          input_requires_grad=False)  # fmt: skip
+        channels = stages[0].channels
+        for index, stage in enumerate(stages):
+            source = self.features(f"{prefix}stages.{index}", stage, channels, length, source)
+            source, length = self.downsample(f"{prefix}stages.{index}", stage, length, source)
+            channels = stage.channels
+        return source, length
+
 
 def _ssm_options(stage: StageLike) -> tuple[tuple[str, int], ...]:
     """An SSM layer's constructor arguments beyond its channels and block type."""
-    options = [("num_states", stage.num_states)]
+    options: list[tuple[str, int | None]] = [("num_states", stage.num_states)]
     if stage.block == "group":
         options.append(("groups", stage.groups))
     elif stage.block == "neck":
         options.append(("bottleneck", stage.bottleneck))
     elif stage.block == "s5" and stage.state_blocks is not None:
         options.append(("state_blocks", stage.state_blocks))
-    return tuple(options)  # type: ignore[arg-type]
+    # A validated spec sets the size its block type needs (groups for group, bottleneck for neck).
+    return tuple((name, value) for name, value in options if value is not None)
 
 
 def input_stride(arch: ArchitectureLike) -> int:
@@ -151,77 +179,18 @@ def total_stride(arch: ArchitectureLike) -> int:
     return input_stride(arch) * math.prod(stage.stride for stage in arch.stages)
 
 
-def _trunk(
-    walker: _Walker, prefix: str, arch: ArchitectureLike, stages: Sequence[StageLike], length: int
-) -> tuple[str, int]:
-    source, in_channels = "input", arch.input.channels
-    frontend = getattr(arch.input, "frontend", None)
-    if frontend is not None:  # no parameters and a leaf input: forward only, nothing saved
-        source = walker.add(
-            f"{prefix}frontend", "frontend", length, in_channels, in_channels * frontend.mels, (source,),
-            variant=frontend.kind, stride=frontend.hop, input_requires_grad=False,
-            sizes=(("bins", frontend.window // 2 + 1), ("mels", frontend.mels), ("window", frontend.window)),
-            options=(("sample_rate", arch.input.sample_rate),),
-        )  # fmt: skip
-        length, in_channels = length // frontend.hop, in_channels * frontend.mels
-    source = walker.add(f"{prefix}stem", "conv1x1", length, in_channels, stages[0].channels, (source,),
-                        input_requires_grad=False)  # fmt: skip
-    channels = stages[0].channels
-    for index, stage in enumerate(stages):
-        source = walker.features(f"{prefix}stages.{index}", stage, channels, length, source)
-        source, length = walker.downsample(f"{prefix}stages.{index}", stage, length, source)
-        channels = stage.channels
-    return source, length
-
-
 def network_layout(arch: ArchitectureLike, batch: int, length: int | None = None) -> tuple[LayerOp, ...]:
     """Every operation of ``build(arch)`` for inputs of shape ``(batch, channels, length)``, in order.
 
     ``length`` defaults to the spec's nominal input length; it must be a multiple of the total stride.
+    The ops after the shared checks are the task's (``NetworkDefinition.layout`` of :func:`get_network`).
     """
     stages = list(arch.stages)
     length = arch.input.length if length is None else length
     stride = total_stride(arch)
     if length % stride:
         raise CentaurusConfigError(f"length: got {length}; allowed: a multiple of the total stride {stride}")
-    walker = _Walker(batch)
-    if arch.task in ("kws", "asr"):
-        source, frames = _trunk(walker, "trunk.", arch, stages, length)
-        channels = stages[-1].channels
-        if arch.task == "kws":
-            source = walker.add("pool", "pool", frames, channels, channels, (source,))
-            source = walker.add("head.0", "head_norm", 1, channels, channels, (source,))
-            walker.add("head.1", "linear", 1, channels, arch.output.size, (source,))
-        else:
-            walker.add("head", "conv1x1", frames, channels, arch.output.size + 1, (source,))
-        return tuple(walker.ops)
-    if arch.task == "denoise":
-        _denoise(walker, arch, stages, length)
-        return tuple(walker.ops)
-    raise CentaurusConfigError(f"task: got {arch.task!r}; allowed: kws, denoise, asr")
-
-
-def _denoise(walker: _Walker, arch: ArchitectureLike, stages: list[StageLike], length: int) -> None:
-    source = walker.add("stem", "conv1x1", length, arch.input.channels, stages[0].channels, ("input",),
-                        input_requires_grad=False)  # fmt: skip
-    channels, skips = stages[0].channels, []
-    for index, stage in enumerate(stages):
-        source = walker.features(f"encoder.{index}", stage, channels, length, source)
-        skips.append((source, length))
-        source, length = walker.downsample(f"encoder.{index}", stage, length, source)
-        channels = stage.channels
-    skips.pop()  # the bottleneck's own output is not a skip
-    for position, index in enumerate(range(len(stages) - 2, -1, -1)):
-        stage, deeper = stages[index], stages[index + 1].channels
-        if stage.stride > 1:
-            source = walker.add(f"upsamplers.{position}", "upsample", length, deeper, stage.channels, (source,),
-                                stride=stage.stride)  # fmt: skip
-        else:
-            source = walker.add(f"upsamplers.{position}", "conv1x1", length, deeper, stage.channels, (source,))
-        skip, length = skips.pop()
-        source = walker.add(f"decoder.{position}.skip_add", "add", length, stage.channels, stage.channels,
-                            (source, skip))  # fmt: skip
-        source = walker.features(f"decoder.{position}", stage, stage.channels, length, source)
-    head = walker.add("head", "conv1x1", length, stages[0].channels, arch.output.size, (source,))
-    if arch.input.channels == arch.output.size:
-        walker.add("passthrough", "add", length, arch.output.size, arch.output.size, (head, "input"))
+    definition = get_network(arch.task)
+    walker = LayoutWalker(batch)
+    definition.layout(walker, arch, stages, length)
+    return tuple(walker.ops)

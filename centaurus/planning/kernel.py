@@ -182,7 +182,7 @@ class _KernelContraction(torch.autograd.Function):
     """The factored kernel contraction, saving only its factor tables (see the module docstring)."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         spec: KernelContraction,
         rate: torch.Tensor,
@@ -198,7 +198,7 @@ class _KernelContraction(torch.autograd.Function):
         return _unblock(torch.einsum(spec.product, mixed, offset_factor), spec.length)
 
     @staticmethod
-    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         spec: KernelContraction = ctx.spec
         block_factor, offset_factor, scale, weight = ctx.saved_tensors
         blocks, block = spec.blocks

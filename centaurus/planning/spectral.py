@@ -250,7 +250,9 @@ def _accumulated_product(left: str, right: str, output: str, summed: str, sizes:
     left_order, left_shape = _alignment(left, order, sizes)
     right_order, right_shape = _alignment(right, order, sizes)
     output_shape = [sizes[index] for index in output]
-    terms = [(..., *term) for term in itertools.product(*(range(sizes[index]) for index in summed))]
+    terms: list[tuple[Any, ...]] = [
+        (..., *term) for term in itertools.product(*(range(sizes[index]) for index in summed))
+    ]
 
     def product(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         a_view, b_view = a.permute(left_order).view(left_shape), b.permute(right_order).view(right_shape)
@@ -379,7 +381,7 @@ class SpectralSegment(torch.autograd.Function):
     """``irfft(steps(rfft(x), rfft(k), weights))[..., :L]`` with a hand-written backward."""
 
     @staticmethod
-    def forward(  # type: ignore[override]
+    def forward(
         ctx: Any,
         program: SpectralProgram,
         signal: torch.Tensor,
@@ -397,7 +399,7 @@ class SpectralSegment(torch.autograd.Function):
         return output
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad_output: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         program: SpectralProgram = ctx.program
         saved = ctx.saved_tensors
         if program.store:

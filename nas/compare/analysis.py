@@ -38,7 +38,7 @@ class ComparisonResult:
     studies: pd.DataFrame  # one row per (space, seed): hypervolume and best quality under each cap
     spaces: pd.DataFrame  # one row per space: mean, std, min, max over seeds
     objectives: list[str]
-    directions: list[str]
+    directions: Sequence[str]
     reference: dict[str, float]
     reference_derived: bool
     quality: str

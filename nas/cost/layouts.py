@@ -19,7 +19,7 @@ output is laid out as its last einsum's ``bmm`` result (or contiguously after th
 A time-domain signal times a weight that the executor runs as one bmm on the signal's memory
 (``centaurus.planning.projection.lower_time_domain``) saves the signal merged as (outer, contracted,
 inner) and writes (outer, own, inner). These rules were read off torch 2.14 on CPU and are checked against it in
-``tests/nas/test_cost_model.py``.
+``tests/nas/cost/test_cost_model.py``.
 
 A layout is the memory order of a tensor's axes, outermost first: ``"bcl"`` for contiguous
 ``(batch, channels, time)``, ``"blc"`` for time-major. Axes of size 1 never matter.

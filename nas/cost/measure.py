@@ -7,7 +7,7 @@ what torch actually does, through mechanisms that know nothing of the plans:
 * **Matmul FLOPs** come from ``torch.utils.flop_counter.FlopCounterMode``. It counts only
   matmul-like ops (``mm``, ``addmm``, ``bmm``, ``baddbmm``, convolutions, attention) and their
   backward, at ``2 * m * n * k`` per product, from shapes alone. Consequences for our layers,
-  checked in ``tests/nas/test_measure.py``:
+  checked in ``tests/nas/cost/test_measure.py``:
 
   - a *complex* ``bmm`` (and so a complex ``einsum``, which lowers to ``bmm``) is counted exactly
     like a real one, ``2 * m * n * k``, although it costs 8 real FLOPs per complex multiply-add,
@@ -503,7 +503,7 @@ def _measure_fake(
         device = inputs.device
         fake_inputs = mode.from_tensor(inputs.detach())
     fake_inputs.requires_grad_(inputs.requires_grad)
-    state = {**parameters, **buffers}
+    state: dict[str, torch.Tensor] = {**parameters, **buffers}
     persistent = [*parameters.values(), *buffers.values()]
     with mode:
         return _run_step(

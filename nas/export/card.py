@@ -8,12 +8,14 @@ never disagree.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from nas.cost.formatting import human_count, layer_table, totals
 from nas.cost.model import CostReport
 from nas.export.onnx_model import short_reason
 from nas.export.torchscript import one_line
+from nas.tasks.registry import get_task
 
 _COST_UNITS = {"train_flops": " FLOP", "contraction_flops": " FLOP", "fft_flops": " FLOP", "elementwise_flops": " FLOP"}
 
@@ -32,7 +34,7 @@ def _value(name: str, value: object) -> str:
     return f"{value:.6g}"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return lines
@@ -204,7 +206,7 @@ def _usage(manifest: dict[str, Any]) -> list[str]:
             "    output = model(audio)",
         ]
         if manifest.get("labels"):
-            what = "the word heard" if manifest["labels"]["task"] == "kws" else "the text (greedy CTC)"
+            what = get_task(manifest["labels"]["task"]).output.decoded
             lines += [f'print(load_labels("{folder}").decode(output))  # {what}, per item of the batch']
         torchscript = manifest.get("torchscript") or {}
         if torchscript.get("path"):

@@ -40,6 +40,7 @@ from nas.study import attrs
 from nas.study.config import StudyConfig
 from nas.study.errors import StudyConfigError
 from nas.study.storage import find_config, load_existing_study
+from nas.tasks.registry import get_task
 from search_spaces import Architecture
 
 FORMAT = "centaurus-nas-export"
@@ -52,7 +53,6 @@ TORCHSCRIPT = "model.torchscript.pt"
 ONNX, ONNX_REPORT = "model.onnx", "onnx.txt"
 STREAMING_PY, STREAMING_JSON = "streaming.py", "streaming.json"
 CARD = "MODEL_CARD.md"
-_OUTPUT_NAMES = {"kws": "logits", "asr": "logits", "denoise": "audio_out"}
 
 
 @dataclass(frozen=True)
@@ -297,7 +297,11 @@ def _write_onnx(
     record: _Record, network: nn.Module, staging: Path, shape: dict[str, int], number: int, arch: Architecture
 ) -> None:
     onnx = export_onnx(
-        network, staging / ONNX, output=_OUTPUT_NAMES[arch.task], sample_rate=arch.input.sample_rate, **shape
+        network,
+        staging / ONNX,
+        output=get_task(arch.task).output.onnx_name,
+        sample_rate=arch.input.sample_rate,
+        **shape,
     )
     record.manifest["onnx"] = onnx.to_dict()
     (staging / ONNX_REPORT).write_text(onnx.report(), encoding="utf-8")
@@ -343,7 +347,8 @@ def _write(
     if labels is not None:
         write_labels(labels, staging)
         manifest["labels"] = labels.to_dict()
-        meaning = "word" if arch.task == "kws" else "character (0: the CTC blank)"
+        output = get_task(arch.task).output
+        meaning = output.label + (" (0: the CTC blank)" if output.decoding == "ctc" else "")
         record.files[LABELS] = f"output index -> {meaning}, and how to decode the logits (nas.export.load_labels)"
     source, reason = _weights_source(trial, config)
     inference_plans: list[tuple[str, str]] = []

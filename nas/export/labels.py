@@ -9,6 +9,9 @@ in the spec; without this file an export's user cannot say which word logit 7 is
   apostrophe; ``nas.tasks.asr``), decoded greedily (best class per frame, repeats merged, blanks dropped);
 * ``denoise``: the output is audio; there are no labels.
 
+Each order is the task's ``TaskDefinition.output.labels`` (:mod:`nas.tasks.registry`), decoded as its
+``decoding`` says (``argmax`` per item, or greedy ``ctc`` with the blank at index 0).
+
 :func:`nas.export.load_labels` reads the file back as :class:`OutputLabels`, whose :meth:`~OutputLabels.decode`
 turns logits into words or text.
 """
@@ -22,10 +25,9 @@ from typing import Any
 
 import torch
 
-from nas.data.loaders import SPEECH_COMMANDS_WORDS
 from nas.export.errors import ExportError
-from nas.tasks.asr import ALPHABET
 from nas.tasks.metrics import ctc_greedy_decode
+from nas.tasks.registry import get_task
 
 LABELS = "labels.json"
 BLANK = "<blank>"
@@ -39,11 +41,12 @@ class OutputLabels:
     labels: tuple[str, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        how = {
-            "kws": "logits (batch, classes): labels[argmax] is the word heard",
-            "asr": "CTC logits (batch, classes, frames): per frame the argmax; merge repeats, drop index 0 (blank)",
-        }
-        return {"task": self.task, "decoding": how[self.task], "labels": list(self.labels)}
+        output = get_task(self.task).output
+        if output.decoding == "ctc":
+            how = "CTC logits (batch, classes, frames): per frame the argmax; merge repeats, drop index 0 (blank)"
+        else:
+            how = f"logits (batch, classes): labels[argmax] is {output.decoded}"
+        return {"task": self.task, "decoding": how, "labels": list(self.labels)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OutputLabels:
@@ -51,13 +54,14 @@ class OutputLabels:
 
     def decode(self, logits: torch.Tensor) -> list[str]:
         """The word (kws) or text (asr, greedy CTC) of every item of a batch of logits."""
-        expected = 2 if self.task == "kws" else 3
+        ctc = get_task(self.task).output.decoding == "ctc"
+        expected = 3 if ctc else 2
         if logits.dim() != expected or logits.shape[1] != len(self.labels):
-            allowed = "(batch, classes)" if self.task == "kws" else "(batch, classes, frames)"
+            allowed = "(batch, classes, frames)" if ctc else "(batch, classes)"
             raise ExportError(
                 f"logits: got shape {tuple(logits.shape)}; allowed: {allowed} with classes = {len(self.labels)}"
             )
-        if self.task == "kws":
+        if not ctc:
             return [self.labels[int(index)] for index in logits.argmax(dim=1)]
         frames = torch.full((logits.shape[0],), logits.shape[-1], dtype=torch.long)
         return ctc_greedy_decode(logits, frames, "".join(self.labels[1:]))
@@ -66,11 +70,10 @@ class OutputLabels:
 def task_labels(task: str, outputs: int) -> OutputLabels | None:
     """The labels of a ``task`` network with ``outputs`` output classes (``asr``: without the blank); None for
     ``denoise``, or when the network's size is not the task's (a spec that the task could not have trained)."""
-    if task == "kws" and outputs == len(SPEECH_COMMANDS_WORDS):
-        return OutputLabels(task, SPEECH_COMMANDS_WORDS)
-    if task == "asr" and outputs == len(ALPHABET):
-        return OutputLabels(task, (BLANK, *ALPHABET))
-    return None
+    output = get_task(task).output
+    if output.labels is None or outputs != len(output.labels):
+        return None
+    return OutputLabels(task, (BLANK, *output.labels) if output.decoding == "ctc" else output.labels)
 
 
 def write_labels(labels: OutputLabels, folder: Path) -> Path:

@@ -313,12 +313,13 @@ def export_onnx(
 ) -> OnnxOutcome:
     """Export eval-mode ``model`` at ``(batch, channels, length)`` to ``path``; never raises for exporter errors."""
     model.eval()
-    shape = {"batch": batch, "channels": channels, "length": length}
     if _missing("onnx"):
-        return OnnxOutcome(None, **shape, skipped="the package onnx is not installed (pip install onnx onnxscript)")
+        return OnnxOutcome(
+            None, batch, channels, length, skipped="the package onnx is not installed (pip install onnx onnxscript)"
+        )
     example = torch.randn(batch, channels, length, generator=torch.Generator().manual_seed(0))
     attempts: list[OnnxAttempt] = []
-    exporters = (REWRITTEN, DYNAMO, TORCHSCRIPT_BASED)
+    exporters: tuple[str, ...] = (REWRITTEN, DYNAMO, TORCHSCRIPT_BASED)
     if _missing("onnxscript"):
         attempts.append(OnnxAttempt("dynamo exporters", False, "not tried: the package onnxscript is not installed"))
         exporters = (TORCHSCRIPT_BASED,)
@@ -329,9 +330,11 @@ def export_onnx(
     siblings = tuple(sorted(p.name for p in path.parent.glob(f"{path.name}.*")))  # external data, if any
     if not attempts[-1].ok:
         path.unlink(missing_ok=True)
-        return OnnxOutcome(None, **shape, attempts=tuple(attempts))
+        return OnnxOutcome(None, batch, channels, length, attempts=tuple(attempts))
     rewrites = ONNX_REWRITES if attempts[-1].exporter == REWRITTEN else ()
-    outcome = OnnxOutcome(path, **shape, attempts=tuple(attempts), rewrites=rewrites, extra_files=siblings)
+    outcome = OnnxOutcome(
+        path, batch, channels, length, attempts=tuple(attempts), rewrites=rewrites, extra_files=siblings
+    )
     return _check(outcome, model, sample_rate)
 
 

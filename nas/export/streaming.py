@@ -27,14 +27,10 @@ from torch import nn
 from centaurus.errors import CentaurusConfigError
 from centaurus.networks import NetworkStream, ssm_layers
 from centaurus.networks.frontend import FrontendStream, LogMelFrontend
+from nas.tasks.registry import get_task, task_names
 
 _POOLED_SUM = "pooled_sum"
 _POOLED_COUNT = "pooled_count"
-OUTPUTS: dict[str, str] = {
-    "kws": "(batch, classes) logits of everything heard since the last reset",
-    "asr": "(batch, vocabulary + 1, T / total_stride) CTC logits of the chunk's frames (blank = 0)",
-    "denoise": "(batch, channels, T) enhanced audio of the chunk",
-}
 
 
 class StreamingModel:
@@ -49,8 +45,8 @@ class StreamingModel:
     """
 
     def __init__(self, network: nn.Module, task: str, batch: int = 1, channels: int | None = None) -> None:
-        if task not in OUTPUTS:
-            raise CentaurusConfigError(f"task: got {task!r}; allowed: {', '.join(OUTPUTS)}")
+        if task not in task_names():
+            raise CentaurusConfigError(f"task: got {task!r}; allowed: {', '.join(task_names())}")
         if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
             raise CentaurusConfigError(f"batch: got {batch!r}; allowed: a positive integer (parallel streams)")
         self.network = network.eval()
@@ -102,7 +98,7 @@ class StreamingModel:
         outputs = [self(audio[..., start : start + chunk_length]) for start in range(0, audio.shape[-1], chunk_length)]
         if not outputs:
             raise CentaurusConfigError("audio: got length 0; allowed: at least one chunk")
-        return outputs[-1] if self.task == "kws" else torch.cat(outputs, dim=-1)
+        return outputs[-1] if get_task(self.task).pooled else torch.cat(outputs, dim=-1)
 
     # ------------------------------------------------------------------------- carried state
     def state_dict(self) -> dict[str, torch.Tensor]:
@@ -170,7 +166,7 @@ def streaming_info(network: nn.Module, task: str, sample_rate: int) -> dict[str,
         "total_stride": stride,
         "chunk_rule": f"every chunk's length must be a multiple of {stride} samples (the total stride)",
         "smallest_chunk_ms": 1000.0 * stride / sample_rate,
-        "output_per_chunk": OUTPUTS[task],
+        "output_per_chunk": get_task(task).output.per_chunk,
         "state_bytes_per_stream": total_bytes,
         "states": states,
     }
@@ -216,7 +212,7 @@ def main() -> None:
         output = model(audio[..., start : min(start + chunk, usable)])
         if labels is None:
             shown = f"{tuple(output.shape)}"
-        elif info["task"] == "kws":
+        elif output.dim() == 2:  # one answer per stream (kws): what was heard so far
             shown = f"best word so far: {labels.decode(output)[0]}"
         else:
             shown = f"text of this chunk: {labels.decode(output)[0]!r}"

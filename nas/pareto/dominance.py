@@ -76,7 +76,7 @@ def _weakly_dominated(candidates: np.ndarray, by: np.ndarray) -> np.ndarray:
     step = max(1, _CHUNK_ELEMENTS // (candidates.shape[0] * candidates.shape[1]))
     for start in range(0, by.shape[0], step):
         block = by[start : start + step]
-        result |= (block[None, :, :] <= candidates[:, None, :]).all(axis=2).any(axis=1)
+        result |= np.any(np.all(block[None, :, :] <= candidates[:, None, :], axis=2), axis=1)
     return result
 
 

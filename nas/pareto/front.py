@@ -155,9 +155,9 @@ def hypervolume_history(
     history = np.zeros(len(frame))
     front = minimised[:0]
     volume = 0.0
-    for position, row in enumerate(order):
-        point = minimised[row]
-        if inside[row] and not (front <= point).all(axis=1).any():
+    for position, trial in enumerate(order):
+        point = minimised[trial]
+        if inside[trial] and not (front <= point).all(axis=1).any():
             gain = float(np.prod(ref - point)) - _hv_min(np.maximum(front, point), ref)
             volume += max(gain, 0.0)  # exact arithmetic gives gain > 0; keep the series monotone
             front = np.concatenate([front[~(point <= front).all(axis=1)], point[None, :]])

@@ -85,8 +85,8 @@ def hover_text(row: Mapping[str, Any], objectives: Mapping[str, str]) -> str:
     breakdown = [f"{label} {format_value(column, row.get(column))}" for column, label in COST_LABELS.items()]
     lines.append("cost: " + ", ".join(breakdown))
     duplicate = row.get("duplicate_of")
-    if not is_missing(duplicate):
-        lines.append(f"same architecture as trial {int(duplicate)}")  # type: ignore[call-overload]
+    if duplicate is not None and not is_missing(duplicate):
+        lines.append(f"same architecture as trial {int(duplicate)}")
     return "<br>".join(lines)
 
 

@@ -132,10 +132,13 @@ def choice_usage(
     for field in fields:
         for text in sorted(values[field], key=lambda value: _sort_key(field, value)):
             label = f"{FIELDS[field]}: {text}"
-            for stage in range(depth):
-                possible = space is None or len(space.stages) != depth or text in _offered(space.stages[stage], field)
+            for position in range(depth):
+                possible = (
+                    space is None or len(space.stages) != depth or text in _offered(space.stages[position], field)
+                )
                 for group in groups:
-                    count, total = counts.get((stage, field, text, group), 0), totals.get((stage, field, group), 0)
+                    count = counts.get((position, field, text, group), 0)
+                    total = totals.get((position, field, group), 0)
                     share = count / total if total and (possible or count) else math.nan
-                    rows.append((stage, field, text, label, group, count, total, share))
+                    rows.append((position, field, text, label, group, count, total, share))
     return pd.DataFrame(rows, columns=COLUMNS)

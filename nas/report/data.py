@@ -42,7 +42,7 @@ from nas.study.config import StudyConfig
 from nas.study.reference import REFERENCE_ATTR, StudyReference, study_reference
 from nas.study.storage import load_existing_study
 from nas.study.trials import trials_frame
-from nas.tasks import TASKS
+from nas.tasks import get_task
 
 BLOCKS_COLUMN = "blocks"
 """Block type of every stage, in order, joined by ``/`` (``s5/dws/full``)."""
@@ -83,7 +83,7 @@ class ReportData:
     study_name: str
     task: str
     storage_url: str
-    objectives: dict[str, str]
+    objectives: Mapping[str, str]
     """Objective names and directions ("minimize"/"maximize"), in the study's order."""
     trials: pd.DataFrame
     """Every trial: :func:`nas.study.trials.trials_frame` plus ``blocks``, ``block_mix``, ``rung``,
@@ -291,7 +291,7 @@ def _partial(trials: pd.DataFrame) -> pd.DataFrame:
 
 def block_mix(blocks: tuple[str, ...]) -> str:
     """The distinct block types of an architecture, canonically ordered: ``dws+s5`` (a single type: ``s5 only``)."""
-    order = {mode: index for index, mode in enumerate(MODES)}
+    order: dict[str, int] = {mode: index for index, mode in enumerate(MODES)}
     distinct = sorted(set(blocks), key=lambda block: (order.get(block, len(order)), block))
     return f"{distinct[0]} only" if len(distinct) == 1 else "+".join(distinct)
 
@@ -387,7 +387,7 @@ def quality_objective(config: StudyConfig) -> str | None:
     """The objective drawn against predicted training FLOPs: the first task metric, else the first
     maximised objective, else the first objective that is not ``train_flops`` itself."""
     names = config.objective_names
-    metrics = TASKS[config.task].metrics
+    metrics = get_task(config.task).metrics
     for name in names:
         if name in metrics:
             return name

@@ -23,8 +23,8 @@ from nas.cost import COST_OBJECTIVES
 from nas.errors import TaskConfigError
 from nas.study.errors import StudyConfigError
 from nas.study.quantities import DURATION_FORMS, QUANTITY_FORMS, parse_duration, parse_quantity
-from nas.tasks import TASKS, Budget, TrainingConfig
-from search_spaces import BUILTIN_SPACES, SearchSpace, SpecError, builtin_space
+from nas.tasks import Budget, TrainingConfig, get_task, task_names
+from search_spaces import SearchSpace, SpecError, builtin_space, space_names
 
 Direction = Literal["maximize", "minimize"]
 DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
@@ -74,7 +74,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, yaml.Node] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 first = seen.get(key)
             except TypeError:  # an unhashable key: PyYAML's own error follows
@@ -131,8 +131,12 @@ def _int(value: object, where: str, minimum: int = 1) -> int:
 
 
 def _number(value: object, where: str, minimum: float = 0.0, strict: bool = False) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or value < minimum or (strict and value == minimum):  # type: ignore[operator]
+    if (
+        not isinstance(value, (int, float))
+        or isinstance(value, bool)
+        or value < minimum
+        or (strict and value == minimum)
+    ):
         raise _fail(where, value, f"a number {'>' if strict else '>='} {minimum:g}")
     return float(value)
 
@@ -267,7 +271,7 @@ class StudyConfig:
         return [objective.name for objective in self.objectives]
 
     @property
-    def directions(self) -> list[str]:
+    def directions(self) -> list[Direction]:
         return [objective.direction for objective in self.objectives]
 
     # ----------------------------------------------------------------------------- reading
@@ -296,8 +300,8 @@ class StudyConfig:
         if not isinstance(name, str) or not _NAME.match(name):
             raise _fail("name", name, _NAME_FORMS)
         task = data["task"]
-        if task not in TASKS:
-            raise _fail("task", task, ", ".join(TASKS))
+        if task not in task_names():
+            raise _fail("task", task, ", ".join(task_names()))
         space = _space(data["space"], task, base)
         objectives = _objectives(data["objectives"], task)
         trials, wall_time, count = _budget(data.get("budget", {"trials": 20}))
@@ -414,17 +418,17 @@ def _bool(value: object, where: str) -> bool:
 
 def _space(value: object, task: str, base: Path) -> SearchSpace:
     try:
-        if isinstance(value, str) and value in BUILTIN_SPACES:
+        if isinstance(value, str) and value in space_names():
             space = builtin_space(value)
         elif isinstance(value, str) and value.endswith((".yaml", ".yml", ".json")):
             path = _path(value, "space", base)
             if not path.is_file():
-                raise _fail("space", value, f"a built-in space ({', '.join(BUILTIN_SPACES)}) or an existing file")
+                raise _fail("space", value, f"a built-in space ({', '.join(space_names())}) or an existing file")
             space = SearchSpace.load(path)
         elif isinstance(value, Mapping):
             space = SearchSpace.from_dict(value)
         else:
-            raise _fail("space", value, f"a built-in name ({', '.join(BUILTIN_SPACES)}), a .yaml file or a mapping")
+            raise _fail("space", value, f"a built-in name ({', '.join(space_names())}), a .yaml file or a mapping")
     except SpecError as error:
         raise StudyConfigError(f"space: {error}") from error
     if space.task != task:
@@ -436,7 +440,7 @@ def _space(value: object, task: str, base: Path) -> SearchSpace:
 
 def metric_names(task: str) -> tuple[str, ...]:
     """Every name an objective or constraint may use for ``task``."""
-    return (*TASKS[task].metrics, *COST_OBJECTIVES, *TRAINING_METRICS)
+    return (*get_task(task).metrics, *COST_OBJECTIVES, *TRAINING_METRICS)
 
 
 def _objectives(value: object, task: str) -> tuple[Objective, ...]:

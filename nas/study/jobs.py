@@ -15,6 +15,7 @@ from nas.study import attrs, memory
 from nas.study.checkpoints import checkpoint_path
 from nas.study.config import StudyConfig
 from nas.study.requests import TrialRequest
+from nas.tasks import get_task
 from search_spaces import Architecture
 
 
@@ -57,6 +58,7 @@ class Job:
             resume_from=self.resume_from,
             checkpoint_to=checkpoint,
             memory_bytes=self.reserved if config.resources.gpus == 0 else None,
+            task_module=get_task(config.task).task.__module__,
         )
 
 

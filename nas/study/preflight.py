@@ -46,4 +46,4 @@ def prepare_data(config: StudyConfig, progress: SearchProgress) -> None:
     from nas.data.synth import generate_corpus
 
     progress.event(f"generating synthetic {config.task} data in {config.data}")
-    generate_corpus(config.task, config.data, **config.generate_data)
+    generate_corpus(config.task, config.data, **(config.generate_data or {}))

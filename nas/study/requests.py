@@ -40,6 +40,9 @@ class TrialRequest:
     """Where to leave this rung's checkpoint for a promotion (every rung below the top)."""
     memory_bytes: int | None = None
     """Host memory the run reserves where it is placed (CPU trials on Ray); ``None``: no reservation."""
+    task_module: str | None = None
+    """The module that defines the task (its ``Task`` class's): a worker process that has not registered the
+    task imports it first, so a task added outside the package trains on Ray workers too."""
 
     @property
     def key(self) -> tuple[int, int, int]:

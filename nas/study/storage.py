@@ -70,7 +70,10 @@ def make_storage(url: str, *, on_retry: Callable[[str], None] | None = None) -> 
             f"storage: cannot open {redact(url)!r} ({type(error).__name__}: {headline});"
             " allowed: a reachable database URL (check host, port, user, database and driver) or a SQLite file"
         ) from error
-    return ResilientStorage(_CachedStorage(database), description=redact(url), on_retry=on_retry)
+    # Its abstract methods are forwarded to the wrapped storage when nas.study.resilient is imported.
+    return ResilientStorage(  # type: ignore[abstract]
+        _CachedStorage(database), description=redact(url), on_retry=on_retry
+    )
 
 
 _EMPTY_FILE_GRACE_SECONDS = 30.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import soundfile
 import torch
@@ -13,11 +13,14 @@ from torch import nn
 from torch.utils.data import Dataset, Subset
 
 from nas.data.loaders import LibriSpeech, collate_transcripts
+from nas.data.synth.asr import ASRConfig, generate_asr
+from nas.data.synth.cli import asr_arguments, asr_fields
 from nas.errors import TaskConfigError
 from nas.tasks.base import Direction, Task
 from nas.tasks.config import TrainingConfig
 from nas.tasks.metrics import character_error_rate, ctc_greedy_decode, word_error_rate
 from nas.tasks.progress import progress_bar
+from nas.tasks.registry import CorpusDefinition, OutputDefinition, TaskDefinition, register_task
 from search_spaces import Architecture
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyz '"
@@ -108,8 +111,8 @@ class SpeechRecognitionTask(Task):
         return self._loader(dataset, config, shuffle=True, epoch=epoch, collate=collate, first_batch=first_batch)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
-        audio, lengths, transcripts = batch  # type: ignore[misc]
-        return ctc_loss(model(audio.to(device)), lengths, transcripts, model.total_stride)
+        audio, lengths, transcripts = cast(tuple[torch.Tensor, torch.Tensor, Sequence[str]], batch)
+        return ctc_loss(model(audio.to(device)), lengths, transcripts, cast(int, model.total_stride))
 
     def evaluate(
         self, model: nn.Module, arch: Architecture, config: TrainingConfig, split: str = "test"
@@ -140,3 +143,26 @@ class SpeechRecognitionTask(Task):
             "wer": word_error_rate(references, hypotheses),
             "test_loss": loss_sum / batches,
         }
+
+
+DEFINITION = register_task(
+    TaskDefinition(
+        name="asr",
+        task=SpeechRecognitionTask,
+        corpus=CorpusDefinition(
+            config=ASRConfig,
+            generate=generate_asr,
+            help="speech recognition, LibriSpeech layout (16 kHz FLAC)",
+            arguments=asr_arguments,
+            fields=asr_fields,
+        ),
+        output=OutputDefinition(
+            onnx_name="logits",
+            per_chunk="(batch, vocabulary + 1, T / total_stride) CTC logits of the chunk's frames (blank = 0)",
+            labels=tuple(ALPHABET),  # index i >= 1 of the logits; 0 is the CTC blank
+            decoding="ctc",
+            label="character",
+            decoded="the text (greedy CTC)",
+        ),
+    )
+)

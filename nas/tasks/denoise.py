@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import partial
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import numpy as np
 import torch
@@ -12,11 +12,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from nas.data.loaders import RandomSegments, VoiceBankDemand, collate_pairs
+from nas.data.synth.cli import denoise_arguments, denoise_fields
+from nas.data.synth.denoise import DenoiseConfig, generate_denoise
 from nas.errors import TaskConfigError
 from nas.tasks.base import Direction, Task
 from nas.tasks.config import TrainingConfig
 from nas.tasks.metrics import pesq_wideband, si_snr, stoi
 from nas.tasks.progress import progress_bar
+from nas.tasks.registry import CorpusDefinition, OutputDefinition, TaskDefinition, register_task
 from search_spaces import Architecture
 
 STFT_RESOLUTIONS = ((512, 128), (1024, 256), (256, 64))  # (n_fft, hop): the usual multi-resolution set
@@ -90,7 +93,7 @@ class DenoisingTask(Task):
         return self._loader(segments, config, shuffle=True, epoch=epoch, collate=collate, first_batch=first_batch)
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
-        noisy, clean, _ = batch  # type: ignore[misc]
+        noisy, clean, _ = cast(tuple[torch.Tensor, torch.Tensor, object], batch)
         return denoising_loss(model(noisy.to(device)), clean.to(device))
 
     def evaluate(
@@ -124,3 +127,19 @@ class DenoisingTask(Task):
         metrics = {key: float(np.mean(values)) if values else float("nan") for key, values in scores.items()}
         metrics["si_snri"] = metrics["si_snr"] - metrics["si_snr_noisy"]
         return {key: metrics[key] for key in self.metrics}
+
+
+DEFINITION = register_task(
+    TaskDefinition(
+        name="denoise",
+        task=DenoisingTask,
+        corpus=CorpusDefinition(
+            config=DenoiseConfig,
+            generate=generate_denoise,
+            help="speech denoising, VoiceBank+DEMAND layout (16 kHz)",
+            arguments=denoise_arguments,
+            fields=denoise_fields,
+        ),
+        output=OutputDefinition(onnx_name="audio_out", per_chunk="(batch, channels, T) enhanced audio of the chunk"),
+    )
+)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import ClassVar, cast
 
 import torch
 import torch.nn.functional as F
@@ -11,10 +11,13 @@ from torch import nn
 
 from nas.data.augment import KeywordAugment, background_noise
 from nas.data.loaders import SPEECH_COMMANDS_WORDS, SpeechCommands, collate_classification
+from nas.data.synth.cli import kws_arguments, kws_fields
+from nas.data.synth.kws import KWSConfig, generate_kws
 from nas.errors import TaskConfigError
 from nas.tasks.base import Direction, Task
 from nas.tasks.config import TrainingConfig
 from nas.tasks.progress import progress_bar
+from nas.tasks.registry import CorpusDefinition, OutputDefinition, TaskDefinition, register_task
 from search_spaces import Architecture
 
 
@@ -56,18 +59,19 @@ class KeywordSpottingTask(Task):
     def train_batches(
         self, arch: Architecture, config: TrainingConfig, epoch: int, first_batch: int = 0
     ) -> Iterable[object]:
-        dataset = self.dataset("train", arch)
+        clips = self.dataset("train", arch)
+        dataset: SpeechCommands | KeywordAugment = clips
         if config.augment:
             if self._noise is None:
                 self._noise = background_noise(self.data_root, arch.input.sample_rate)
-            dataset = KeywordAugment(dataset, noise=self._noise, seed=config.seed)
+            dataset = KeywordAugment(clips, noise=self._noise, seed=config.seed)
             dataset.set_epoch(epoch)
         return self._loader(
             dataset, config, shuffle=True, epoch=epoch, collate=collate_classification, first_batch=first_batch
         )
 
     def step_loss(self, model: nn.Module, batch: object, device: torch.device) -> torch.Tensor:
-        audio, labels = batch  # type: ignore[misc]
+        audio, labels = cast(tuple[torch.Tensor, torch.Tensor], batch)
         return F.cross_entropy(model(audio.to(device)), labels.to(device))
 
     def evaluate(
@@ -91,3 +95,26 @@ class KeywordSpottingTask(Task):
         if total == 0:
             raise TaskConfigError(f"kws evaluation: the {split} split of {self.data_root} has no readable clip")
         return {"accuracy": correct / total, "test_loss": loss_sum / total}
+
+
+DEFINITION = register_task(
+    TaskDefinition(
+        name="kws",
+        task=KeywordSpottingTask,
+        corpus=CorpusDefinition(
+            config=KWSConfig,
+            generate=generate_kws,
+            help="keyword spotting, Google Speech Commands v2 layout",
+            arguments=kws_arguments,
+            fields=kws_fields,
+        ),
+        output=OutputDefinition(
+            onnx_name="logits",
+            per_chunk="(batch, classes) logits of everything heard since the last reset",
+            labels=SPEECH_COMMANDS_WORDS,  # the loader numbers its labels in this order
+            decoding="argmax",
+            label="word",
+            decoded="the word heard",
+        ),
+    )
+)

@@ -6,6 +6,7 @@ thing an error can do is show, next to what was found missing, the tree that sho
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,6 @@ class _Layout:
             raise self.error(folder, f"{field}={value!r} is not one of {listed}")
 
 
-def _root_path(root: str | Path) -> Path:
+def _root_path(root: str | os.PathLike[str]) -> Path:
     """The dataset root as a Path, with ``~`` expanded (users paste paths from their shell)."""
     return Path(root).expanduser()

@@ -84,10 +84,9 @@ def prepare_output(out: Path, generator: str, entries: Iterable[str], overwrite:
                 "to write into it anyway"
             )
         names = set(entries)
-        if previous is not None and isinstance(previous.get("entries"), list):
-            names |= {
-                str(name) for name in previous["entries"] if "/" not in str(name) and str(name) not in ("", ".", "..")
-            }
+        recorded = None if previous is None else previous.get("entries")
+        if isinstance(recorded, list):
+            names |= {str(name) for name in recorded if "/" not in str(name) and str(name) not in ("", ".", "..")}
         for name in sorted(names):
             target = out / name
             if target.is_dir() and not target.is_symlink():

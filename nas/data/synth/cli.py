@@ -1,21 +1,36 @@
 """``centaurus-nas data {kws,denoise,asr}``: generate the synthetic corpora from the command line.
 
-``register`` adds the ``data`` command to the main parser; each sub-command sets ``handler`` to a
-function returning the exit code, which is how ``nas.cli.main`` dispatches.
+``register`` adds the ``data`` command to the main parser, one sub-command per registered task with a
+corpus (``TaskDefinition.corpus``); each sub-command sets ``handler`` to a function returning the exit
+code, which is how ``nas.cli.main`` dispatches. The built-in corpora's flags are defined here
+(``kws_arguments`` / ``kws_fields``, ...) and named by their task definitions.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
 
-from nas.data.synth.asr import ASRConfig, generate_asr
-from nas.data.synth.denoise import DenoiseConfig, generate_denoise
-from nas.data.synth.kws import KWSConfig, generate_kws
+from nas.data.synth.asr import ASRConfig
+from nas.data.synth.denoise import DenoiseConfig
+from nas.data.synth.kws import KWSConfig
 from nas.data.synth.noise import NOISE_KINDS
 from nas.data.synth.summary import CorpusSummary
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from nas.tasks.registry import CorpusDefinition
+
+__all__ = [
+    "asr_arguments",
+    "asr_fields",
+    "denoise_arguments",
+    "denoise_fields",
+    "kws_arguments",
+    "kws_fields",
+    "register",
+]
 
 
 def _kinds(text: str) -> tuple[str, ...]:
@@ -70,7 +85,8 @@ def _snr(args: argparse.Namespace, default: tuple[float, float]) -> dict[str, ob
     return {"snr_db": (low, high)}
 
 
-def _kws(args: argparse.Namespace) -> int:
+def kws_fields(args: argparse.Namespace) -> dict[str, object]:
+    """:class:`KWSConfig` fields from the flags of :func:`kws_arguments` that were given."""
     fields = _given(
         args,
         per_word="per_word",
@@ -85,13 +101,11 @@ def _kws(args: argparse.Namespace) -> int:
     fields.update(_snr(args, KWSConfig.snr_db))
     if args.words is not None:
         fields["words"] = tuple(word.strip() for word in args.words.split(",") if word.strip())
-    config = KWSConfig(seed=args.seed, **fields)  # type: ignore[arg-type]
-    return _report(
-        generate_kws(args.out, config, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
-    )
+    return fields
 
 
-def _denoise(args: argparse.Namespace) -> int:
+def denoise_fields(args: argparse.Namespace) -> dict[str, object]:
+    """:class:`DenoiseConfig` fields from the flags of :func:`denoise_arguments` that were given."""
     fields = _given(
         args,
         train_utterances="train_utterances",
@@ -103,15 +117,12 @@ def _denoise(args: argparse.Namespace) -> int:
         test_noise_fraction="test_noise_fraction",
     )
     fields.update(_snr(args, DenoiseConfig.snr_db))
-    config = DenoiseConfig(seed=args.seed, **fields)  # type: ignore[arg-type]
-    summary = generate_denoise(
-        args.out, config, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet
-    )
-    return _report(summary)
+    return fields
 
 
-def _asr(args: argparse.Namespace) -> int:
-    fields = _given(
+def asr_fields(args: argparse.Namespace) -> dict[str, object]:
+    """:class:`ASRConfig` fields from the flags of :func:`asr_arguments` that were given."""
+    return _given(
         args,
         train_utterances="train_utterances",
         dev_utterances="dev_utterances",
@@ -120,20 +131,10 @@ def _asr(args: argparse.Namespace) -> int:
         dev_speakers="dev_speakers",
         test_speakers="test_speakers",
     )
-    config = ASRConfig(seed=args.seed, **fields)  # type: ignore[arg-type]
-    return _report(
-        generate_asr(args.out, config, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
-    )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    """Add ``data`` with sub-commands ``kws``, ``denoise`` and ``asr`` to the main parser's sub-commands."""
-    data = commands.add_parser("data", help="generate synthetic speech corpora offline (eSpeak NG)")
-    corpora = data.add_subparsers(dest="corpus", required=True)
-    add: Callable[..., argparse.ArgumentParser] = corpora.add_parser
-
-    kws = add("kws", help="keyword spotting, Google Speech Commands v2 layout")
-    _common(kws)
+def kws_arguments(kws: argparse.ArgumentParser) -> None:
+    """The flags of ``centaurus-nas data kws`` beyond the common ones."""
     defaults = KWSConfig()
     kws.add_argument("--per-word", type=int, help=f"clips per word (default {defaults.per_word})")
     kws.add_argument("--speakers", type=int, help=f"synthetic speakers (default {defaults.speakers})")
@@ -145,10 +146,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     kws.add_argument("--background-seconds", type=float, help="length of each _background_noise_ file (60)")
     _noise(kws, defaults.snr_db)
-    kws.set_defaults(handler=_kws)
 
-    denoise = add("denoise", help="speech denoising, VoiceBank+DEMAND layout (16 kHz)")
-    _common(denoise)
+
+def denoise_arguments(denoise: argparse.ArgumentParser) -> None:
+    """The flags of ``centaurus-nas data denoise`` beyond the common ones."""
     defaults_d = DenoiseConfig()
     denoise.add_argument("--train-utterances", type=int, help=f"training pairs (default {defaults_d.train_utterances})")
     denoise.add_argument("--test-utterances", type=int, help=f"test pairs (default {defaults_d.test_utterances})")
@@ -158,10 +159,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--test-noise-fraction", type=float, help="share of --noise-dir recordings kept for the test set (0.25)"
     )
     _noise(denoise, defaults_d.snr_db)
-    denoise.set_defaults(handler=_denoise)
 
-    asr = add("asr", help="speech recognition, LibriSpeech layout (16 kHz FLAC)")
-    _common(asr)
+
+def asr_arguments(asr: argparse.ArgumentParser) -> None:
+    """The flags of ``centaurus-nas data asr`` beyond the common ones."""
     defaults_a = ASRConfig()
     for subset in ("train", "dev", "test"):
         asr.add_argument(
@@ -172,4 +173,30 @@ def register(commands: argparse._SubParsersAction) -> None:
         asr.add_argument(
             f"--{subset}-speakers", type=int, help=f"speakers (default {getattr(defaults_a, f'{subset}_speakers')})"
         )
-    asr.set_defaults(handler=_asr)
+
+
+def _generate(corpus: CorpusDefinition, args: argparse.Namespace) -> int:
+    fields = corpus.fields(args) if corpus.fields is not None else {}
+    config = corpus.config(seed=args.seed, **fields)
+    return _report(
+        corpus.generate(args.out, config, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    )
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add ``data`` with one sub-command per registered task that has a corpus (``kws``, ``denoise``, ``asr``,
+    and any task registered since: :func:`nas.tasks.register_task`) to the main parser's sub-commands."""
+    from nas.tasks.registry import get_task, task_names  # here: nas.tasks names this module's flag functions
+
+    data = commands.add_parser("data", help="generate synthetic speech corpora offline (eSpeak NG)")
+    corpora = data.add_subparsers(dest="corpus", required=True)
+    add: Callable[..., argparse.ArgumentParser] = corpora.add_parser
+    for name in task_names():
+        corpus = get_task(name).corpus
+        if corpus is None:
+            continue
+        parser = add(name, help=corpus.help)
+        _common(parser)
+        if corpus.arguments is not None:
+            corpus.arguments(parser)
+        parser.set_defaults(handler=partial(_generate, corpus))

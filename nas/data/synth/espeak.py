@@ -365,7 +365,9 @@ def resample(audio: np.ndarray, orig_rate: int, new_rate: int = 16000) -> np.nda
 
     tensor = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))
     onednn, threads = torch.backends.mkldnn.enabled, torch.get_num_threads()
-    torch.backends.mkldnn.enabled = False
+    # torch types the flag as its descriptor (ContextProp); assigning a bool is how torch sets it, and
+    # torch.backends.mkldnn.flags() would warn about TF32 on every import of this path.
+    torch.backends.mkldnn.enabled = False  # type: ignore[assignment]
     torch.set_num_threads(1)
     try:
         with torch.no_grad():

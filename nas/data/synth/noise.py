@@ -237,7 +237,8 @@ class NoiseFolder:
         if len(files) == 1:
             only = files[0]
             cut = 1.0 - held_out
-            kept, out = (_Segment(only, 0.0, cut),), (_Segment(only, cut, 1.0),)
+            kept: tuple[_Segment, ...] = (_Segment(only, 0.0, cut),)
+            out: tuple[_Segment, ...] = (_Segment(only, cut, 1.0),)
         else:
             order = [files[int(index)] for index in rng.permutation(len(files))]
             count = min(len(files) - 1, max(1, round(held_out * len(files))))

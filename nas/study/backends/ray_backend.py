@@ -42,7 +42,7 @@ class RayBackend:
                 else:
                     # "local": always a new instance of our own, never another search's Ray found on this machine
                     local_memory = memory.local_ray_memory_bytes()  # what its scheduler may reserve for trials
-                    extra = {} if local_memory is None else {"_memory": local_memory}
+                    extra: dict[str, Any] = {} if local_memory is None else {"_memory": local_memory}
                     ray.init(address="local", include_dashboard=False, **options, **extra)
             except ray.exceptions.AuthenticationError as error:
                 raise StudyConfigError(
