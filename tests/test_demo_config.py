@@ -1,7 +1,7 @@
 """`make demo` (studies/kws-quick.yaml) stays small and load-proof: what the config says, not a timed run.
 
-Measured on this 2-core machine under other work: 12 trials of 300 steps, 2.2-2.6 minutes and the same
-front of 7 in four runs (README, quick start). A seconds budget, successive halving or a sampler that reads finished trials would
+Measured on this 2-core machine under other work: 12 trials of 300 steps, 2.2-3.4 minutes and the same
+front of 7 in five runs (README, quick start). A seconds budget, successive halving or a sampler that reads finished trials would
 make the front depend on the machine's load; a larger space or budget would make the demo too long.
 """
 
