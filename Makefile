@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The demo trains a fixed number of steps per network, so a busy machine makes it slower, never different.
 demo: $(STAMP)
 	$(VENV)/bin/centaurus-nas search studies/kws-quick.yaml
 	$(VENV)/bin/centaurus-nas status runs/kws-quick
+	$(VENV)/bin/centaurus-nas report runs/kws-quick
+	@echo "demo report: $(CURDIR)/runs/kws-quick/report/report.html"
 
 # The storage tests start a throw-away PostgreSQL server; ensure-postgres installs Debian's package when missing.
 test: $(STAMP)

@@ -32,7 +32,7 @@ import numpy as np
 import optuna
 
 from nas.cost import score
-from nas.pareto import hypervolume
+from nas.pareto import normalised_hypervolume
 from nas.study import StudyConfig, run_study
 from nas.study.backends import ResultsTable, SimulatedBackend
 from search_spaces import Architecture
@@ -71,7 +71,7 @@ def _curve(
     """``(simulated seconds, architectures started, hypervolume share)`` after each full-fidelity result."""
     trials = {trial.number: trial for trial in study.trials}
     points, curve, started = [], [], 0
-    box = float(reference[1])  # accuracy in [0, 1] times FLOPs in [0, reference]
+    best = np.array([[1.0, 0.0]])  # the box: accuracy in [0, 1] times FLOPs in [0, reference]
     for event in backend.events:
         if not event.ended:
             started += event.rung == 0
@@ -80,7 +80,7 @@ def _curve(
         if event.rung != top or trial.values is None:
             continue
         points.append(list(trial.values))
-        volume = hypervolume(np.array(points), reference, DIRECTIONS) / box
+        volume = normalised_hypervolume(np.array(points), reference, DIRECTIONS, ideal_of=best)
         curve.append((event.time, started, volume))
     return curve
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from nas.compare.variants import HETEROGENEOUS, Variant
 from nas.cost import COST_OBJECTIVES
-from nas.pareto import hypervolume, reference_point
+from nas.pareto import hypervolume, ideal_box_volume, reference_point
 from nas.study.config import StudyConfig
 from nas.study.errors import StudyConfigError
 from nas.study.storage import load_existing_study
@@ -108,7 +108,7 @@ def analyse(variants: Sequence[Variant], base: StudyConfig, *, caps: Sequence[fl
         reference, derived = dict(zip(objectives, map(float, point), strict=True)), True
     caps = sorted(caps) if caps else default_caps(trials, cost)
     ref = np.array([reference[name] for name in objectives])
-    box = _ideal_box(values, ref, directions)
+    box = ideal_box_volume(values, ref, directions)  # one box for every study: shares compare
 
     rows = []
     for variant in variants:
@@ -116,7 +116,7 @@ def analyse(variants: Sequence[Variant], base: StudyConfig, *, caps: Sequence[fl
         row: dict[str, object] = {"space": variant.space, "seed": variant.seed, "complete": len(mine)}
         points = mine[objectives].astype(float).to_numpy()
         raw = hypervolume(points, ref, directions) if len(mine) else 0.0
-        row["hypervolume"] = raw / box if box > 0 else float("nan")
+        row["hypervolume"] = raw / box
         row["hypervolume_raw"] = raw
         for index, cap in enumerate(caps):
             row[f"best_{quality}_cap{index + 1}"] = _best_under(mine, quality, cost, cap, maximize)
@@ -127,18 +127,6 @@ def analyse(variants: Sequence[Variant], base: StudyConfig, *, caps: Sequence[fl
     return ComparisonResult(
         trials, studies, spaces, objectives, directions, reference, derived, quality, cost, list(caps), verdict
     )
-
-
-def _ideal_box(values: np.ndarray, ref: np.ndarray, directions: Sequence[str]) -> float:
-    """Volume of the box from the reference point to the best value of each objective over all trials."""
-    best = np.array(
-        [
-            np.nanmax(column) if direction == "maximize" else np.nanmin(column)
-            for column, direction in zip(values.T, directions, strict=True)
-        ]
-    )
-    sides = np.where(np.array(directions) == "maximize", best - ref, ref - best)
-    return float(np.prod(sides)) if np.all(sides > 0) else 0.0
 
 
 def _per_space(studies: pd.DataFrame, quality: str, caps: int) -> pd.DataFrame:

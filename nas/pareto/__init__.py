@@ -12,7 +12,13 @@ from nas.pareto.directions import Direction, DirectionLike, direction_signs, to_
 from nas.pareto.dominance import dominates, non_dominated_mask, non_dominated_sort
 from nas.pareto.errors import ParetoError
 from nas.pareto.front import ParetoFront, hypervolume_history, pareto_front
-from nas.pareto.hypervolume import hypervolume, hypervolume_contributions, reference_point
+from nas.pareto.hypervolume import (
+    hypervolume,
+    hypervolume_contributions,
+    ideal_box_volume,
+    normalised_hypervolume,
+    reference_point,
+)
 
 __all__ = [
     "Direction",
@@ -25,8 +31,10 @@ __all__ = [
     "hypervolume",
     "hypervolume_contributions",
     "hypervolume_history",
+    "ideal_box_volume",
     "non_dominated_mask",
     "non_dominated_sort",
+    "normalised_hypervolume",
     "pareto_front",
     "reference_point",
     "to_minimization",

@@ -1,4 +1,4 @@
-"""Exact dominated hypervolume, exclusive contributions, and a default reference point.
+"""Exact dominated hypervolume, exclusive contributions, the share of the ideal box, and a default reference point.
 
 In the minimisation frame, the hypervolume of a point set S relative to a reference point r is the
 Lebesgue measure of the region the points dominate up to r:
@@ -313,3 +313,44 @@ def reference_point(
             f"{_row_text(nadir * signs)}); give an explicit finite reference"
         )
     return reference * signs
+
+
+def ideal_box_volume(points: ArrayLike, reference: ArrayLike, directions: Sequence[DirectionLike]) -> float:
+    """Volume of the box between ``reference`` and the ideal point of ``points``: the most any front could cover.
+
+    The ideal point takes each objective's best finite value over the rows (a NaN or infinite entry is
+    skipped in its column only). Hypervolumes multiply units (accuracy x FLOPs x bytes gives 1e18 and up),
+    so dividing by this volume turns one into a share in [0, 1] that reads without knowing the scales.
+
+    Returns NaN when the box is empty: a column without a finite value, or an ideal value not strictly
+    better than the reference.
+    """
+    values = to_minimization(points, directions)
+    signs = direction_signs(directions, values.shape[1])
+    ref = _reference_min(reference, signs)
+    volume = 1.0
+    for column, limit in zip(values.T, ref, strict=True):
+        finite = column[np.isfinite(column)]
+        if finite.size == 0 or not finite.min() < limit:
+            return float("nan")
+        volume *= float(limit - finite.min())
+    return volume if volume > 0 else float("nan")
+
+
+def normalised_hypervolume(
+    points: ArrayLike,
+    reference: ArrayLike,
+    directions: Sequence[DirectionLike],
+    *,
+    ideal_of: ArrayLike | None = None,
+) -> float:
+    """The share of the ideal box (:func:`ideal_box_volume`) that ``points`` dominate, in [0, 1].
+
+    ``ideal_of`` gives the rows whose best values make the ideal point (default: ``points``; a comparison
+    of several studies passes all their rows, so every study is measured against one box). NaN when the
+    box is empty. A single front point fills its own box, so the share means most with several points.
+    """
+    box = ideal_box_volume(points if ideal_of is None else ideal_of, reference, directions)
+    if not np.isfinite(box):
+        return float("nan")
+    return hypervolume(points, reference, directions) / box

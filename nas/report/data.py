@@ -34,11 +34,12 @@ import optuna
 import pandas as pd
 
 from centaurus import MODES
-from nas.pareto import ParetoError, hypervolume_history, non_dominated_mask, reference_point
+from nas.pareto import ParetoError, hypervolume_history, ideal_box_volume, non_dominated_mask
 from nas.report._format import is_missing
 from nas.report.choices import choice_usage
 from nas.study import attrs
 from nas.study.config import StudyConfig
+from nas.study.reference import REFERENCE_ATTR, StudyReference, study_reference
 from nas.study.storage import load_existing_study
 from nas.study.trials import trials_frame
 from nas.tasks import get_task
@@ -63,17 +64,17 @@ OTHERS_GROUP = "others"
 
 @dataclass(frozen=True)
 class ReferencePoint:
-    """The hypervolume reference point, and whether the config declared it or it was derived from the trials."""
+    """The hypervolume reference point, and whether the config declared it or it was derived (space or trials)."""
 
     values: dict[str, float]
     declared: bool
+    origin: str = ""
+    """Where the point came from, as :class:`nas.study.reference.StudyReference` says (``space``, ``trials``, ...)."""
 
     def describe(self) -> str:
         """One line for plots and headers, so nobody compares hypervolumes taken at different points."""
-        shown = ", ".join(f"{name} = {value:.6g}" for name, value in self.values.items())
-        if self.declared:
-            return f"reference point declared in the config: {shown}"
-        return f"automatic reference point (nadir of the front pushed out by 10% of its range): {shown}"
+        origin = self.origin or ("config" if self.declared else "trials")
+        return StudyReference(self.values, origin).describe()
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,8 @@ def collect(study: optuna.Study, config: StudyConfig) -> ReportData:
     trials = study.get_trials(deepcopy=False)
     architectures = {trial.number: trial.user_attrs[attrs.ARCH] for trial in trials if attrs.ARCH in trial.user_attrs}
     rungs = {trial.number: trial.user_attrs[attrs.RUNGS] for trial in trials if trial.user_attrs.get(attrs.RUNGS)}
-    return report_data(trials_frame(study, config), architectures, config, rungs)
+    stored = study.user_attrs.get(REFERENCE_ATTR)
+    return report_data(trials_frame(study, config), architectures, config, rungs, stored_reference=stored)
 
 
 def report_data(
@@ -152,11 +154,14 @@ def report_data(
     architectures: Mapping[int, Any],
     config: StudyConfig,
     rungs: Mapping[int, Sequence[Mapping[str, Any]]] | None = None,
+    *,
+    stored_reference: Mapping[str, float] | None = None,
 ) -> ReportData:
     """The report's numbers from a trials frame (as :func:`trials_frame` makes it) and the trials' specs.
 
     ``architectures`` maps trial numbers to ``Architecture.to_dict()`` data (the ``arch`` attribute),
-    ``rungs`` to their successive-halving rung records (the ``rungs`` attribute).
+    ``rungs`` to their successive-halving rung records (the ``rungs`` attribute), ``stored_reference``
+    is the study's ``reference_point`` attribute (the point derived from the space at the study's start).
     """
     objectives = dict(zip(config.objective_names, config.directions, strict=True))
     notes: list[str] = []
@@ -172,7 +177,7 @@ def report_data(
     evaluated = trials.loc[evaluated.index]
     partial = _partial(trials)
     ordered = complete.sort_values(["completed", "number"], kind="stable", na_position="last")
-    reference = _reference(ordered, objectives, config, notes)
+    reference = _reference(ordered, objectives, config, stored_reference, notes)
     specs = {number: _stages(spec) for number, spec in architectures.items() if int(number) in stage_blocks}
     front = [int(n) for n in evaluated.loc[evaluated[FRONT_COLUMN], "number"]]
     others = [int(n) for n in evaluated.loc[~evaluated[FRONT_COLUMN], "number"]] + [int(n) for n in partial["number"]]
@@ -337,20 +342,20 @@ def _front_mask(evaluated: pd.DataFrame, objectives: Mapping[str, str], notes: l
 
 
 def _reference(
-    complete: pd.DataFrame, objectives: Mapping[str, str], config: StudyConfig, notes: list[str]
+    complete: pd.DataFrame,
+    objectives: Mapping[str, str],
+    config: StudyConfig,
+    stored: Mapping[str, float] | None,
+    notes: list[str],
 ) -> ReferencePoint | None:
-    """The config's reference point, else the one ``centaurus-nas status`` derives (so both report one number)."""
-    if config.reference is not None:
-        return ReferencePoint({name: float(config.reference[name]) for name in objectives}, declared=True)
+    """The point ``centaurus-nas status`` uses (:func:`nas.study.reference.study_reference`): one number for both."""
     values = objective_values(complete, objectives)
-    if len(values) == 0:
+    reference = study_reference(config, stored, values)
+    if reference is None:
+        if len(values):
+            notes.append("no hypervolume: cannot derive a reference point from the trials")
         return None
-    try:
-        point = reference_point(values, list(objectives.values()))
-    except ParetoError as error:
-        notes.append(f"no hypervolume: cannot derive a reference point from the trials ({error})")
-        return None
-    return ReferencePoint(dict(zip(objectives, (float(x) for x in point), strict=True)), declared=False)
+    return ReferencePoint(reference.values, declared=reference.declared, origin=reference.origin)
 
 
 def _history(
@@ -365,31 +370,18 @@ def _history(
     except ParetoError as error:
         notes.append(f"no hypervolume history: {error}")
         return pd.DataFrame(columns=columns)
+    box = ideal_box_volume(
+        objective_values(frame, objectives), [reference.values[name] for name in objectives], list(objectives.values())
+    )
     return pd.DataFrame(
         {
             "completed_index": np.arange(1, len(frame) + 1),
             "number": frame["number"].to_numpy(),
             "completed": frame["completed"].to_numpy(),
             "hypervolume": volumes,
-            "share": volumes / _ideal_box(frame, objectives, reference),
+            "share": volumes / box,  # the box of every complete trial: the shares only grow
         }
     )
-
-
-def _ideal_box(complete: pd.DataFrame, objectives: Mapping[str, str], reference: ReferencePoint) -> float:
-    """The volume between the reference point and the ideal point (each objective's best complete value),
-    the most any front could cover: dividing by it turns the hypervolume into a share (as ``compare``
-    does), readable without knowing the objectives' scales. NaN when the box is empty."""
-    values = objective_values(complete, objectives)
-    volume = 1.0
-    for index, (name, direction) in enumerate(objectives.items()):
-        column = values[:, index][np.isfinite(values[:, index])]
-        if column.size == 0:
-            return math.nan
-        best = column.min() if direction == "minimize" else column.max()
-        side = reference.values[name] - best if direction == "minimize" else best - reference.values[name]
-        volume *= max(float(side), 0.0)
-    return volume if volume > 0 else math.nan
 
 
 def quality_objective(config: StudyConfig) -> str | None:

@@ -203,11 +203,12 @@ def _header(data: ReportData, live: LiveOptions | None) -> list[str]:
         )
     if data.hypervolume is not None and data.reference is not None:
         share = float(data.history["share"].iloc[-1])
-        normalised = "" if math.isnan(share) else f" ({share:.1%} of the box between the reference and ideal points)"
-        lines.append(
-            f'<p class="meta">hypervolume {data.hypervolume:.6g}{normalised};'
-            f" {html.escape(data.reference.describe())}</p>"
+        volume = (
+            f"{data.hypervolume:.6g} (raw; the box between the reference and ideal points is empty)"
+            if math.isnan(share)
+            else f"{share:.2f} of the box between the reference and ideal points (raw {data.hypervolume:.4g})"
         )
+        lines.append(f'<p class="meta">hypervolume {volume}; {html.escape(data.reference.describe())}</p>')
     stamp = data.generated.strftime("%Y-%m-%d %H:%M:%S")
     refresh = f"; live: reloads when new trials finish (checked every {live.interval_seconds:g} s)" if live else ""
     lines.append(f'<p class="meta">generated {stamp}{refresh}</p>')

@@ -26,7 +26,7 @@ from nas.study.progress import SearchProgress
 from nas.study.run import run_study
 from nas.study.stopping import INTERRUPTED_EXIT, StopOnInterrupt
 from nas.study.storage import find_config, load_existing_study, redact
-from nas.study.summary import study_counts
+from nas.study.summary import StudyCounts, front_warning, study_counts
 from nas.study.trials import front_frame
 
 
@@ -65,6 +65,7 @@ def _run(config: StudyConfig, args: argparse.Namespace) -> int:
         )
         return INTERRUPTED_EXIT
     _print_front(console, outcome.study, config, None)
+    _print_volume(console, study_counts(outcome.study, config), config)
     new_trials = outcome.new_trials()
     skipped = {path: reason for t in new_trials for path, reason in t.user_attrs.get(attrs.SKIPPED_FILES, [])}
     if skipped:
@@ -168,11 +169,30 @@ def _status_command(args: argparse.Namespace) -> int:
     if counts.hypervolume is None:
         print("Pareto front: no complete trial yet")
     else:
-        source = "declared" if counts.reference_declared else "derived from the trials"
-        reference = ", ".join(f"{value:.6g}" for value in counts.reference or ())
-        print(f"Pareto front: {counts.front_size} trial(s); hypervolume {counts.hypervolume:.6g}")
-        print(f"reference point ({source}): {reference}")
+        print(f"Pareto front: {counts.front_size} trial(s); {_volume_line(counts)}")
+    if counts.reference is not None:
+        print(counts.reference.describe())
+    warning = front_warning(counts, config)
+    if warning and not counts.running:
+        print(warning)
     return 0
+
+
+def _print_volume(console: Console, counts: StudyCounts, config: StudyConfig) -> None:
+    """The normalised hypervolume and its reference point under a printed front, then the small-front warning."""
+    if counts.hypervolume is not None and counts.reference is not None:
+        console.print(f"{_volume_line(counts)}; {counts.reference.describe()}", markup=False, soft_wrap=True)
+    warning = front_warning(counts, config)
+    if warning and not counts.running:
+        console.print(warning, markup=False, soft_wrap=True)
+
+
+def _volume_line(counts: StudyCounts) -> str:
+    """The normalised hypervolume, with the raw figure (units multiplied) in brackets for the record."""
+    text = counts.volume_text()
+    if counts.share is not None and math.isfinite(counts.share):
+        text += f" between the reference and ideal points (raw {counts.hypervolume:.4g})"
+    return text
 
 
 def _pareto_command(args: argparse.Namespace) -> int:
@@ -181,6 +201,8 @@ def _pareto_command(args: argparse.Namespace) -> int:
     objectives = [name.strip() for name in args.objectives.split(",")] if args.objectives else None
     console = make_console()
     front = _print_front(console, study, config, objectives)
+    if objectives is None or objectives == config.objective_names:  # a subset's front has its own volume
+        _print_volume(console, study_counts(study, config), config)
     out = Path(args.csv) if args.csv else config.output_dir / "pareto.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     front.to_csv(out, index=False)

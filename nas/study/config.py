@@ -264,7 +264,8 @@ class StudyConfig:
     generate_data: dict[str, Any] | None = None
     keep_weights: bool = True
     reference: dict[str, float] | None = None
-    """Hypervolume reference point per objective; ``None``: derived from the trials (reported as such)."""
+    """Hypervolume reference point per objective; ``None``: derived once from the space's cost range and the
+    task's worst metric values when the search starts (:mod:`nas.study.reference`), stored with the study."""
     source: Path | None = None
     folder: Path | None = None
     """The study folder itself, when a stored config names it (``folder: .`` beside its ``config.yaml``);

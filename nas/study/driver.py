@@ -32,6 +32,7 @@ from nas.study.liveness import Liveness
 from nas.study.outcome import SearchOutcome
 from nas.study.progress import SearchProgress
 from nas.study.recording import RungRecords, SkippedFiles, objective_values, record_full_fidelity, record_warnings
+from nas.study.reference import ensure_reference
 from nas.study.requests import TrialRequest
 from nas.study.resilient import is_storage_error
 from nas.study.scheduler import RungScheduler
@@ -92,6 +93,7 @@ class SearchDriver:
         clock = SearchClock(self.study, self.config.wall_time)
         stored = self.config.to_dict(stored_in=self.config.output_dir)  # paths relative to the folder: relocatable
         (self.config.output_dir / "config.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+        ensure_reference(self.study, self.config)  # before any trial: every view of the study uses this point
         recovered = self.liveness.recover()
         if recovered:
             self.progress.event(f"resume: {recovered} interrupted trial(s) failed and re-enqueued")

@@ -1,19 +1,25 @@
 """A study's state in numbers: trial counts by state, Pareto front size and hypervolume.
 
-Shared by the live progress line, ``centaurus-nas status`` and the end-of-search report.
+Shared by the live progress line, ``centaurus-nas status`` and the end-of-search report. The
+hypervolume is shown as its share of the box between the reference point and the ideal point
+(:func:`nas.pareto.normalised_hypervolume`); the raw volume multiplies units (1e19 for accuracy x
+FLOPs x bytes) and stays available for tables. A front of fewer than two points has no trade-off
+to show, so it comes with a warning that says which settings to change.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from nas.pareto import hypervolume, non_dominated_mask, reference_point
+from nas.pareto import hypervolume, non_dominated_mask, normalised_hypervolume
 from nas.study import attrs
 from nas.study.config import StudyConfig
+from nas.study.reference import REFERENCE_ATTR, StudyReference, study_reference
 
 
 @dataclass(frozen=True)
@@ -26,15 +32,27 @@ class StudyCounts:
     interrupted: int
     front_size: int
     hypervolume: float | None
-    reference: tuple[float, ...] | None
-    reference_declared: bool
+    """The raw dominated volume (units multiplied), None without a complete trial or a reference point."""
+    share: float | None
+    """The hypervolume over the box between the reference and ideal points (NaN when that box is empty)."""
+    reference: StudyReference | None
+
+    @property
+    def reference_declared(self) -> bool:
+        return self.reference is not None and self.reference.declared
+
+    def volume_text(self) -> str:
+        """``hypervolume 0.42 of the box`` (the raw figure when the box is empty), or ``hypervolume n/a``."""
+        if self.hypervolume is None:
+            return "hypervolume n/a"
+        if self.share is None or not math.isfinite(self.share):
+            return f"hypervolume {self.hypervolume:.4g} (raw; the ideal box is empty)"
+        return f"hypervolume {self.share:.2f} of the box"
 
     def line(self) -> str:
-        volume = "n/a" if self.hypervolume is None else f"{self.hypervolume:.6g}"
-        source = "declared" if self.reference_declared else "auto"
         return (
             f"complete {self.complete} | running {self.running} | pruned {self.pruned} | failed {self.failed}"
-            f" | front {self.front_size} | hypervolume {volume} ({source} reference)"
+            f" | front {self.front_size} | {self.volume_text()}"
         )
 
 
@@ -68,16 +86,35 @@ def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
     values = complete_values(study)
     directions = config.directions
     front = int(non_dominated_mask(values, directions).sum()) if len(values) else 0
-    reference = None
-    if config.reference is not None:
-        reference = tuple(config.reference[name] for name in config.objective_names)
-    elif len(values):
-        reference = tuple(float(x) for x in reference_point(values, directions))
-    volume = hypervolume(values, np.array(reference), directions) if reference is not None and len(values) else None
-    return StudyCounts(
-        **counts,
-        front_size=front,
-        hypervolume=volume,
-        reference=reference,
-        reference_declared=config.reference is not None,
+    reference = study_reference(config, study.user_attrs.get(REFERENCE_ATTR), values)
+    volume = share = None
+    if reference is not None and len(values):
+        point = np.array([reference.values[name] for name in config.objective_names])
+        volume = hypervolume(values, point, directions)
+        share = normalised_hypervolume(values, point, directions)
+    return StudyCounts(**counts, front_size=front, hypervolume=volume, share=share, reference=reference)
+
+
+def front_warning(counts: StudyCounts, config: StudyConfig) -> str | None:
+    """What to change when the study ended with fewer than 2 front points (None when it has a front to show).
+
+    One point (or none) shows no trade-off and makes the normalised hypervolume meaningless (a single
+    point fills its own box). The usual causes are too few networks trained to the top rung in the time
+    given; the message names the settings that change that, with their current values.
+    """
+    if counts.front_size >= 2:
+        return None
+    steps = "; a step budget such as 200steps trains as far on a busy machine" if config.training_budget.seconds else ""
+    hints = [
+        f"more trials (budget.trials, now {config.trials or 'unlimited'})",
+        f"a longer budget.wall_time (now {f'{config.wall_time:.0f} s' if config.wall_time else 'unlimited'})",
+        f"a smaller training budget per trial (training.budget, now {config.training_budget}{steps})",
+    ]
+    if config.fidelity.min_fraction < 1:
+        hints.append(f"a lower first rung (fidelity.min_fraction, now {config.fidelity.min_fraction:.3g})")
+    if counts.pruned:
+        hints.append("looser constraints, if trials were pruned before training (see their reasons in trials.csv)")
+    return (
+        f"warning: the Pareto front has {counts.front_size} point(s) ({counts.complete} complete trial(s));"
+        f" a front needs at least 2 to show a trade-off. Try {'; '.join(hints)}."
     )

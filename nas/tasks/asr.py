@@ -62,6 +62,7 @@ class SpeechRecognitionTask(Task):
     name = "asr"
     metrics: ClassVar[dict[str, Direction]] = {"cer": "minimize", "wer": "minimize", "test_loss": "minimize"}
     primary_metric = "cer"
+    worst_values: ClassVar[dict[str, float]] = {"cer": 1.0, "wer": 1.0}  # an empty transcript
 
     def __init__(
         self,

@@ -39,6 +39,9 @@ class Task(ABC):
     metrics: ClassVar[dict[str, Direction]]
     """Every metric ``evaluate`` returns, with the direction in which it improves."""
     primary_metric: ClassVar[str]
+    worst_values: ClassVar[dict[str, float]] = {}
+    """The worst value a metric can usefully take, for the metrics that have one (accuracy 0, error rate 1):
+    the quality coordinate of a hypervolume reference point that needs no trained network."""
 
     def __init__(self, data_root: str | Path) -> None:
         self.data_root = Path(data_root)

@@ -62,6 +62,7 @@ class DenoisingTask(Task):
         "si_snr_noisy": "maximize",
     }
     primary_metric = "pesq"
+    worst_values: ClassVar[dict[str, float]] = {"stoi": 0.0, "pesq": 1.0}  # wideband MOS-LQO starts at 1
 
     def __init__(self, data_root) -> None:
         super().__init__(data_root)

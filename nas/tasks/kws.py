@@ -27,6 +27,7 @@ class KeywordSpottingTask(Task):
     name = "kws"
     metrics: ClassVar[dict[str, Direction]] = {"accuracy": "maximize", "test_loss": "minimize"}
     primary_metric = "accuracy"
+    worst_values: ClassVar[dict[str, float]] = {"accuracy": 0.0}
 
     def __init__(self, data_root, *, classes: tuple[str, ...] = SPEECH_COMMANDS_WORDS) -> None:
         super().__init__(data_root)

@@ -184,11 +184,19 @@ class _AudioCorpus(Dataset[_T]):
 
     _label: str = "dataset"
 
+    cache_bytes: int = 128 * 2**20
+    """Decoded audio kept in memory per corpus, first read first kept. Reading and decoding 16 one-second
+    clips takes about 17 ms on one core, a quarter to a half of a small network's training step; a small
+    corpus (the demo's 57 MiB decoded) is then read from disk once per process, not once
+    per epoch. 0 turns the cache off."""
+
     def __init__(self, root: Path, sample_rate: int) -> None:
         self.root = root
         self.sample_rate = _positive_int("sample_rate", sample_rate, "Hz")
         self.files: list[Path] = []
         self.skipped: list[tuple[Path, str]] = []
+        self._cache: dict[Path, Tensor] = {}
+        self._cached_bytes = 0
 
     def __len__(self) -> int:
         return len(self.files)
@@ -204,9 +212,13 @@ class _AudioCorpus(Dataset[_T]):
             )
 
     def _read(self, path: Path) -> Tensor | None:
-        """Read ``path``, or record it in ``skipped``, warn, and return None if it cannot be used."""
+        """Read ``path`` (from the cache when it holds it), or record it in ``skipped``, warn, and return None
+        if it cannot be used. A cached waveform is returned as a copy, so no caller can change the cache."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return cached.clone()
         try:
-            return _read_mono(path, self.sample_rate)
+            waveform = _read_mono(path, self.sample_rate)
         except _CorruptAudioError as error:
             if all(skipped_path != path for skipped_path, _ in self.skipped):
                 self.skipped.append((path, str(error)))
@@ -216,3 +228,8 @@ class _AudioCorpus(Dataset[_T]):
                 stacklevel=3,
             )
             return None
+        size = waveform.numel() * waveform.element_size()
+        if self._cached_bytes + size <= self.cache_bytes:
+            self._cache[path] = waveform.clone()
+            self._cached_bytes += size
+        return waveform

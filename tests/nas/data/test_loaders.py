@@ -298,6 +298,23 @@ def test_speech_commands_file_failing_after_construction_gives_none(tmp_path: Pa
     assert collate_classification([None, None]) is None
 
 
+def test_speech_commands_reads_each_file_once_and_hands_out_copies(tmp_path: Path) -> None:
+    """Decoded clips stay in memory (a later epoch does not read the disk), and changing an item never
+    changes what the next epoch gets."""
+    root = _speech_commands(tmp_path / "sc")
+    dataset = SpeechCommands(root, "train", classes=SC_CLASSES)
+    uncached = SpeechCommands(root, "train", classes=SC_CLASSES)
+    uncached.cache_bytes = 0
+    first, _ = dataset[0]
+    assert uncached[0] is not None
+    first.mul_(0.0)  # a caller that scales in place
+    dataset.files[0].write_bytes(b"not audio any more")  # the disk is not read again
+    again, _ = dataset[0]
+    assert again.abs().max() > 0.1
+    with pytest.warns(CorruptAudioWarning, match=str(dataset.files[0])):
+        assert uncached[0] is None  # without the cache the broken file is read, and skipped
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # VoiceBank+DEMAND
 

@@ -190,7 +190,9 @@ def test_hypervolume_history_ends_at_the_status_hypervolume_and_names_its_refere
     assert np.all(np.diff(data.history["hypervolume"].to_numpy(dtype=float)) >= 0)
     assert len(data.history) == counts.complete
     figure = next(s.figure for s in sections(data) if s.key == "hypervolume")
-    assert "automatic reference point" in figure.layout.title.subtitle.text
+    assert "reference point derived from the space's cost range" in figure.layout.title.subtitle.text
+    assert data.reference is not None and data.reference.values == study.user_attrs["reference_point"]
+    assert data.history["share"].iloc[-1] == pytest.approx(counts.share)  # one normalisation for both
 
     declared = StudyConfig.from_dict({**config.to_dict(), "reference": {"train_flops": "20G", "params": 0}})
     data = collect(study, declared)

@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import optuna
 import pytest
+import yaml
 
 from nas.cli import main
 from nas.cost import score
-from nas.pareto import hypervolume, non_dominated_mask
+from nas.pareto import hypervolume, non_dominated_mask, normalised_hypervolume
 from nas.study import StudyConfig, StudyConfigError, attrs, run_study
 from nas.study.storage import find_config, load_existing_study, make_storage
 from nas.study.summary import complete_values
@@ -189,11 +190,12 @@ def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     run_study(config)
     assert main(["status", str(config.output_dir)]) == 0
     printed = capsys.readouterr().out
-    assert "complete 20, running 0" in printed and "hypervolume" in printed and "(declared)" in printed
+    assert "complete 20, running 0" in printed and "reference point declared in the config" in printed
     assert f"in {storage_url}" in printed
     values = complete_values(_study(config))
     expected = hypervolume(values, np.array([20e9, 0.0]), list(OBJECTIVES.values()))
-    assert f"hypervolume {expected:.6g}" in printed
+    share = normalised_hypervolume(values, np.array([20e9, 0.0]), list(OBJECTIVES.values()))
+    assert f"hypervolume {share:.2f} of the box between the reference and ideal points (raw {expected:.4g})" in printed
     # The storage alone names the study too (the config travels inside it); an empty name means its only study.
     assert main(["status", f"{storage_url}#{config.name}"]) == 0
     assert capsys.readouterr().out == printed
@@ -284,3 +286,43 @@ def test_a_copied_study_folder_is_a_study_of_its_own(tmp_path: Path, capsys: pyt
         assert "complete 6" in capsys.readouterr().out
     assert main(["pareto", str(copy)]) == 0
     assert (copy / "pareto.csv").is_file()
+
+
+def test_status_warns_about_a_front_of_one_point_and_not_about_a_longer_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One trial makes a front of one point: status says so and which settings give more; 20 trials do not."""
+    config = _config(tmp_path, budget={"trials": 1})
+    run_study(config)
+    assert main(["status", str(config.output_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "the Pareto front has 1 point(s)" in printed and "budget.trials, now 1" in printed
+    run_study(_config(tmp_path, budget={"trials": 20}))
+    assert main(["status", str(config.output_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert int(re.search(r"Pareto front: (\d+) trial", printed).group(1)) >= 3  # type: ignore[union-attr]
+    assert "warning" not in printed
+
+
+def test_search_and_pareto_print_the_normalised_hypervolume_and_the_small_front_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {
+        "name": "cli-front",
+        "task": "kws",
+        "data": str(tmp_path / "unused"),
+        "space": SPACE,
+        "objectives": OBJECTIVES,
+        "budget": {"trials": 1},
+        "output": str(tmp_path / "runs"),
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert main(["search", str(path), "--quiet"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())  # the console may wrap long lines
+    assert "hypervolume 1.00 of the box" in printed  # one point fills its own box: hence the warning
+    assert "reference point derived from the space's cost range" in printed
+    assert "the Pareto front has 1 point(s)" in printed and "training.budget" in printed
+    assert main(["pareto", str(tmp_path / "runs" / "cli-front")]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "hypervolume 1.00 of the box" in printed and "the Pareto front has 1 point(s)" in printed
