@@ -1,7 +1,7 @@
 """Cost of an architecture: the analytic cost model and the measurements it is checked against."""
 
 from nas.cost.conventions import flop_counter_flops, plan_flop_counter_flops
-from nas.cost.formatting import human_bytes, human_count, layer_table, totals
+from nas.cost.formatting import format_quantity, human_bytes, human_count, layer_table, totals
 from nas.cost.measure import (
     FFTCall,
     FFTRecorder,
@@ -23,6 +23,7 @@ __all__ = [
     "default_loss",
     "fft_flops",
     "flop_counter_flops",
+    "format_quantity",
     "human_bytes",
     "human_count",
     "layer_table",

@@ -24,6 +24,27 @@ def human_count(value: float, suffix: str = "") -> str:
     return f"{value:.2f} {_COUNT_UNITS[unit]}{suffix}".rstrip() if unit else f"{value:.0f} {suffix}".rstrip()
 
 
+def format_quantity(name: str, value: float) -> str:
+    """A finite ``value`` of the metric or cost field ``name`` in its natural unit: bytes in binary units
+    (``10.4 MiB``), FLOPs and parameters with a decimal prefix (``205.30 MFLOP``), seconds as ``12.3 s``,
+    anything else (accuracy, error rates, dB) as a plain number. The CLI and the report share it, so a
+    value reads the same in a terminal, a table and a hover text."""
+    base = name.removeprefix("cost.")
+    if base.endswith("_bytes"):
+        return human_bytes(value)
+    if base.endswith("_flops"):
+        return human_count(value, "FLOP")
+    if base == "params":
+        return human_count(value)
+    if base.endswith("macs_per_second"):
+        return human_count(value, "MAC/s")
+    if base.endswith("seconds"):
+        return f"{value:.1f} s"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.4g}"
+
+
 def layer_table(report: CostReport, show_plans: bool = True) -> str:
     """The per-layer table: each op's sizes, training FLOPs, saved bytes and (for SSMs) its plan."""
     width = max(len(row.name) for row in report.layers)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from nas.cost import human_bytes, human_count
+from nas.cost import format_quantity
 
 COST_LABELS: dict[str, str] = {
     "cost.train_flops": "train FLOPs",
@@ -41,20 +41,7 @@ def format_value(name: str, value: object) -> str:
     number = float(value)
     if not math.isfinite(number):
         return str(number)
-    base = name.removeprefix("cost.")
-    if base.endswith("_bytes"):
-        return human_bytes(number)
-    if base.endswith("_flops"):
-        return human_count(number, "FLOP")
-    if base == "params":
-        return human_count(number)
-    if base.endswith("macs_per_second"):
-        return human_count(number, "MAC/s")
-    if base.endswith("seconds"):
-        return f"{number:.1f} s"
-    if number == int(number) and abs(number) < 1e15:
-        return str(int(number))
-    return f"{number:.4g}"
+    return format_quantity(name, number)
 
 
 def sort_key(value: object) -> str:

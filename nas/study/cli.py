@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nas.console import configure_logging, make_console
+from nas.cost import format_quantity
 from nas.report.build import write_tables
 from nas.study import attrs
 from nas.study.arguments import trial_count
@@ -222,7 +223,7 @@ def _print_front(console: Console, study: optuna.Study, config: StudyConfig, obj
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("architecture", no_wrap=True, overflow="ellipsis")  # one line per trial, even if cut
     for (_, row), summary in zip(front.iterrows(), stages, strict=True):
-        table.add_row(str(row["number"]), *(_fmt(row[name]) for name in names), summary)
+        table.add_row(str(row["number"]), *(_fmt(name, row[name]) for name in names), summary)
     console.print(table)
     return front
 
@@ -240,9 +241,9 @@ def split_summaries(summaries: list[str]) -> tuple[str | None, list[str]]:
     return heads.pop(), [part[1] for part in parts]
 
 
-def _fmt(value: object) -> str:
-    if isinstance(value, float) and math.isfinite(value):
-        return f"{value:.4f}" if abs(value) < 1000 else f"{value:.4g}"
+def _fmt(name: str, value: object) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return format_quantity(name, float(value))
     return str(value)
 
 

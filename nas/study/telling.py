@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import optuna
 from optuna.trial import TrialState
 
+from nas.cost import format_quantity
 from nas.study import attrs
 from nas.study.checkpoints import remove_checkpoints
 from nas.study.progress import SearchProgress
@@ -30,7 +31,9 @@ class Teller:
     def finish(self, trial: optuna.Trial, values: list[float]) -> None:
         trial.set_user_attr(attrs.PHASE, "done")
         self.study.tell(trial, values)
-        shown = ", ".join(f"{name}={value:.4g}" for name, value in zip(self._names, values, strict=True))
+        shown = ", ".join(
+            f"{name}={format_quantity(name, value)}" for name, value in zip(self._names, values, strict=True)
+        )
         self._progress.event(f"trial {trial.number} complete: {shown}")
         self._ended(trial)
 
