@@ -33,3 +33,4 @@ HEARTBEAT = "heartbeat"  # Unix time the running trial's driver last said it is 
 ESTIMATED_BY = "estimated_by"  # "supernet": the quality objectives are a weight-sharing estimate, not a training
 CONFIRMS = "confirms"  # on a stand-alone confirmation: the number of the estimated trial it retrains
 ESTIMATE = "estimate"  # on a confirmation: the estimated trial's objective values, {objective: value}
+CONFIRM_PICK = "confirm_pick"  # on a confirmation: "top" (of the estimated front) or "random"

@@ -13,6 +13,7 @@ from nas.study.config import StudyConfig
 from nas.study.driver import SearchDriver
 from nas.study.outcome import SearchOutcome
 from nas.study.progress import SearchProgress
+from nas.study.weight_sharing import WeightSharingDriver
 
 
 def run_study(
@@ -28,5 +29,10 @@ def run_study(
     (default: Ray, as the config says; see :mod:`nas.study.backends`). ``storage`` replaces the
     config's storage URL with an Optuna storage object (e.g. ``optuna.storages.InMemoryStorage()``).
     Bad input raises :class:`~nas.study.errors.StudyConfigError` before the study is touched.
+
+    The config's ``strategy`` picks the driver: one network trained per trial
+    (:class:`~nas.study.driver.SearchDriver`), or one supernet whose estimates are searched and
+    whose best are confirmed by ordinary trials (:class:`~nas.study.weight_sharing.WeightSharingDriver`).
     """
-    return SearchDriver(config, progress=progress, backend=backend, storage=storage).run()
+    driver = WeightSharingDriver if config.weight_sharing else SearchDriver
+    return driver(config, progress=progress, backend=backend, storage=storage).run()

@@ -1,0 +1,149 @@
+"""The weight-sharing strategy's bookkeeping, with stand-in supernet functions and trials (no training).
+
+What is under test is the driver: one supernet training, estimates in batches told as complete trials
+with ``estimated_by``, constraints and duplicates settled before estimation, confirmations enqueued
+from the estimated front and run as ordinary trials, and a resume that repeats none of it.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from nas.study import InProcessBackend, StudyConfig, attrs
+from nas.study.weight_sharing import (
+    CONFIRMED,
+    ESTIMATED,
+    SUPERNET_ATTR,
+    Estimation,
+    SupernetError,
+    SupernetFunctions,
+    SupernetTrained,
+    SupernetTraining,
+    WeightSharingDriver,
+    agreement,
+    complete_of_kind,
+)
+from tests.nas.study.fake_trials import sleepy_trial_function
+from tests.nas.study.test_search_ray import SPACE
+
+
+def _score(arch: Any) -> float:
+    return zlib.crc32(json.dumps(arch.to_dict(), sort_keys=True).encode()) % 1000 / 1000
+
+
+class Recorder:
+    """Stand-in supernet functions that remember what they were asked."""
+
+    def __init__(self, *, fail_training: bool = False) -> None:
+        self.trainings: list[SupernetTraining] = []
+        self.estimations: list[Estimation] = []
+        self.fail_training = fail_training
+
+    def train(self, request: SupernetTraining) -> SupernetTrained:
+        self.trainings.append(request)
+        if self.fail_training:
+            raise RuntimeError("loss is nan at step 3")
+        Path(request.checkpoint).write_bytes(b"supernet")
+        return SupernetTrained(request.checkpoint, seconds=1.5, steps=7)
+
+    def estimate(self, request: Estimation) -> list[dict[str, float]]:
+        self.estimations.append(request)
+        assert Path(request.checkpoint).read_bytes() == b"supernet"
+        return [{"accuracy": _score(arch)} for arch in request.archs]
+
+    def functions(self) -> SupernetFunctions:
+        return SupernetFunctions(train=self.train, estimate=self.estimate)
+
+
+def ws_config(tmp_path: Path, data: Path, **changes: Any) -> StudyConfig:
+    values: dict[str, Any] = {
+        "name": "ws",
+        "task": "kws",
+        "data": str(data),
+        "space": SPACE,
+        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
+        "strategy": "weight-sharing",
+        "supernet": {"budget": "5steps", "evaluations": 12, "per_task": 5},
+        "confirm": {"top": 2, "random": 1},
+        "training": {"budget": "2steps", "batch_size": 4},
+        "sampler": {"name": "nsga2", "seed": 0, "options": {"population_size": 4}},
+        "output": str(tmp_path / "runs"),
+        **changes,
+    }
+    return StudyConfig.from_dict(values)
+
+
+def _driver(config: StudyConfig, recorder: Recorder) -> WeightSharingDriver:
+    backend = InProcessBackend(sleepy_trial_function(0.0))
+    return WeightSharingDriver(config, backend=backend, functions=recorder.functions())
+
+
+def test_one_supernet_many_estimates_then_ordinary_confirmations(tmp_path: Path, kws_root: Path) -> None:
+    config = ws_config(tmp_path, kws_root)
+    recorder = Recorder()
+    outcome = _driver(config, recorder).run()
+    study = outcome.study
+    assert len(recorder.trainings) == 1
+    assert Path(recorder.trainings[0].checkpoint) == config.artifacts_dir / "supernet" / "supernet.pt"
+    assert study.user_attrs[SUPERNET_ATTR]["steps"] == 7
+    assert [len(e.archs) for e in recorder.estimations] == [len(e.trials) for e in recorder.estimations]
+    assert all(len(e.archs) <= 5 for e in recorder.estimations)
+
+    estimated = [t for t in study.trials if t.user_attrs.get(attrs.ESTIMATED_BY) == "supernet"]
+    assert len(estimated) == 12
+    for trial in complete_of_kind(study, ESTIMATED):
+        assert trial.values[0] == trial.user_attrs[attrs.METRICS]["accuracy"]
+        assert trial.values[1] == trial.user_attrs[attrs.COST]["train_flops"]
+    # a duplicate architecture reuses the estimate of the first instead of being estimated again
+    estimated_archs = [arch.id for e in recorder.estimations for arch in e.archs]
+    assert len(estimated_archs) == len(set(estimated_archs))
+
+    confirmations = complete_of_kind(study, CONFIRMED)
+    assert len(confirmations) == 3
+    picks = sorted(t.user_attrs[attrs.CONFIRM_PICK] for t in confirmations)
+    assert picks == ["random", "top", "top"]
+    for trial in confirmations:
+        source = study.trials[trial.user_attrs[attrs.CONFIRMS]]
+        assert attrs.ESTIMATED_BY not in trial.user_attrs
+        assert trial.user_attrs[attrs.ARCH_ID] == source.user_attrs[attrs.ARCH_ID]
+        assert trial.user_attrs[attrs.ESTIMATE] == dict(zip(config.objective_names, source.values, strict=True))
+        assert attrs.DUPLICATE_OF not in trial.user_attrs  # trained, not the estimate reused
+        assert trial.user_attrs[attrs.TRAINING]["steps"] == 1  # the stand-in trial function ran
+    (quality,) = agreement(study, config)
+    assert quality.objective == "accuracy" and quality.pairs == 3
+    assert quality.kendall == pytest.approx(1.0)  # the stand-ins score alike: the estimate ranks perfectly
+
+
+def test_a_resumed_study_repeats_neither_the_supernet_nor_estimates_nor_confirmations(
+    tmp_path: Path, kws_root: Path
+) -> None:
+    config = ws_config(tmp_path, kws_root)
+    _driver(config, Recorder()).run()
+    again = Recorder()
+    outcome = _driver(config, again).run()
+    assert again.trainings == [] and again.estimations == []
+    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    assert len(study.trials) == outcome.complete + outcome.pruned + outcome.failed == 15
+
+
+def test_constraints_prune_before_estimation(tmp_path: Path, kws_root: Path) -> None:
+    config = ws_config(tmp_path, kws_root, constraints=["params <= 1"])
+    recorder = Recorder()
+    outcome = _driver(config, recorder).run()
+    assert recorder.estimations == []
+    pruned = outcome.study.get_trials(states=(TrialState.PRUNED,))
+    assert len(pruned) == 12 and all(t.user_attrs[attrs.REASON].startswith("constraint ") for t in pruned)
+    assert complete_of_kind(outcome.study, CONFIRMED) == []
+
+
+def test_a_supernet_that_cannot_train_stops_the_search_with_its_reason(tmp_path: Path, kws_root: Path) -> None:
+    config = ws_config(tmp_path, kws_root)
+    with pytest.raises(SupernetError, match="supernet: got 'RuntimeError: loss is nan at step 3'"):
+        _driver(config, Recorder(fail_training=True)).run()
