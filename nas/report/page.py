@@ -208,6 +208,7 @@ def _header(data: ReportData, live: LiveOptions | None) -> list[str]:
             f'<p class="meta">hypervolume {data.hypervolume:.6g}{normalised};'
             f" {html.escape(data.reference.describe())}</p>"
         )
+    lines.extend(f'<p class="meta weight-sharing">{html.escape(line)}</p>' for line in data.weight_sharing)
     stamp = data.generated.strftime("%Y-%m-%d %H:%M:%S")
     refresh = f"; live: reloads when new trials finish (checked every {live.interval_seconds:g} s)" if live else ""
     lines.append(f'<p class="meta">generated {stamp}{refresh}</p>')
@@ -252,7 +253,10 @@ def table_columns(data: ReportData) -> list[tuple[str, str]]:
         ("number", "trial"),
         ("state", "state"),
         (FRONT_COLUMN, "front"),
+        ("kind", "quality from"),
         *((name, f"{name} {'↓' if direction == 'minimize' else '↑'}") for name, direction in data.objectives.items()),
+        *((f"estimate.{name}", f"estimated {name}") for name in data.objectives),
+        ("confirms", "confirms"),
         *costs,
         (SOURCE_COLUMN, "values from"),
         ("train_seconds", "train time"),

@@ -23,7 +23,9 @@ from nas.study.progress import SearchProgress
 from nas.study.run import run_study
 from nas.study.storage import find_config, load_existing_study, redact
 from nas.study.summary import study_counts
-from nas.study.trials import front_frame, write_tables
+from nas.study.trials import front_frame, fronts_frame, write_tables
+from nas.study.weight_sharing import SUPERNET_ATTR, agreement
+from nas.study.weight_sharing.fronts import quality_objectives
 
 
 def _load(config: StudyConfig) -> optuna.Study:
@@ -146,9 +148,23 @@ def _status_command(args: argparse.Namespace) -> int:
     else:
         source = "declared" if counts.reference_declared else "derived from the trials"
         reference = ", ".join(f"{value:.6g}" for value in counts.reference or ())
-        print(f"Pareto front: {counts.front_size} trial(s); hypervolume {counts.hypervolume:.6g}")
+        front = "confirmed Pareto front (stand-alone training)" if config.weight_sharing else "Pareto front"
+        print(f"{front}: {counts.front_size} trial(s); hypervolume {counts.hypervolume:.6g}")
         print(f"reference point ({source}): {reference}")
+    if config.weight_sharing:
+        _print_weight_sharing(study, config, counts.estimated or 0, counts.estimated_front_size or 0)
     return 0
+
+
+def _print_weight_sharing(study: optuna.Study, config: StudyConfig, estimated: int, front: int) -> None:
+    """The supernet, the estimated front and how well the estimate agreed with stand-alone training."""
+    supernet = study.user_attrs.get(SUPERNET_ATTR)
+    trained = (
+        "not trained yet" if supernet is None else f"trained {supernet['steps']} steps in {supernet['seconds']:.0f} s"
+    )
+    print(f"supernet: {trained}; estimated {estimated} architecture(s), estimated Pareto front {front} trial(s)")
+    for line in agreement(study, config):
+        print(f"estimate vs stand-alone, {line.line()}")
 
 
 def _pareto_command(args: argparse.Namespace) -> int:
@@ -156,7 +172,8 @@ def _pareto_command(args: argparse.Namespace) -> int:
     study = _load(config)
     objectives = [name.strip() for name in args.objectives.split(",")] if args.objectives else None
     console = Console()
-    front = _print_front(console, study, config, objectives)
+    _print_front(console, study, config, objectives)
+    front = fronts_frame(study, config, objectives)
     out = Path(args.csv) if args.csv else config.output_dir / "pareto.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     front.to_csv(out, index=False)
@@ -164,21 +181,38 @@ def _pareto_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_front(console: Console, study: optuna.Study, config: StudyConfig, objectives: list[str] | None):
-    front = front_frame(study, config, objectives)
+def _print_front(console: Console, study: optuna.Study, config: StudyConfig, objectives: list[str] | None) -> None:
+    """The Pareto front; a weight-sharing study's estimated front, its confirmed front (each confirmation beside
+    the estimate it was picked with) and the rank correlation between the two."""
     names = objectives or config.objective_names
-    table = Table(title=f"Pareto front of {config.name} over {', '.join(names)}: {len(front)} trial(s)")
+    if not config.weight_sharing:
+        _front_table(console, front_frame(study, config, objectives), f"Pareto front of {config.name}", names, [])
+        return
+    estimated = front_frame(study, config, objectives, kind="estimated")
+    _front_table(console, estimated, f"Estimated Pareto front of {config.name} (supernet)", names, [])
+    confirmed = front_frame(study, config, objectives, kind="confirmed")
+    quality = [name for name in quality_objectives(config) if name in names]
+    title = f"Confirmed Pareto front of {config.name} (stand-alone training)"
+    _front_table(console, confirmed, title, names, [*(f"estimate.{name}" for name in quality), "confirms"])
+    for line in agreement(study, config):
+        console.print(f"estimate vs stand-alone, {line.line()}", markup=False)
+
+
+def _front_table(console: Console, front, title: str, names: list[str], extra: list[str]) -> None:
+    table = Table(title=f"{title} over {', '.join(names)}: {len(front)} trial(s)")
     table.add_column("trial", justify="right")
-    for name in names:
+    for name in [*names, *extra]:
         table.add_column(name, justify="right")
     table.add_column("architecture")
     for _, row in front.iterrows():
-        table.add_row(str(row["number"]), *(_fmt(row[name]) for name in names), str(row["summary"]))
+        cells = (_fmt(row.get(name), whole=name == "confirms") for name in [*names, *extra])
+        table.add_row(str(row["number"]), *cells, str(row["summary"]))
     console.print(table)
-    return front
 
 
-def _fmt(value: object) -> str:
+def _fmt(value: object, *, whole: bool = False) -> str:
+    if whole and isinstance(value, float) and math.isfinite(value):
+        return str(int(value))
     if isinstance(value, float) and math.isfinite(value):
         return f"{value:.4f}" if abs(value) < 1000 else f"{value:.4g}"
     return str(value)

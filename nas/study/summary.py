@@ -28,18 +28,31 @@ class StudyCounts:
     hypervolume: float | None
     reference: tuple[float, ...] | None
     reference_declared: bool
+    estimated: int | None = None
+    """Weight-sharing studies: complete estimated trials (front and hypervolume are the confirmed ones')."""
+    estimated_front_size: int | None = None
 
     def line(self) -> str:
         volume = "n/a" if self.hypervolume is None else f"{self.hypervolume:.6g}"
         source = "declared" if self.reference_declared else "auto"
+        estimated = ""
+        if self.estimated is not None:
+            estimated = f" | estimated {self.estimated} (front {self.estimated_front_size}) | confirmed"
         return (
             f"complete {self.complete} | running {self.running} | pruned {self.pruned} | failed {self.failed}"
-            f" | front {self.front_size} | hypervolume {volume} ({source} reference)"
+            f"{estimated} | front {self.front_size} | hypervolume {volume} ({source} reference)"
         )
 
 
-def complete_values(study: optuna.Study) -> np.ndarray:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+def complete_values(study: optuna.Study, kind: str | None = None) -> np.ndarray:
+    """Objective values of the complete trials; with ``kind``, only the weight-sharing trials of that kind
+    (``estimated`` or ``confirmed``), duplicates left out."""
+    if kind is None:
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    else:
+        from nas.study.weight_sharing.fronts import complete_of_kind
+
+        trials = complete_of_kind(study, kind)
     if not trials:
         return np.zeros((0, len(study.directions)))
     return np.array([trial.values for trial in trials], dtype=float)
@@ -65,8 +78,15 @@ def state_counts(study: optuna.Study) -> dict[str, int]:
 
 def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
     counts = state_counts(study)
-    values = complete_values(study)
     directions = config.directions
+    extra: dict[str, int] = {}
+    if config.weight_sharing:  # the front that counts is the stand-alone one; estimates are counted beside it
+        estimated = complete_values(study, "estimated")
+        extra["estimated"] = len(estimated)
+        extra["estimated_front_size"] = int(non_dominated_mask(estimated, directions).sum()) if len(estimated) else 0
+        values = complete_values(study, "confirmed")
+    else:
+        values = complete_values(study)
     front = int(non_dominated_mask(values, directions).sum()) if len(values) else 0
     reference = None
     if config.reference is not None:
@@ -80,4 +100,5 @@ def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
         hypervolume=volume,
         reference=reference,
         reference_declared=config.reference is not None,
+        **extra,
     )

@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 import pytest
 from optuna.trial import TrialState
 
+from nas.cli import main
+from nas.export.selection import best_trial, pareto_trials
+from nas.report.data import collect
 from nas.study import InProcessBackend, StudyConfig, attrs
+from nas.study.trials import front_frame
 from nas.study.weight_sharing import (
     CONFIRMED,
     ESTIMATED,
@@ -119,6 +124,42 @@ def test_one_supernet_many_estimates_then_ordinary_confirmations(tmp_path: Path,
     (quality,) = agreement(study, config)
     assert quality.objective == "accuracy" and quality.pairs == 3
     assert quality.kendall == pytest.approx(1.0)  # the stand-ins score alike: the estimate ranks perfectly
+
+
+def test_status_pareto_report_and_export_tell_estimates_from_confirmations(
+    tmp_path: Path, kws_root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = ws_config(tmp_path, kws_root)
+    outcome = _driver(config, Recorder()).run()
+    study = outcome.study
+    folder = str(config.output_dir)
+    assert main(["status", folder]) == 0
+    status = capsys.readouterr().out
+    assert "confirmed Pareto front (stand-alone training):" in status
+    assert "supernet: trained 7 steps" in status and "estimated Pareto front" in status
+    assert "estimate vs stand-alone, accuracy: Kendall tau +1.000, Spearman rho +1.000 over 3" in status
+    assert main(["pareto", folder]) == 0
+    printed = capsys.readouterr().out
+    assert "Estimated Pareto front of ws" in printed and "Confirmed Pareto front of ws" in printed
+    front = pd.read_csv(config.output_dir / "pareto.csv")
+    assert set(front["front"]) == {"estimated", "confirmed"}
+    confirmed = front[front["front"] == "confirmed"]
+    assert confirmed["confirms"].notna().all() and confirmed["estimate.accuracy"].notna().all()
+    assert front_frame(study, config)["number"].tolist() == confirmed["number"].tolist()
+
+    data = collect(study, config)
+    assert (
+        "3 confirmed (" in data.weight_sharing[0]
+        and "the hypervolume is the confirmed front's" in data.weight_sharing[0]
+    )
+    assert "Kendall tau +1.000" in data.weight_sharing[1]
+    assert set(data.trials["kind"]) == {"estimated", "confirmed"}
+    confirmations = set(data.evaluated.loc[data.evaluated["kind"] == "confirmed", "number"])
+    assert not data.history.empty and set(data.history["number"]) <= confirmations
+
+    best = best_trial(study, config, "accuracy")
+    assert attrs.CONFIRMS in best.user_attrs
+    assert all(attrs.CONFIRMS in trial.user_attrs for trial in pareto_trials(study, config))
 
 
 def test_a_resumed_study_repeats_neither_the_supernet_nor_estimates_nor_confirmations(
