@@ -239,6 +239,9 @@ class SupernetSettings:
     """How many architectures the sampler asks and the supernet estimates."""
     calibration_batches: int = 8
     per_task: int = 50
+    checkpoint: Path | None = None
+    """A supernet another study trained, to estimate on instead of training one (``compare`` gives each
+    homogeneous space the heterogeneous space's supernet: each homogeneous architecture is one of its paths)."""
 
 
 @dataclass(frozen=True)
@@ -378,7 +381,7 @@ class StudyConfig:
             folder=None if data.get("folder") is None else _path(data["folder"], "folder", base),
             artifacts=None if data.get("artifacts") is None else _path(data["artifacts"], "artifacts", base),
             strategy=strategy,
-            supernet=_supernet(data.get("supernet", {})),
+            supernet=_supernet(data.get("supernet", {}), base),
             confirm=_confirm(data.get("confirm", {})),
         )
 
@@ -456,7 +459,8 @@ class StudyConfig:
                 "evaluations": supernet.evaluations,
                 "calibration_batches": supernet.calibration_batches,
                 "per_task": supernet.per_task,
-            },
+            }
+            | ({"checkpoint": str(supernet.checkpoint)} if supernet.checkpoint is not None else {}),
             "confirm": {"top": self.confirm.top, "random": self.confirm.random},
         }
 
@@ -632,7 +636,7 @@ def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None,
     return trials, seconds, count
 
 
-_SUPERNET_KEYS = ("budget", "sandwich", "distill", "evaluations", "calibration_batches", "per_task")
+_SUPERNET_KEYS = ("budget", "sandwich", "distill", "evaluations", "calibration_batches", "per_task", "checkpoint")
 _STRATEGY_ONLY = ("supernet", "confirm")
 
 
@@ -668,7 +672,7 @@ def _strategy(data: Mapping[str, Any], objectives: tuple[Objective, ...]) -> str
     return strategy
 
 
-def _supernet(value: object) -> SupernetSettings:
+def _supernet(value: object, base: Path) -> SupernetSettings:
     value = _mapping(value, "supernet")
     _keys(value, _SUPERNET_KEYS, "supernet")
     default = SupernetSettings()
@@ -686,6 +690,7 @@ def _supernet(value: object) -> SupernetSettings:
             value.get("calibration_batches", default.calibration_batches), "supernet.calibration_batches"
         ),
         per_task=_int(value.get("per_task", default.per_task), "supernet.per_task"),
+        checkpoint=None if value.get("checkpoint") is None else _path(value["checkpoint"], "supernet.checkpoint", base),
     )
 
 

@@ -5,7 +5,13 @@ ordinary one-network-per-trial driver; :mod:`.fronts` tells estimates and confir
 status, ``pareto``, reports and export.
 """
 
-from nas.study.weight_sharing.driver import SUPERNET_ATTR, ConfirmationDriver, SupernetError, WeightSharingDriver
+from nas.study.weight_sharing.driver import (
+    SUPERNET_ATTR,
+    ConfirmationDriver,
+    SupernetError,
+    WeightSharingDriver,
+    supernet_checkpoint,
+)
 from nas.study.weight_sharing.fronts import CONFIRMED, ESTIMATED, Agreement, agreement, complete_of_kind, kind_of
 from nas.study.weight_sharing.requests import Estimation, SupernetFunctions, SupernetTrained, SupernetTraining
 from nas.study.weight_sharing.runner import InProcessRunner, RayRunner, TaskRunner
@@ -30,4 +36,5 @@ __all__ = [
     "choose_confirmations",
     "complete_of_kind",
     "kind_of",
+    "supernet_checkpoint",
 ]

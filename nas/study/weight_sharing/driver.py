@@ -57,6 +57,11 @@ SUPERNET_ATTR = "centaurus_supernet"
 SUPERNET = "supernet"
 
 
+def supernet_checkpoint(config: StudyConfig) -> Path:
+    """Where a weight-sharing study trains its supernet: ``<artifacts>/supernet/supernet.pt``."""
+    return config.artifacts_dir / "supernet" / "supernet.pt"
+
+
 class SupernetError(StudyConfigError):
     """The supernet could not be trained: nothing can be estimated; the message carries the worker's reason."""
 
@@ -137,10 +142,19 @@ class WeightSharingDriver:
 
     # ---------------------------------------------------------------------------- supernet
     def checkpoint_path(self) -> Path:
-        return self.config.artifacts_dir / "supernet" / "supernet.pt"
+        return supernet_checkpoint(self.config)
 
     def _supernet(self, clock: SearchClock) -> str:
-        """The trained supernet's checkpoint: the recorded one, else trained (or continued) now."""
+        """The trained supernet's checkpoint: the config's, the recorded one, else trained (or continued) now."""
+        given = self.config.supernet.checkpoint
+        if given is not None:
+            if not given.is_file():
+                raise SupernetError(
+                    f"supernet.checkpoint: got {str(given)!r}, which is not a file; allowed: the supernet checkpoint a"
+                    " weight-sharing study trained (<artifacts>/supernet/supernet.pt), or no checkpoint to train one"
+                )
+            self.progress.event(f"supernet: estimating on {given} (trained by another study)")
+            return str(given)
         recorded = self.study.user_attrs.get(SUPERNET_ATTR)
         if recorded and Path(recorded["checkpoint"]).is_file():
             self.progress.event(f"supernet: trained before ({recorded['checkpoint']})")

@@ -18,6 +18,7 @@ import pytest
 from optuna.trial import TrialState
 
 from nas.cli import main
+from nas.compare.variants import HETEROGENEOUS, comparison_variants
 from nas.export.selection import best_trial, pareto_trials
 from nas.report.data import collect
 from nas.study import InProcessBackend, StudyConfig, attrs
@@ -34,6 +35,7 @@ from nas.study.weight_sharing import (
     WeightSharingDriver,
     agreement,
     complete_of_kind,
+    supernet_checkpoint,
 )
 from tests.nas.study.fake_trials import sleepy_trial_function
 from tests.nas.study.test_search_ray import SPACE
@@ -188,3 +190,28 @@ def test_a_supernet_that_cannot_train_stops_the_search_with_its_reason(tmp_path:
     config = ws_config(tmp_path, kws_root)
     with pytest.raises(SupernetError, match="supernet: got 'RuntimeError: loss is nan at step 3'"):
         _driver(config, Recorder(fail_training=True)).run()
+
+
+def test_a_given_supernet_is_estimated_on_without_training(tmp_path: Path, kws_root: Path) -> None:
+    first = ws_config(tmp_path, kws_root)
+    _driver(first, Recorder()).run()
+    second = ws_config(
+        tmp_path, kws_root, name="ws-shared", supernet={"evaluations": 4, "checkpoint": str(supernet_checkpoint(first))}
+    )
+    recorder = Recorder()
+    _driver(second, recorder).run()
+    assert recorder.trainings == [] and recorder.estimations
+    assert {e.checkpoint for e in recorder.estimations} == {str(supernet_checkpoint(first))}
+    missing = ws_config(tmp_path, kws_root, name="ws-missing", supernet={"checkpoint": str(tmp_path / "none.pt")})
+    with pytest.raises(SupernetError, match=r"supernet\.checkpoint: got .*none\.pt', which is not a file"):
+        _driver(missing, Recorder()).run()
+
+
+def test_compare_scores_every_space_of_a_seed_on_the_heterogeneous_supernet(tmp_path: Path, kws_root: Path) -> None:
+    base = ws_config(tmp_path, kws_root)
+    variants = comparison_variants(base, blocks=("dws", "s5"), seeds=(0, 1), out=tmp_path / "compare")
+    hetero = {v.seed: supernet_checkpoint(v.config) for v in variants if v.space == HETEROGENEOUS}
+    assert [v.space for v in variants][:2] == [HETEROGENEOUS, HETEROGENEOUS]  # they train before anyone estimates
+    for variant in variants:
+        expected = None if variant.space == HETEROGENEOUS else hetero[variant.seed]
+        assert variant.config.supernet.checkpoint == expected
