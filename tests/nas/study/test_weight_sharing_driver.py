@@ -215,3 +215,45 @@ def test_compare_scores_every_space_of_a_seed_on_the_heterogeneous_supernet(tmp_
     for variant in variants:
         expected = None if variant.space == HETEROGENEOUS else hetero[variant.seed]
         assert variant.config.supernet.checkpoint == expected
+
+
+def _stand_in_functions() -> SupernetFunctions:
+    """Stand-ins built here so that Ray pickles them by value (workers need not import the tests)."""
+
+    def train(request: Any) -> Any:
+        from pathlib import Path
+
+        from nas.study.weight_sharing import SupernetTrained
+
+        Path(request.checkpoint).write_bytes(b"supernet")
+        return SupernetTrained(request.checkpoint, seconds=0.1, steps=3)
+
+    def estimate(request: Any) -> list[dict[str, float]]:
+        import json
+        import zlib
+
+        return [
+            {"accuracy": zlib.crc32(json.dumps(a.to_dict(), sort_keys=True).encode()) % 1000 / 1000}
+            for a in request.archs
+        ]
+
+    return SupernetFunctions(train=train, estimate=estimate)
+
+
+def test_on_ray_the_supernet_and_estimates_are_ray_tasks(tmp_path: Path, kws_root: Path) -> None:
+    import ray
+
+    from nas.study import RayBackend
+    from nas.study.weight_sharing import RayRunner
+
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="ws-tests")
+    try:
+        config = ws_config(tmp_path, kws_root)
+        backend = RayBackend(config, trial_function=sleepy_trial_function(0.0))
+        driver = WeightSharingDriver(config, backend=backend, functions=_stand_in_functions())
+        assert isinstance(driver.runner, RayRunner)
+        outcome = driver.run()
+        assert len(complete_of_kind(outcome.study, CONFIRMED)) == 3
+        assert outcome.study.user_attrs[SUPERNET_ATTR]["steps"] == 3
+    finally:
+        ray.shutdown()
