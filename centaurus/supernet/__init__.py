@@ -9,7 +9,7 @@ No Optuna or Ray here: the search lives in ``nas``.
 
 from centaurus.supernet.batchnorm import calibrate_batchnorm
 from centaurus.supernet.space import SpaceLike, StageBounds, UnshareableSpaceError, check_shareable, stage_bounds
-from centaurus.supernet.supernet import SUPERNET_FORMAT, Supernet
+from centaurus.supernet.supernet import SUPERNET_FORMAT, Supernet, space_fingerprint
 
 __all__ = [
     "SUPERNET_FORMAT",
@@ -19,5 +19,6 @@ __all__ = [
     "UnshareableSpaceError",
     "calibrate_batchnorm",
     "check_shareable",
+    "space_fingerprint",
     "stage_bounds",
 ]

@@ -96,6 +96,13 @@ _DOWNSAMPLE = re.compile(r"^(?P<stage>(?:trunk\.stages|encoder)\.(?P<index>\d+))
 _UPSAMPLE = re.compile(r"^upsamplers\.(?P<index>\d+)\.(?P<rest>.+)$")
 
 
+def space_fingerprint(space: SpaceLike) -> str:
+    """The identity of a space's supernet without building it: a hash of the space's canonical form and of
+    :data:`SUPERNET_FORMAT` (16 hex digits). Checkpoints record it and refuse another."""
+    canonical = json.dumps({"space": space.to_dict(), "format": SUPERNET_FORMAT}, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
 class _ElasticBlock(nn.Module):
     """Block position ``j`` of a stage: one SSM candidate per block type, one post-norm per (type, norm kind),
     and a 1x1 skip when the block's input width may differ from its output."""
@@ -213,11 +220,17 @@ class Supernet(nn.Module):
             nn.init.zeros_(head.bias)
         self.head = head
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled (Ray's object store, ``copy.deepcopy``) without the skeleton cache: it is rebuilt on demand."""
+        state = self.__dict__.copy()
+        state["_paths"] = OrderedDict()
+        return state
+
     # ------------------------------------------------------------------------------ identity
     def fingerprint(self) -> str:
-        """A hash of the space and the storage layout: equal for supernets whose checkpoints fit each other."""
-        canonical = json.dumps({"space": self.space.to_dict(), "format": SUPERNET_FORMAT}, sort_keys=True)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        """A hash of the space and the storage layout: equal for supernets whose checkpoints fit each other
+        (:func:`space_fingerprint` of its space)."""
+        return space_fingerprint(self.space)
 
     # ------------------------------------------------------------------------------ paths
     def largest(self) -> ArchitectureLike:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pickle
 import random
+from copy import deepcopy
 
 import pytest
 import torch
@@ -10,7 +12,7 @@ from torch import nn
 
 from centaurus import MODES, CentaurusConfigError
 from centaurus.networks import build
-from centaurus.supernet import Supernet, UnshareableSpaceError, calibrate_batchnorm
+from centaurus.supernet import Supernet, UnshareableSpaceError, calibrate_batchnorm, space_fingerprint
 from search_spaces import Architecture, FrontendSpec, InputSpec, OutputSpec, SearchSpace, Stage, StageChoices
 
 LENGTH = 32
@@ -210,8 +212,29 @@ def test_unshareable_spaces_are_refused_naming_the_field() -> None:
 
 
 def test_fingerprint_is_the_space_identity() -> None:
-    assert Supernet(tiny_space()).fingerprint() == Supernet(tiny_space()).fingerprint()
+    assert (
+        Supernet(tiny_space()).fingerprint() == Supernet(tiny_space()).fingerprint() == space_fingerprint(tiny_space())
+    )
     assert Supernet(tiny_space()).fingerprint() != Supernet(tiny_space().homogeneous("s5")).fingerprint()
+
+
+def test_a_pickled_supernet_runs_the_same_paths() -> None:
+    supernet = _supernet(tiny_space()).eval()
+    arch = supernet.sample(random.Random(5))
+    x = _input(supernet.space)
+    expected = supernet(x, arch)  # fills the skeleton cache, which pickling leaves out
+    copy = pickle.loads(pickle.dumps(supernet))
+    assert torch.equal(copy(x, arch), expected)
+    assert torch.equal(deepcopy(supernet)(x, arch), expected)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_paths_are_exact_on_cuda() -> None:
+    space = tiny_space()
+    supernet = _supernet(space).cuda().eval()
+    x = _input(space).cuda()
+    for arch in _paths(supernet, 4, seed=11):
+        assert torch.equal(supernet(x, arch), supernet.extract(arch).eval()(x)), arch.summary()
 
 
 def test_calibrate_batchnorm_is_a_cumulative_average() -> None:
