@@ -1,54 +1,69 @@
 """The real work on a worker: train the study's supernet, and estimate architectures on it.
 
 Thin adapters from the strategy's requests to :mod:`nas.supernet` (which owns the supernet, its
-training and the estimates); tasks are made once per worker process, as for ordinary trials.
+training and the estimates). Tasks (and the datasets they load) are made once per worker process,
+as for ordinary trials, and so is the supernet read from a checkpoint: Ray reuses workers, so the
+estimation tasks after the first skip reading and building it again. The cache is keyed by the
+checkpoint's path, size and modification time, so a retrained supernet is never served stale.
 """
 
 from __future__ import annotations
 
-import time
+import os
 from dataclasses import replace
-
-import torch
+from typing import Any
 
 from nas.study.weight_sharing.requests import Estimation, SupernetTrained, SupernetTraining
+from nas.study.worker import _task
 
-
-def _threads(request: SupernetTraining | Estimation) -> None:
-    if request.training.threads is not None:
-        torch.set_num_threads(request.training.threads)
+_SUPERNET: dict[tuple[str, int, int, str], Any] = {}  # (path, size, mtime, device) -> Supernet: the last one only
 
 
 def train_supernet_task(request: SupernetTraining) -> SupernetTrained:
-    """Train (or continue training) the supernet of ``request.space`` and leave its checkpoint."""
-    from nas.supernet import train_supernet
+    """Train (or continue training) the supernet of ``request.space`` and leave its checkpoint.
 
-    _threads(request)
-    started = time.perf_counter()
+    A run whose loss went non-finite raises: nothing can be estimated on that supernet, and the
+    driver stops the search with the reason (the checkpoint stays, for a look or a ``resume``).
+    """
+    from nas.supernet import SandwichSettings, train_supernet
+
+    sandwich = SandwichSettings(random_paths=request.sandwich, distill=request.distill)
     outcome = train_supernet(
         request.space,
-        request.task,
-        request.data,
+        _task(request.task, request.data),
         request.budget,
         replace(request.training, progress=False),
-        checkpoint=request.checkpoint,
-        sandwich=request.sandwich,
-        distill=request.distill,
+        sandwich=sandwich,
+        checkpoint_to=request.checkpoint,
     )
-    steps = int(getattr(outcome, "steps", 0))
-    details = {key: value for key, value in vars(outcome).items() if isinstance(value, (int, float, str, bool))}
-    return SupernetTrained(request.checkpoint, time.perf_counter() - started, steps, details)
+    run = outcome.run
+    if run.status != "completed":
+        raise RuntimeError(f"supernet training {run.status}: {run.reason}")
+    details = {
+        "resumed_at": outcome.resumed_at,
+        "paths_per_step": outcome.paths_per_step,
+        "fingerprint": outcome.supernet.fingerprint(),
+        "final_loss": run.curve[-1].train_loss if run.curve else None,
+    }
+    return SupernetTrained(request.checkpoint, seconds=run.seconds, steps=run.steps, details=details)
 
 
 def estimate_architectures(request: Estimation) -> list[dict[str, float]]:
-    """Each architecture's metrics with the supernet's inherited weights (batch norm recalibrated)."""
-    from nas.supernet import estimate
+    """Each architecture's metrics with the supernet's inherited weights (batch norm recalibrated on
+    ``calibration_batches`` training batches, evaluated on the validation split)."""
+    from nas.supernet import estimate, load_supernet
 
-    _threads(request)
+    config = replace(request.training, progress=False)
+    device = str(config.resolved_device())
+    status = os.stat(request.checkpoint)
+    key = (request.checkpoint, status.st_size, status.st_mtime_ns, device)
+    if key not in _SUPERNET:
+        _SUPERNET.clear()
+        _SUPERNET[key] = load_supernet(request.checkpoint, device)
     return estimate(
-        request.checkpoint,
+        _SUPERNET[key],
         list(request.archs),
-        request.data,
+        _task(request.task, request.data),
+        config,
         calibration_batches=request.calibration_batches,
-        training=request.training,
     )
