@@ -43,7 +43,7 @@ def test_estimates_and_confirmations_are_stored_with_what_they_are(searched: Stu
 
     study = load_existing_study(searched)
     supernet = study.user_attrs[SUPERNET_ATTR]
-    assert Path(supernet["checkpoint"]).is_file() and supernet["steps"] == 6
+    assert Path(supernet["checkpoint"]).is_file() and supernet["steps"] == 4
     estimated = [t for t in study.trials if t.user_attrs.get(attrs.ESTIMATED_BY) == "supernet"]
     assert len(estimated) == 6
     assert complete_of_kind(study, ESTIMATED), "some estimate completed"
