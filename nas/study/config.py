@@ -351,6 +351,8 @@ class StudyConfig:
         space = _space(data["space"], task, base)
         objectives = _objectives(data["objectives"], task)
         strategy = _strategy(data, objectives)
+        if strategy == "weight-sharing":
+            _shareable(space)
         default_budget: dict[str, Any] = {"trials": 20} if strategy == "one-per-trial" else {"wall_time": None}
         trials, wall_time, count = _budget(data.get("budget", default_budget), strategy)
         training, training_budget = _training(data.get("training", {}), _sampler_seed(data))
@@ -670,6 +672,17 @@ def _strategy(data: Mapping[str, Any], objectives: tuple[Objective, ...]) -> str
             f"one-per-trial, or at least one task metric among the objectives (got {', '.join(names)})",
         )
     return strategy
+
+
+def _shareable(space: SearchSpace) -> None:
+    """A weight-sharing study's space must be one supernet's paths: refused here, before any study is touched,
+    naming the space's field (e.g. a choice of frontends changes the features every path's stem reads)."""
+    from centaurus.supernet import UnshareableSpaceError, check_shareable
+
+    try:
+        check_shareable(space)
+    except UnshareableSpaceError as error:
+        raise StudyConfigError(f"space.{error} (strategy: weight-sharing trains one supernet for the space)") from error
 
 
 def _supernet(value: object, base: Path) -> SupernetSettings:

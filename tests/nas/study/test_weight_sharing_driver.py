@@ -21,7 +21,7 @@ from nas.cli import main
 from nas.compare.variants import HETEROGENEOUS, comparison_variants
 from nas.export.selection import best_trial, pareto_trials
 from nas.report.data import collect
-from nas.study import InProcessBackend, StudyConfig, attrs
+from nas.study import InProcessBackend, StudyConfig, StudyConfigError, attrs
 from nas.study.trials import front_frame
 from nas.study.weight_sharing import (
     CONFIRMED,
@@ -84,7 +84,7 @@ def ws_config(tmp_path: Path, data: Path, **changes: Any) -> StudyConfig:
         "output": str(tmp_path / "runs"),
         **changes,
     }
-    return StudyConfig.from_dict(values)
+    return StudyConfig.from_dict({key: value for key, value in values.items() if value is not ...})
 
 
 def _driver(config: StudyConfig, recorder: Recorder) -> WeightSharingDriver:
@@ -257,3 +257,17 @@ def test_on_ray_the_supernet_and_estimates_are_ray_tasks(tmp_path: Path, kws_roo
         assert outcome.study.user_attrs[SUPERNET_ATTR]["steps"] == 3
     finally:
         ray.shutdown()
+
+
+def test_a_space_no_supernet_can_share_is_refused_in_the_config(
+    tmp_path: Path, kws_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import centaurus.supernet
+
+    def refuse(space: Any) -> None:
+        raise centaurus.supernet.UnshareableSpaceError("input.frontend: got 2 choices; allowed: one frontend")
+
+    monkeypatch.setattr(centaurus.supernet, "check_shareable", refuse)
+    with pytest.raises(StudyConfigError, match=r"^space\.input\.frontend: got 2 choices; allowed: one frontend"):
+        ws_config(tmp_path, kws_root)
+    ws_config(tmp_path, kws_root, strategy="one-per-trial", supernet=..., confirm=...)  # only weight sharing asks
