@@ -8,7 +8,14 @@ No Optuna or Ray here: the search lives in ``nas``.
 """
 
 from centaurus.supernet.batchnorm import calibrate_batchnorm
-from centaurus.supernet.space import SpaceLike, StageBounds, UnshareableSpaceError, check_shareable, stage_bounds
+from centaurus.supernet.space import (
+    SpaceLike,
+    StageBounds,
+    UnshareableSpaceError,
+    check_shareable,
+    common_stride,
+    stage_bounds,
+)
 from centaurus.supernet.supernet import SUPERNET_FORMAT, Supernet, space_fingerprint
 
 __all__ = [
@@ -19,6 +26,7 @@ __all__ = [
     "UnshareableSpaceError",
     "calibrate_batchnorm",
     "check_shareable",
+    "common_stride",
     "space_fingerprint",
     "stage_bounds",
 ]

@@ -171,6 +171,24 @@ def stage_bounds(space: SpaceLike) -> tuple[StageBounds, ...]:
     return tuple(bounds)
 
 
+def common_stride(space: SpaceLike) -> int:
+    """The least common multiple of every path's total stride (frontend hop times the stage strides).
+
+    Batches padded to a multiple of it can be read by every path of the supernet (a U-Net's skips need a
+    length its strides divide); it divides the space's input length, since every path's stride does.
+    """
+    stages = list(space.stages)
+    if "stride" in space.shared:
+        totals = {math.prod(stride for _ in stages) for stride in stages[0].stride}
+    else:
+        totals = {1}
+        for stage in stages:
+            totals = {total * stride for total in totals for stride in stage.stride}
+    frontend = getattr(space.input, "frontend", None)
+    hop = 1 if frontend is None else frontend.hop
+    return hop * math.lcm(*totals)
+
+
 def weight_count(mode: str, in_channels: int, out_channels: int, states: int, groups: int, bottleneck: int) -> int:
     """Trainable numbers of one SSM layer (weights, poles and steps): how the extreme paths rank block types."""
     groups = groups if mode == "group" else 1

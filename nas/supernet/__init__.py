@@ -13,13 +13,22 @@ from nas.supernet.checkpoint import (
     save_supernet_checkpoint,
 )
 from nas.supernet.estimate import DEFAULT_CALIBRATION_BATCHES, estimate, validation_split
-from nas.supernet.train import SandwichSettings, SupernetTraining, distillation_loss, train_supernet
+from nas.supernet.train import (
+    BatchReference,
+    SandwichSettings,
+    SupernetTraining,
+    batch_reference,
+    distillation_loss,
+    train_supernet,
+)
 
 __all__ = [
     "DEFAULT_CALIBRATION_BATCHES",
+    "BatchReference",
     "SandwichSettings",
     "SupernetCheckpointError",
     "SupernetTraining",
+    "batch_reference",
     "distillation_loss",
     "estimate",
     "load_supernet",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from torch.utils.data import Dataset
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.supernet import Supernet, calibrate_batchnorm
 from nas.supernet.checkpoint import load_supernet
+from nas.supernet.train import batch_reference
 from nas.tasks.base import Task
 from nas.tasks.config import TrainingConfig
 
@@ -100,8 +102,8 @@ def estimate(
         return []
     split = split or validation_split(data)
     supernet.paths(archs)  # every architecture checked before any is evaluated
-    reference = archs[0]
-    batches = data.train_batches(reference, config, 0)  # type: ignore[arg-type]
+    # Unaugmented training batches every path can read: statistics for the clean inputs evaluation sees.
+    batches = data.train_batches(batch_reference(supernet), replace(config, augment=False), 0)  # type: ignore[arg-type]
     calibration = list(itertools.islice((b for b in batches if b is not None), calibration_batches))
     results: list[dict[str, float]] = []
     with _split_in_memory(data, split), torch.random.fork_rng(devices=[]):

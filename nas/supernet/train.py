@@ -33,7 +33,7 @@ from torch import nn
 
 from centaurus.networks.layout import total_stride
 from centaurus.networks.protocols import ArchitectureLike
-from centaurus.supernet import Supernet
+from centaurus.supernet import Supernet, common_stride
 from nas.errors import TaskConfigError
 from nas.supernet.checkpoint import (
     SupernetCheckpointError,
@@ -103,6 +103,25 @@ class SupernetTraining:
     paths_per_step: int
 
 
+class BatchReference:
+    """A path of the space standing in for all of them where a task asks an architecture for its batches: its
+    ``total_stride`` is the least common multiple of every path's (:func:`centaurus.supernet.common_stride`), so
+    that batches padded to it suit every path; everything else is the path's (all paths share input and output).
+    """
+
+    def __init__(self, arch: ArchitectureLike, stride: int) -> None:
+        self._arch = arch
+        self.total_stride = stride
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._arch, name)
+
+
+def batch_reference(supernet: Supernet) -> BatchReference:
+    """The :class:`BatchReference` of ``supernet``'s space (its largest path, every path's common stride)."""
+    return BatchReference(supernet.largest(), common_stride(supernet.space))
+
+
 class _PathView(nn.Module):
     """One path of the supernet as a plain network for a task's ``step_loss``; keeps its last output so that
     distillation reads it without a second forward."""
@@ -168,8 +187,8 @@ def train_supernet(
             torch.manual_seed(config.seed)
             supernet = space if isinstance(space, Supernet) else Supernet(space)
             supernet.to(device)
-            reference = supernet.largest()
-            task.check_architecture(reference)  # type: ignore[arg-type]
+            task.check_architecture(supernet.largest())  # type: ignore[arg-type]
+            reference = batch_reference(supernet)
             optimizer = make_optimizer(supernet, config)
             path_rng = random.Random(config.seed)
             state, resumed_at = LoopState(), 0
@@ -251,7 +270,7 @@ def _sandwich_loss(
 def _train_in_parts(
     supernet: Supernet,
     task: Task,
-    reference: ArchitectureLike,
+    reference: BatchReference,
     step_loss: Callable[[nn.Module, object], torch.Tensor],
     budget: Budget,
     config: TrainingConfig,

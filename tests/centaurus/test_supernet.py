@@ -12,7 +12,13 @@ from torch import nn
 
 from centaurus import MODES, CentaurusConfigError
 from centaurus.networks import build
-from centaurus.supernet import Supernet, UnshareableSpaceError, calibrate_batchnorm, space_fingerprint
+from centaurus.supernet import (
+    Supernet,
+    UnshareableSpaceError,
+    calibrate_batchnorm,
+    common_stride,
+    space_fingerprint,
+)
 from search_spaces import Architecture, FrontendSpec, InputSpec, OutputSpec, SearchSpace, Stage, StageChoices
 
 LENGTH = 32
@@ -250,3 +256,17 @@ def test_calibrate_batchnorm_is_a_cumulative_average() -> None:
     torch.testing.assert_close(norm.running_mean, means.mean(dim=0))
     assert norm.momentum == 0.1 and not module.training and not norm.training
     assert calibrate_batchnorm(nn.Linear(2, 2), batches) == 0
+
+
+def test_common_stride_is_the_lcm_of_every_paths_stride() -> None:
+    assert common_stride(tiny_space()) == 4  # totals 1, 2, 4
+    with_frontend = tiny_space(frontend=FrontendSpec("logmel", 8, 64, 32))
+    assert common_stride(with_frontend) == 32 * 4
+    odd = SearchSpace(
+        name="odd",
+        task="kws",
+        input=InputSpec(length=36 * 4),
+        output=OutputSpec(3),
+        stages=(_choices((4,), stride=(2, 3)), _choices((4,), stride=(2, 3))),
+    )
+    assert common_stride(odd) == 36  # totals 4, 6, 9

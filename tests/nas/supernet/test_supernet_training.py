@@ -22,7 +22,7 @@ from nas.supernet import (
 )
 from nas.supernet import checkpoint as checkpoint_module
 from nas.supernet.train import _PathView
-from nas.tasks import Budget, KeywordSpottingTask, TrainingConfig
+from nas.tasks import Budget, DenoisingTask, KeywordSpottingTask, TrainingConfig
 from search_spaces import FrontendSpec, InputSpec, OutputSpec, SearchSpace, StageChoices
 from tests.nas.conftest import KWS_WORDS
 
@@ -171,3 +171,23 @@ def test_settings_are_checked() -> None:
     with pytest.raises(ValueError, match=r"supernet\.checkpoint_every"):
         SandwichSettings(checkpoint_every=0)
     assert Budget.parse("600s").seconds == 600
+
+
+def test_denoise_supernet_trains_with_distillation_and_is_estimated(denoise_root: Path) -> None:
+    stage = StageChoices(block=("dws", "s5"), channels=(4, 8), num_states=(2,), stride=(2, 4), norm=("batch",))
+    space = SearchSpace(
+        name="tiny-denoise",
+        task="denoise",
+        input=InputSpec(length=2048),
+        output=OutputSpec(1),
+        stages=(stage, StageChoices(block=("dws", "s5"), channels=(4, 8), num_states=(2,), norm=("batch",))),
+    )
+    task = DenoisingTask(denoise_root)
+    settings = SandwichSettings(random_paths=1, distill=True)
+    trained = train_supernet(space, task, "2steps", CONFIG, sandwich=settings)
+    assert trained.run.status == "completed", trained.run.reason
+    assert trained.paths_trained == 2 * 3
+    config = TrainingConfig(batch_size=4, eval_batch_size=2, max_eval_items=2, progress=False, threads=1)
+    archs = [trained.supernet.largest(), trained.supernet.smallest()]
+    results = estimate(trained.supernet, archs, task, config, calibration_batches=1)
+    assert [set(metrics) for metrics in results] == [set(DenoisingTask.metrics)] * 2
