@@ -8,9 +8,11 @@ Three phases, each resumable from what the study stores:
    phase, and one killed mid-training continues the checkpoint the trainer left.
 2. **Estimation.** The study's sampler (NSGA-II by default) asks ``supernet.evaluations``
    architectures in batches of ``supernet.per_task``; each batch is one estimation task reading
-   the shared checkpoint, so loading it is paid once per batch, not per architecture. Costs come
-   from the cost model and constraints prune before anything runs, exactly as in an ordinary
-   study; an architecture estimated before reuses its estimate. Each trial is a plain complete
+   the shared checkpoint, so loading it is paid once per batch, not per architecture. The same
+   task prices each architecture with the cost model (as slow as an estimate on a CPU: in the
+   driver it would serialise the search) and estimates only those the constraints admit; the
+   driver prunes the rest with the reason, as an ordinary study does. An architecture estimated
+   before reuses its estimate. Each trial is a plain complete
    Optuna trial with ``estimated_by: supernet``. The driver tells them quietly (one event per
    batch): thousands of estimates must not mean thousands of log lines.
 3. **Confirmation.** Once every architecture is estimated, the top of the estimated front and a
@@ -24,9 +26,11 @@ nothing yet (``resume`` continues it).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import optuna
 import yaml
@@ -38,7 +42,7 @@ from nas.study.backends import RayBackend, TrialBackend
 from nas.study.config import StudyConfig
 from nas.study.driver import SearchDriver
 from nas.study.errors import StudyConfigError
-from nas.study.jobs import Job, sampled_job
+from nas.study.jobs import Job
 from nas.study.limits import SearchClock
 from nas.study.liveness import Liveness
 from nas.study.outcome import SearchOutcome
@@ -48,7 +52,7 @@ from nas.study.resilient import is_storage_error
 from nas.study.storage import open_study
 from nas.study.summary import state_counts
 from nas.study.weight_sharing.fronts import ESTIMATED, complete_of_kind
-from nas.study.weight_sharing.requests import Estimation, SupernetFunctions, SupernetTraining
+from nas.study.weight_sharing.requests import Estimated, Estimation, SupernetFunctions, SupernetTraining, run_estimation
 from nas.study.weight_sharing.runner import InProcessRunner, RayRunner, TaskRunner
 from nas.study.weight_sharing.selection import choose_confirmations
 
@@ -93,12 +97,13 @@ class WeightSharingDriver:
         self.backend = backend if backend is not None else RayBackend(config)  # connects Ray before the study opens
         self.runner = runner or (RayRunner() if isinstance(self.backend, RayBackend) else InProcessRunner())
         self.functions = functions or SupernetFunctions.default()
+        self._estimate_task = functools.partial(run_estimation, self.functions.estimate)  # one remote function
         self._storage = storage
         self.study = open_study(config, on_retry=self.progress.event, storage=storage)
         self.first_trial = len(self.study.get_trials(deepcopy=False))
         self.liveness = Liveness(self.study)
         self.admission = Admission(config, needs_training=True)
-        self._estimated: dict[str, tuple[int, list[float], dict[str, float]]] = {}  # arch id -> its estimate
+        self._estimated: dict[str, tuple[int, list[float], dict[str, Any]]] = {}  # arch id -> (trial, values, attrs)
         self._asked = 0
         self._in_flight: dict[tuple[int, ...], list[Job]] = {}
         self._followers: dict[str, list[optuna.Trial]] = {}  # arch id in flight -> later trials of it, waiting
@@ -204,7 +209,8 @@ class WeightSharingDriver:
             self._asked += 1
             arch_id = user.get(attrs.ARCH_ID)
             if trial.state == TrialState.COMPLETE and arch_id and attrs.DUPLICATE_OF not in user:
-                self._estimated.setdefault(arch_id, (trial.number, list(trial.values), user.get(attrs.METRICS, {})))
+                kept = {key: user[key] for key in (attrs.METRICS, attrs.COST) if key in user}
+                self._estimated.setdefault(arch_id, (trial.number, list(trial.values), kept))
 
     def _estimate(self, checkpoint: str, clock: SearchClock) -> None:
         settings, resources = self.config.supernet, self.config.resources
@@ -234,17 +240,17 @@ class WeightSharingDriver:
             trial.set_user_attr(attrs.ESTIMATED_BY, SUPERNET)
             self._asked += 1
             try:
-                job = sampled_job(trial, self.config)
-            except Exception as error:  # a broken sample or cost must not take the search down
+                arch = self.config.space.sample(trial)
+            except Exception as error:  # a broken sample must not take the search down
                 if is_storage_error(error):
                     raise
                 self._tell(trial, TrialState.FAIL, reason=f"before estimation: {type(error).__name__}: {error}")
                 continue
-            refusal = self.admission.refusal(job.cost)
-            if refusal is not None:
-                trial.set_user_attr(attrs.NOT_TRAINED, True)
-                self._tell(trial, TrialState.PRUNED, reason=refusal)
-                continue
+            trial.set_user_attr(attrs.ARCH, arch.to_dict())
+            trial.set_user_attr(attrs.ARCH_ID, arch.id)
+            trial.set_user_attr(attrs.SUMMARY, arch.summary())
+            trial.set_user_attr(attrs.SEED, self.config.training.seed)
+            job = Job(trial, arch, {}, rung=0)  # priced on the worker, with its estimate (run_estimation)
             if job.arch.id in self._estimated:
                 self._reuse(trial, job.arch.id)
                 continue
@@ -259,8 +265,9 @@ class WeightSharingDriver:
 
     def _reuse(self, trial: optuna.Trial, arch_id: str) -> None:
         """Give ``trial`` the estimate of the first trial of its architecture (estimated once, as trained once)."""
-        number, values, metrics = self._estimated[arch_id]
-        trial.set_user_attr(attrs.METRICS, metrics)
+        number, values, kept = self._estimated[arch_id]
+        for key, value in kept.items():
+            trial.set_user_attr(key, value)
         trial.set_user_attr(attrs.DUPLICATE_OF, number)
         trial.set_user_attr(attrs.NOT_TRAINED, True)
         self._tell(trial, TrialState.COMPLETE, values=values)
@@ -277,42 +284,67 @@ class WeightSharingDriver:
             archs=tuple(job.arch for job in jobs),
             calibration_batches=config.supernet.calibration_batches,
             training=replace(config.training, threads=threads),
+            cost_batch=config.cost.batch,
+            cost_length=config.cost.length,
+            optimizer=config.cost.optimizer,
+            constraints=config.constraints,
         )
-        self.runner.submit(request.key, self.functions.estimate, request, cpus=cpus, gpus=gpus)
+        self.runner.submit(request.key, self._estimate_task, request, cpus=cpus, gpus=gpus)
         self._in_flight[request.key] = jobs
 
     def _collect(self, timeout: float) -> None:
         if not self._in_flight:
             return
         names = self.config.objective_names
-        for key, metrics_list, error in self.runner.collect(timeout):
+        for key, estimated, error in self.runner.collect(timeout):
             jobs = self._in_flight.pop(key)
-            if error is None and len(metrics_list) != len(jobs):
-                error = f"the estimate returned {len(metrics_list)} results for {len(jobs)} architectures"
+            if error is None and len(estimated) != len(jobs):
+                error = f"the estimate returned {len(estimated)} results for {len(jobs)} architectures"
             if error is not None:
                 for job in jobs:
                     for trial in (job.trial, *self._followers.pop(job.arch.id, [])):
                         self._tell(trial, TrialState.FAIL, reason=f"supernet estimate: {error}")
                 self.progress.event(f"estimates of trials {key[0]}-{key[-1]} failed: {error}")
                 continue
-            for job, metrics in zip(jobs, metrics_list, strict=True):
-                metrics = {name: float(value) for name, value in metrics.items()}
+            for job, result in zip(jobs, estimated, strict=True):
+                followers = self._followers.pop(job.arch.id, [])
+                if self._refused(job, result, followers):
+                    continue
+                assert result.metrics is not None
+                metrics = {name: float(value) for name, value in result.metrics.items()}
                 job.trial.set_user_attr(attrs.METRICS, metrics)
                 values = objective_values(names, job.cost, metrics, 0.0)
                 bad = [name for name, value in zip(names, values, strict=True) if not math.isfinite(value)]
-                followers = self._followers.pop(job.arch.id, [])
                 if bad:
                     for trial in (job.trial, *followers):
                         self._tell(trial, TrialState.FAIL, reason=f"non-finite estimate(s): {', '.join(bad)}")
                     continue
                 self._tell(job.trial, TrialState.COMPLETE, values=values)
-                self._estimated.setdefault(job.arch.id, (job.trial.number, values, metrics))
+                kept = {attrs.METRICS: metrics, attrs.COST: job.cost}
+                self._estimated.setdefault(job.arch.id, (job.trial.number, values, kept))
                 for trial in followers:
                     self._reuse(trial, job.arch.id)
             self.progress.event(
                 f"estimated trials {key[0]}-{key[-1]} ({len(jobs)}); {self._asked} of"
                 f" {self.config.supernet.evaluations} asked"
             )
+
+    def _refused(self, job: Job, result: Estimated, followers: list[optuna.Trial]) -> bool:
+        """Record the worker's price on the trial (and on later trials of its architecture); prune them all when
+        the constraints or this machine's memory refuse it (the worker estimated it only if the constraints
+        admitted it). Returns whether they were pruned."""
+        job.cost = dict(result.cost)
+        for trial in (job.trial, *followers):
+            trial.set_user_attr(attrs.COST, job.cost)
+        refusal = self.admission.refusal(job.cost)
+        if refusal is None and result.metrics is None:
+            refusal = "not estimated: a cost constraint refused it on the worker"  # the driver's view disagrees
+        if refusal is None:
+            return False
+        for trial in (job.trial, *followers):
+            trial.set_user_attr(attrs.NOT_TRAINED, True)
+            self._tell(trial, TrialState.PRUNED, reason=refusal)
+        return True
 
     def _tell(
         self,

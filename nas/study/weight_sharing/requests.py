@@ -12,9 +12,10 @@ exactly as a trial backend's trial function can be swapped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from nas.study.config import Constraint
 from nas.tasks import Budget, TrainingConfig
 from search_spaces import Architecture, SearchSpace
 
@@ -59,10 +60,50 @@ class Estimation:
     archs: tuple[Architecture, ...]
     calibration_batches: int
     training: TrainingConfig
+    cost_batch: int = 32
+    cost_length: int | None = None
+    optimizer: str = "adamw"
+    constraints: tuple[Constraint, ...] = ()
+    """The study's cost constraints: an architecture violating one is priced but not estimated."""
 
     @property
     def key(self) -> tuple[int, ...]:
         return self.trials
+
+
+@dataclass(frozen=True)
+class Estimated:
+    """One architecture of an :class:`Estimation`: its cost, and its metrics unless a constraint refused it."""
+
+    cost: dict[str, float]
+    metrics: dict[str, float] | None
+    """``None``: not estimated, a cost constraint refused it (the driver prunes the trial with the reason)."""
+
+
+def run_estimation(estimate: EstimateFunction, request: Estimation) -> list[Estimated]:
+    """Price every architecture of ``request`` with the cost model, and estimate those its constraints admit.
+
+    Pricing runs here, on the worker, rather than in the driver: the cost model enumerates contraction
+    plans per layer (about as long as estimating one architecture on a CPU), and thousands of
+    architectures priced one after another in the driver would leave the workers idle.
+    """
+    from nas.cost import score
+
+    costs = [
+        score(arch, request.cost_batch, request.cost_length, optimizer=request.optimizer).objectives()  # type: ignore[arg-type]
+        for arch in request.archs
+    ]
+    admitted = [i for i, cost in enumerate(costs) if all(c.satisfied_by(cost[c.name]) for c in request.constraints)]
+    metrics: list[dict[str, float] | None] = [None] * len(costs)
+    if admitted:
+        subset = replace(
+            request,
+            trials=tuple(request.trials[i] for i in admitted),
+            archs=tuple(request.archs[i] for i in admitted),
+        )
+        for index, values in zip(admitted, estimate(subset), strict=True):
+            metrics[index] = values
+    return [Estimated(cost, values) for cost, values in zip(costs, metrics, strict=True)]
 
 
 TrainFunction = Callable[[SupernetTraining], SupernetTrained]

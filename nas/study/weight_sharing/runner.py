@@ -66,7 +66,7 @@ class RayRunner:
 
     def __init__(self) -> None:
         self._pending: dict[Any, Any] = {}  # object ref -> key
-        self._remotes: dict[Callable[[Any], Any], Any] = {}
+        self._remote: Any = None
 
     def capacity(self, cpus: float, gpus: float) -> int:
         import ray
@@ -80,10 +80,10 @@ class RayRunner:
     def submit(self, key: Any, function: Callable[[Any], Any], argument: Any, *, cpus: float, gpus: float) -> None:
         import ray
 
-        if function not in self._remotes:
-            self._remotes[function] = ray.remote(function)
+        if self._remote is None:  # one remote function for every callable (a partial or a closure is no function)
+            self._remote = ray.remote(_call)
         options = {"num_cpus": cpus, "num_gpus": gpus, "max_retries": 0}
-        self._pending[self._remotes[function].options(**options).remote(argument)] = key
+        self._pending[self._remote.options(**options).remote(function, argument)] = key
 
     def collect(self, timeout: float) -> list[Ended]:
         if not self._pending:
@@ -109,3 +109,9 @@ class RayRunner:
         for reference in list(self._pending):
             ray.cancel(reference, force=True)
         self._pending.clear()
+
+
+def _call(function: Callable[[Any], Any], argument: Any) -> Any:
+    """What a Ray task runs: ``function(argument)`` (the callable travels with the task, pickled by value
+    when it is a closure)."""
+    return function(argument)
