@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.io as pio
 import plotly.offline
 
+from nas.cost import COST_OBJECTIVES
 from nas.report._format import COST_LABELS, format_value, is_missing, sort_key
 from nas.report.data import BLOCKS_COLUMN, FRONT_COLUMN, SOURCE_COLUMN, ReportData
 from nas.report.figures import Section, sections
@@ -255,7 +256,7 @@ def table_columns(data: ReportData) -> list[tuple[str, str]]:
         (FRONT_COLUMN, "front"),
         ("kind", "quality from"),
         *((name, f"{name} {'↓' if direction == 'minimize' else '↑'}") for name, direction in data.objectives.items()),
-        *((f"estimate.{name}", f"estimated {name}") for name in data.objectives),
+        *((f"estimate.{name}", f"estimated {name}") for name in data.objectives if name not in COST_OBJECTIVES),
         ("confirms", "confirms"),
         *costs,
         (SOURCE_COLUMN, "values from"),

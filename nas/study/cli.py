@@ -144,7 +144,11 @@ def _status_command(args: argparse.Namespace) -> int:
     objectives = ", ".join(f"{o.name} ({o.direction})" for o in config.objectives)
     print(f"objectives: {objectives}")
     if counts.hypervolume is None:
-        print("Pareto front: no complete trial yet")
+        print(
+            "confirmed Pareto front: no confirmed trial yet"
+            if config.weight_sharing
+            else "Pareto front: no complete trial yet"
+        )
     else:
         source = "declared" if counts.reference_declared else "derived from the trials"
         reference = ", ".join(f"{value:.6g}" for value in counts.reference or ())
