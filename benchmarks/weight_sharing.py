@@ -36,7 +36,7 @@ import optuna
 import yaml
 
 from nas.pareto import hypervolume, non_dominated_mask
-from nas.study import StudyConfig, run_study
+from nas.study import StudyConfig, preflight, run_study
 from nas.study.progress import SearchProgress
 from nas.study.storage import load_existing_study
 from nas.study.summary import complete_values
@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     caps = [_quantity(cap) for cap in args.caps.split(",")]
     configs = dict(zip("ab", arm_configs(args), strict=True))
+    with SearchProgress(enabled=True) as progress:  # generated before either clock starts: the arms' time is search
+        preflight.prepare_data(configs["a"], progress)
     rows = []
     for arm in args.arms.split(","):
         config = configs[arm.strip()]

@@ -85,5 +85,8 @@ def test_export_best_picks_a_confirmed_trial(
     assert main([*argv, "--no-onnx", "--no-torchscript", "--no-streaming", "--quiet"]) == 0
     study = load_existing_study(searched)
     confirmed = {t.number for t in complete_of_kind(study, CONFIRMED)}
-    exported = [int(p.name.split("-")[1]) for p in out.iterdir() if p.name.startswith("trial-")]
+    folders = [p for p in out.iterdir() if p.name.startswith("trial-")]
+    exported = [int(p.name.split("-")[1]) for p in folders]
     assert exported and set(exported) <= confirmed
+    card = (folders[0] / "MODEL_CARD.md").read_text()
+    assert "Stand-alone confirmation of estimated trial" in card
