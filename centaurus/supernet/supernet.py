@@ -233,13 +233,15 @@ class Supernet(nn.Module):
         return space_fingerprint(self.space)
 
     # ------------------------------------------------------------------------------ paths
-    def largest(self) -> ArchitectureLike:
-        """The widest, deepest path with the block type of most weights per stage (the sandwich rule's top)."""
-        return self._checked(extreme_architecture(self.space, largest=True))
+    def largest(self, block: str | None = None) -> ArchitectureLike:
+        """The widest, deepest path with the block type of most weights per stage (the sandwich rule's top);
+        ``block`` forces that block type wherever a stage offers it."""
+        return self._checked(extreme_architecture(self.space, largest=True, block=block))
 
-    def smallest(self) -> ArchitectureLike:
-        """The narrowest, shallowest path with the block type of fewest weights per stage (the sandwich's bottom)."""
-        return self._checked(extreme_architecture(self.space, largest=False))
+    def smallest(self, block: str | None = None) -> ArchitectureLike:
+        """The narrowest, shallowest path with the block type of fewest weights per stage (the sandwich's bottom);
+        ``block`` forces that block type wherever a stage offers it."""
+        return self._checked(extreme_architecture(self.space, largest=False, block=block))
 
     def sample(self, rng: random.Random) -> ArchitectureLike:
         """A path drawn uniformly per choice by the space itself (so a valid architecture of the space)."""
