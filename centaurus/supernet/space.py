@@ -218,11 +218,15 @@ def _stages_of(name: str, count: int) -> list[int]:
     return list(range(count))
 
 
-def extreme_architecture(space: SpaceLike, largest: bool) -> ArchitectureLike:
+def extreme_architecture(space: SpaceLike, largest: bool, block: str | None = None) -> ArchitectureLike:
     """The space's largest (or smallest) path: widest (narrowest) channels, most (fewest) states, deepest
     (shallowest), fewest (most) groups, largest (smallest) bottleneck, finest (coarsest) stride, residual
     on (off) where allowed, and per stage the block type with the most (fewest) trainable numbers at those
-    sizes. Norm, activation and state blocks take the space's first choice (they change no size)."""
+    sizes. Norm, activation and state blocks take the space's first choice (they change no size). ``block``,
+    when given, is taken wherever a stage offers it instead of the ranked block type (on a CPU, the largest
+    path of a space with ``full`` everywhere can cost ten times a typical path's step)."""
+    if block is not None and block not in MODES:
+        raise CentaurusConfigError(f"block: got {block!r}; allowed: None or one of {', '.join(MODES)}")
     stages = list(space.stages)
     pick: Callable[[Sequence[Any]], Any] = max if largest else min
 
@@ -246,6 +250,8 @@ def extreme_architecture(space: SpaceLike, largest: bool) -> ArchitectureLike:
         if field == "residual":
             return largest if largest in choices else choices[0]
         if field == "block":
+            if block is not None and block in choices:
+                return block
             indices = _stages_of(name, len(stages))
             scores = {mode: sum(block_score(i, mode) for i in indices) for mode in choices}
             best = pick(scores.values())

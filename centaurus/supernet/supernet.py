@@ -233,13 +233,15 @@ class Supernet(nn.Module):
         return space_fingerprint(self.space)
 
     # ------------------------------------------------------------------------------ paths
-    def largest(self) -> ArchitectureLike:
-        """The widest, deepest path with the block type of most weights per stage (the sandwich rule's top)."""
-        return self._checked(extreme_architecture(self.space, largest=True))
+    def largest(self, block: str | None = None) -> ArchitectureLike:
+        """The widest, deepest path with the block type of most weights per stage (the sandwich rule's top);
+        ``block`` forces that block type wherever a stage offers it."""
+        return self._checked(extreme_architecture(self.space, largest=True, block=block))
 
-    def smallest(self) -> ArchitectureLike:
-        """The narrowest, shallowest path with the block type of fewest weights per stage (the sandwich's bottom)."""
-        return self._checked(extreme_architecture(self.space, largest=False))
+    def smallest(self, block: str | None = None) -> ArchitectureLike:
+        """The narrowest, shallowest path with the block type of fewest weights per stage (the sandwich's bottom);
+        ``block`` forces that block type wherever a stage offers it."""
+        return self._checked(extreme_architecture(self.space, largest=False, block=block))
 
     def sample(self, rng: random.Random) -> ArchitectureLike:
         """A path drawn uniformly per choice by the space itself (so a valid architecture of the space)."""
@@ -271,11 +273,11 @@ class Supernet(nn.Module):
             stored = storage.get(source)
             if stored is None:
                 raise CentaurusConfigError(
-                    f"arch: {_describe(name, arch)} has no weights in this supernet (tensor {source!r});"
+                    f"arch: {_describe(name)} has no weights in this supernet (tensor {source!r});"
                     " allowed: an architecture of the supernet's space"
                 )
             shape = tuple(tensor.shape)
-            _check_fits(name, source, kind, shape, tuple(stored.shape), arch)
+            _check_fits(name, source, kind, shape, tuple(stored.shape))
             if not isinstance(tensor, nn.Parameter):
                 kind = "buffer" if kind == "slice" else kind
             sources.append((name, source, kind, shape))
@@ -397,18 +399,17 @@ def _needed(kind: str, shape: tuple[int, ...]) -> tuple[int, ...]:
     return shape
 
 
-def _check_fits(
-    name: str, source: str, kind: str, shape: tuple[int, ...], stored: tuple[int, ...], arch: ArchitectureLike
-) -> None:
+def _check_fits(name: str, source: str, kind: str, shape: tuple[int, ...], stored: tuple[int, ...]) -> None:
     needed = _needed(kind, shape)
     if len(needed) != len(stored) or any(n > s for n, s in zip(needed, stored, strict=True)):
         raise CentaurusConfigError(
-            f"arch: {_describe(name, arch)} needs {needed} of tensor {source!r}, which holds {stored};"
+            f"arch: {_describe(name)} needs {needed} of tensor {source!r}, which holds {stored};"
             " allowed: sizes within the supernet space's choices"
         )
 
 
-def _describe(name: str, arch: ArchitectureLike) -> str:
+def _describe(name: str) -> str:
+    """A tensor's name, led by the spec stage it belongs to where that is plain (``stages[1] (trunk...)``)."""
     match = re.match(r"^(?:trunk\.stages|encoder)\.(\d+)\.", name)
     if match:
         return f"stages[{match[1]}] ({name})"

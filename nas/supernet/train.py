@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from centaurus.modes import MODES
 from centaurus.networks.layout import total_stride
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.supernet import Supernet, common_stride
@@ -55,13 +56,20 @@ from search_spaces import SearchSpace
 @dataclass(frozen=True)
 class SandwichSettings:
     """How each step chooses its paths, distils, and how often a checkpoint is written (every
-    ``checkpoint_every`` optimiser steps, and at the end)."""
+    ``checkpoint_every`` optimiser steps, and at the end).
+
+    ``largest_block`` makes the sandwich's top path (and distillation's teacher) use that block type wherever
+    its stage offers it, instead of the type with the most weights (``full`` in the built-in spaces, whose
+    largest path costs about ten times a random path's step on a CPU: measured 19 s against 1.7 s for kws-mel
+    at batch 8, one thread, loaded machine).
+    """
 
     random_paths: int = 2
     distill: bool = False
     distill_weight: float = 1.0
     temperature: float = 1.0
     checkpoint_every: int = 200
+    largest_block: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("random_paths",):
@@ -77,6 +85,10 @@ class SandwichSettings:
             raise TaskConfigError(f"supernet.distill_weight: got {self.distill_weight!r}; allowed: a number in [0, 1]")
         if not 0.0 <= self.distill_weight <= 1.0:
             raise TaskConfigError(f"supernet.distill_weight: got {self.distill_weight!r}; allowed: a number in [0, 1]")
+        if self.largest_block is not None and self.largest_block not in MODES:
+            raise TaskConfigError(
+                f"supernet.largest_block: got {self.largest_block!r}; allowed: null or one of {', '.join(MODES)}"
+            )
         if (
             isinstance(self.temperature, bool)
             or not isinstance(self.temperature, (int, float))
@@ -242,7 +254,7 @@ def _sandwich_loss(
     device: torch.device,
     counter: list[int],
 ) -> Callable[[nn.Module, object], torch.Tensor]:
-    largest, smallest = supernet.largest(), supernet.smallest()
+    largest, smallest = supernet.largest(sandwich.largest_block), supernet.smallest()
 
     def step_loss(model: nn.Module, batch: object) -> torch.Tensor:
         del model  # the loop's model is the supernet itself

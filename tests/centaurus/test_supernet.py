@@ -181,6 +181,9 @@ def test_sampled_paths_are_architectures_of_the_space() -> None:
     assert all(s.channels == 8 and s.depth == 2 and s.num_states == 3 for s in largest.stages)
     assert all(s.channels == 4 and s.depth == 1 and s.num_states == 2 for s in smallest.stages)
     assert {s.block for s in largest.stages} == {"full"}  # the most weights at the largest sizes
+    assert {s.block for s in supernet.largest("s5").stages} == {"s5"}
+    with pytest.raises(CentaurusConfigError, match="block: got 'wide'"):
+        supernet.largest("wide")
 
 
 def test_shared_block_gives_one_block_everywhere() -> None:

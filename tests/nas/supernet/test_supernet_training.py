@@ -82,7 +82,7 @@ def test_sandwich_training_runs_every_path_and_lowers_the_loss(kws_root: Path) -
     initial = Supernet(space)
     batch = next(iter(task.train_batches(initial.largest(), CONFIG, 0)))  # type: ignore[arg-type]
     before = _sandwich_loss_on(initial, task, batch)
-    settings = SandwichSettings(random_paths=1, distill=True, distill_weight=0.5)
+    settings = SandwichSettings(random_paths=1, distill=True, distill_weight=0.5, largest_block="s5")
     result = train_supernet(space, task, "10steps", CONFIG, sandwich=settings)
     assert result.run.status == "completed", result.run.reason
     assert result.run.steps == 10
@@ -170,6 +170,8 @@ def test_settings_are_checked() -> None:
         SandwichSettings(random_paths=-1)
     with pytest.raises(ValueError, match=r"supernet\.checkpoint_every"):
         SandwichSettings(checkpoint_every=0)
+    with pytest.raises(ValueError, match=r"supernet\.largest_block: got 'wide'"):
+        SandwichSettings(largest_block="wide")
     assert Budget.parse("600s").seconds == 600
 
 
