@@ -239,6 +239,9 @@ class SupernetSettings:
     """How many architectures the sampler asks and the supernet estimates."""
     calibration_batches: int = 8
     per_task: int = 50
+    largest_block: str | None = None
+    """The block type of the sandwich's top path (and distillation teacher) where a stage offers it; ``None``: the
+    type with the most weights (``full``), whose path costs about ten times a random one per CPU step."""
     checkpoint: Path | None = None
     """A supernet another study trained, to estimate on instead of training one (``compare`` gives each
     homogeneous space the heterogeneous space's supernet: each homogeneous architecture is one of its paths)."""
@@ -461,6 +464,7 @@ class StudyConfig:
                 "evaluations": supernet.evaluations,
                 "calibration_batches": supernet.calibration_batches,
                 "per_task": supernet.per_task,
+                "largest_block": supernet.largest_block,
             }
             | ({"checkpoint": str(supernet.checkpoint)} if supernet.checkpoint is not None else {}),
             "confirm": {"top": self.confirm.top, "random": self.confirm.random},
@@ -638,7 +642,10 @@ def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None,
     return trials, seconds, count
 
 
-_SUPERNET_KEYS = ("budget", "sandwich", "distill", "evaluations", "calibration_batches", "per_task", "checkpoint")
+_SUPERNET_KEYS = (
+    *("budget", "sandwich", "distill", "evaluations", "calibration_batches", "per_task", "largest_block"),
+    "checkpoint",
+)
 _STRATEGY_ONLY = ("supernet", "confirm")
 
 
@@ -703,8 +710,18 @@ def _supernet(value: object, base: Path) -> SupernetSettings:
             value.get("calibration_batches", default.calibration_batches), "supernet.calibration_batches"
         ),
         per_task=_int(value.get("per_task", default.per_task), "supernet.per_task"),
+        largest_block=_largest_block(value.get("largest_block")),
         checkpoint=None if value.get("checkpoint") is None else _path(value["checkpoint"], "supernet.checkpoint", base),
     )
+
+
+def _largest_block(value: object) -> str | None:
+    from centaurus.modes import MODES
+
+    if value is None or value in MODES:
+        return value  # type: ignore[return-value]
+    shown = f"<{value!r}>{_suggestion(value, MODES)}" if isinstance(value, str) else value
+    raise _fail("supernet.largest_block", shown, f"null or one of {', '.join(MODES)}")
 
 
 def _confirm(value: object) -> ConfirmSettings:

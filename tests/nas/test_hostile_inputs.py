@@ -380,6 +380,11 @@ CASES: list[Case] = [
         ("supernet.budget: got '10 minutes'; allowed: a number with a unit, e.g. 300s, 5m, 1h, 2000steps",),
     ),
     Case(
+        "supernet-largest-block-typo",
+        lambda env: env.search(**_weight_sharing(supernet={"largest_block": "dw"})),
+        ("supernet.largest_block: got <'dw'> (did you mean 'dws'?); allowed: null or one of dws, s5",),
+    ),
+    Case(
         "supernet-evaluations-zero",
         lambda env: env.search(**_weight_sharing(supernet={"evaluations": 0})),
         ("supernet.evaluations: got 0; allowed: an integer >= 1",),

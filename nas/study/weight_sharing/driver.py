@@ -176,6 +176,7 @@ class WeightSharingDriver:
             training=replace(config.training, threads=threads),
             sandwich=config.supernet.sandwich,
             distill=config.supernet.distill,
+            largest_block=config.supernet.largest_block,
             checkpoint=str(path),
         )
         gpus = 1.0 if resources.gpus > 0 else 0.0

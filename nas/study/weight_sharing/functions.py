@@ -27,7 +27,9 @@ def train_supernet_task(request: SupernetTraining) -> SupernetTrained:
     """
     from nas.supernet import SandwichSettings, train_supernet
 
-    sandwich = SandwichSettings(random_paths=request.sandwich, distill=request.distill)
+    sandwich = SandwichSettings(
+        random_paths=request.sandwich, distill=request.distill, largest_block=request.largest_block
+    )
     outcome = train_supernet(
         request.space,
         _task(request.task, request.data),

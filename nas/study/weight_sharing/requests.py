@@ -35,6 +35,8 @@ class SupernetTraining:
     """Smaller paths learn from the largest path's outputs (in-place distillation)."""
     checkpoint: str
     """Where the supernet's checkpoint is written (and continued from, when a killed run left one)."""
+    largest_block: str | None = None
+    """The block type of the sandwich's top path where a stage offers it (``None``: the heaviest)."""
 
 
 @dataclass(frozen=True)
