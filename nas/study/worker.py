@@ -12,7 +12,8 @@ from nas.tasks import Task, TaskResult, make_task
 _TASKS: dict[tuple[str, str], Task] = {}
 
 
-def _task(name: str, data: str) -> Task:
+def cached_task(name: str, data: str) -> Task:
+    """This worker's task ``name`` on ``data`` (made once: later runs reuse its dataset indexes)."""
     key = (name, data)
     if key not in _TASKS:
         _TASKS[key] = make_task(name, data)
@@ -26,7 +27,7 @@ def run_trial(request: TrialRequest) -> TaskResult:
     A non-finite loss comes back as a ``failed`` result; any other exception propagates to the
     backend, which reports it as the trial's failure reason.
     """
-    return _task(request.task, request.data).run(
+    return cached_task(request.task, request.data).run(
         request.arch,
         request.budget,
         request.training,

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from nas.study.weight_sharing.requests import Estimation, SupernetTrained, SupernetTraining
-from nas.study.worker import _task
+from nas.study.worker import cached_task
 
 _SUPERNET: dict[tuple[str, int, int, str], Any] = {}  # (path, size, mtime, device) -> Supernet: the last one only
 
@@ -32,7 +32,7 @@ def train_supernet_task(request: SupernetTraining) -> SupernetTrained:
     )
     outcome = train_supernet(
         request.space,
-        _task(request.task, request.data),
+        cached_task(request.task, request.data),
         request.budget,
         replace(request.training, progress=False),
         sandwich=sandwich,
@@ -65,7 +65,7 @@ def estimate_architectures(request: Estimation) -> list[dict[str, float]]:
     return estimate(
         _SUPERNET[key],
         list(request.archs),
-        _task(request.task, request.data),
+        cached_task(request.task, request.data),
         config,
         calibration_batches=request.calibration_batches,
     )
