@@ -271,3 +271,20 @@ def test_a_space_no_supernet_can_share_is_refused_in_the_config(
     with pytest.raises(StudyConfigError, match=r"^space\.input\.frontend: got 2 choices; allowed: one frontend"):
         ws_config(tmp_path, kws_root)
     ws_config(tmp_path, kws_root, strategy="one-per-trial", supernet=..., confirm=...)  # only weight sharing asks
+
+
+def test_a_supernet_training_that_died_is_continued_from_its_checkpoint(tmp_path: Path, kws_root: Path) -> None:
+    config = ws_config(tmp_path, kws_root)
+    dying = Recorder()
+
+    def write_then_die(request: SupernetTraining) -> SupernetTrained:
+        Path(request.checkpoint).write_bytes(b"supernet")  # as the trainer leaves one every few steps
+        raise RuntimeError("worker killed")
+
+    functions = SupernetFunctions(train=write_then_die, estimate=dying.estimate)
+    with pytest.raises(SupernetError, match="worker killed"):
+        WeightSharingDriver(config, backend=InProcessBackend(sleepy_trial_function(0.0)), functions=functions).run()
+    again = Recorder()
+    _driver(config, again).run()
+    (request,) = again.trainings  # trained once more, into the same checkpoint (the trainer continues it)
+    assert request.checkpoint == str(supernet_checkpoint(config)) and Path(request.checkpoint).is_file()
