@@ -288,3 +288,13 @@ def test_a_supernet_training_that_died_is_continued_from_its_checkpoint(tmp_path
     _driver(config, again).run()
     (request,) = again.trainings  # trained once more, into the same checkpoint (the trainer continues it)
     assert request.checkpoint == str(supernet_checkpoint(config)) and Path(request.checkpoint).is_file()
+
+
+def test_compare_counts_only_confirmations(tmp_path: Path, kws_root: Path) -> None:
+    from nas.compare.analysis import collect as collect_comparison
+
+    base = ws_config(tmp_path, kws_root)
+    (variant,) = comparison_variants(base, blocks=(), seeds=(0,), out=tmp_path / "compare")
+    _driver(variant.config, Recorder()).run()
+    trials = collect_comparison([variant])
+    assert len(trials) == 3 and set(trials["kind"]) == {"confirmed"}
