@@ -8,8 +8,10 @@ project's errors (and only them) with one ``except``. Below it:
   ``search_spaces.SpecError`` (specs and spaces), ``nas.study.StudyConfigError`` (study configs),
   ``nas.study.StorageUnavailableError`` / ``StorageRefusedError`` (the study's storage),
   ``nas.errors.TaskConfigError`` / ``DatasetError`` (training settings, data folders),
+  ``centaurus.supernet.UnshareableSpaceError`` (a space whose networks cannot share one supernet),
   ``nas.export.ExportError``, ``nas.pareto.ParetoError``, ``nas.report.DashboardError``.
-* ``nas.tasks.checkpoint.CheckpointError``: a checkpoint that cannot be continued from.
+* ``nas.tasks.checkpoint.CheckpointError``: a checkpoint that cannot be continued from; below it
+  ``nas.supernet.SupernetCheckpointError`` (a supernet checkpoint of another space, version or run).
 """
 
 from __future__ import annotations

@@ -69,6 +69,8 @@ def collect(variants: Sequence[Variant]) -> pd.DataFrame:
             continue  # not started yet: it contributes no trials (and the summary says how many ran)
         frame = trials_frame(study, variant.config)
         frame = frame[frame["state"] == "complete"].drop(columns=["seed"], errors="ignore")  # the variant's seed
+        if variant.config.weight_sharing:  # estimates rank; only stand-alone confirmations decide a verdict
+            frame = frame[frame["kind"] == "confirmed"]
         frame.insert(0, "seed", variant.seed)
         frame.insert(0, "space", variant.space)
         frames.append(frame)

@@ -15,6 +15,7 @@ from pathlib import Path
 from centaurus.modes import MODES
 from nas.study.config import StudyConfig
 from nas.study.errors import StudyConfigError
+from nas.study.weight_sharing import supernet_checkpoint
 
 HETEROGENEOUS = "heterogeneous"
 """The label of the config's own space (every block type offered per stage)."""
@@ -41,7 +42,8 @@ def comparison_variants(
     if len(set(seeds)) != len(seeds):
         raise StudyConfigError(f"compare --seeds: got {list(seeds)}; allowed: distinct integers")
     spaces = [(HETEROGENEOUS, base.space)] + [(block, base.space.homogeneous(block)) for block in blocks]
-    variants = []
+    variants: list[Variant] = []
+    supernets: dict[int, Path] = {}  # seed -> the heterogeneous study's supernet (weight sharing)
     for label, space in spaces:
         for seed in seeds:
             name = f"{base.name}-{label}-seed{seed}"
@@ -53,5 +55,13 @@ def comparison_variants(
                 training=replace(base.training, seed=seed),
                 output=out / "studies",
             )
+            if base.weight_sharing and base.supernet.checkpoint is None:
+                # every space of one seed is scored on the same supernet: the heterogeneous one, trained by the
+                # first study of that seed (a homogeneous architecture is one of its paths); each study still
+                # confirms its own top stand-alone, and the verdict reads only confirmations
+                if label == HETEROGENEOUS:
+                    supernets[seed] = supernet_checkpoint(config)
+                else:
+                    config = replace(config, supernet=replace(config.supernet, checkpoint=supernets[seed]))
             variants.append(Variant(label, seed, config))
     return variants

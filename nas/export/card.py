@@ -49,9 +49,19 @@ def _objectives(manifest: dict[str, Any]) -> list[str]:
     lines = ["## Objectives", "", *_table(("objective", "direction", "value"), rows), ""]
     if trial.get("duplicate_of") is not None:
         lines += [f"Values reused from trial {trial['duplicate_of']} (the same architecture).", ""]
+    if trial.get("estimated_by"):  # a weight-sharing estimate: not this network's own training
+        lines += [
+            f"These values are an estimate by the {trial['estimated_by']} (inherited weights, batch norm recalibrated,"
+            " validation split), not a stand-alone training; the study's confirmations retrain architectures.",
+            "",
+        ]
+    elif trial.get("confirms") is not None:
+        estimate = ", ".join(f"{name} {_value(name, value)}" for name, value in (trial.get("estimate") or {}).items())
+        lines += [f"Stand-alone confirmation of estimated trial {trial['confirms']} (its estimate: {estimate}).", ""]
     if trial.get("metrics"):
+        split = "the validation split (estimated)" if trial.get("estimated_by") else "the test split"
         metrics = [(name, _value(name, value)) for name, value in trial["metrics"].items()]
-        lines += ["Task metrics on the test split:", "", *_table(("metric", "value"), metrics), ""]
+        lines += [f"Task metrics on {split}:", "", *_table(("metric", "value"), metrics), ""]
     return lines
 
 

@@ -3,6 +3,8 @@
 Only complete trials are exported: they are the ones with told objective values (and, when the
 study trains, metrics and weights). Trials that reused the results of an identical architecture
 (``duplicate_of``) are left out of the front and of ``best``, so each architecture is exported once.
+In a weight-sharing study only stand-alone confirmations are exported by ``--best`` and ``--pareto``: an
+estimated trial has no trained weights of its own, and its quality is the supernet's estimate.
 """
 
 from __future__ import annotations
@@ -101,6 +103,14 @@ def best_trial(study: optuna.Study, config: StudyConfig, objective: str) -> Froz
         for trial in complete.values()
         if attrs.DUPLICATE_OF not in trial.user_attrs and trial.values and math.isfinite(trial.values[index])
     ]
+    if config.weight_sharing:
+        candidates = [trial for trial in candidates if attrs.CONFIRMS in trial.user_attrs]
+        if not candidates:
+            raise ExportError(
+                f"--best: study {config.name!r} has no confirmed trial (stand-alone retraining of an estimate) with"
+                f" a finite {objective} yet; allowed: a weight-sharing study whose confirmations ran (resume it), or"
+                " --trial N to export an estimated architecture's spec"
+            )
     if not candidates:
         raise ExportError(f"--best: study {config.name!r} has no complete trial with a finite {objective}")
     signs = [-1.0 if direction == "maximize" else 1.0 for direction in config.directions]

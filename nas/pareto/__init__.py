@@ -1,4 +1,5 @@
-"""Pareto analysis of multi-objective search results: dominance, fronts, crowding, hypervolume.
+"""Pareto analysis of multi-objective search results: dominance, fronts, crowding, hypervolume,
+and the rank correlation of two scorings (an estimate against the real value).
 
 All functions take points as an n x k array (one row per trial, one column per objective) and the
 objectives' directions as a sequence of "minimize"/"maximize". Internally everything works in the
@@ -7,6 +8,7 @@ objective are never on a front (rank -1) and never add hypervolume. :mod:`nas.pa
 the same analysis to pandas DataFrames over any subset of their columns.
 """
 
+from nas.pareto.correlation import kendall_tau, spearman_rho
 from nas.pareto.crowding import crowding_distance
 from nas.pareto.directions import Direction, DirectionLike, direction_signs, to_minimization
 from nas.pareto.dominance import dominates, non_dominated_mask, non_dominated_sort
@@ -32,10 +34,12 @@ __all__ = [
     "hypervolume_contributions",
     "hypervolume_history",
     "ideal_box_volume",
+    "kendall_tau",
     "non_dominated_mask",
     "non_dominated_sort",
     "normalised_hypervolume",
     "pareto_front",
     "reference_point",
+    "spearman_rho",
     "to_minimization",
 ]

@@ -11,7 +11,7 @@ import pandas as pd
 from nas.report.data import ReportData, collect
 from nas.report.page import LiveOptions, render_page
 from nas.study.config import StudyConfig
-from nas.study.trials import front_frame
+from nas.study.trials import fronts_frame
 
 REPORT_NAME = "report.html"
 CSV_NAME = "trials.csv"
@@ -70,5 +70,5 @@ def write_tables(study: optuna.Study, config: StudyConfig, folder: Path | None =
     folder.mkdir(parents=True, exist_ok=True)
     trials_path, front_path = folder / CSV_NAME, folder / "pareto.csv"
     table_for_files(collect(study, config)).to_csv(trials_path, index=False)
-    front_frame(study, config).to_csv(front_path, index=False)
+    fronts_frame(study, config).to_csv(front_path, index=False)
     return trials_path, front_path

@@ -34,7 +34,15 @@ import optuna
 import pandas as pd
 
 from centaurus import MODES
-from nas.pareto import ParetoError, hypervolume_history, ideal_box_volume, non_dominated_mask
+from nas.cost import COST_OBJECTIVES
+from nas.pareto import (
+    ParetoError,
+    hypervolume_history,
+    ideal_box_volume,
+    kendall_tau,
+    non_dominated_mask,
+    spearman_rho,
+)
 from nas.report._format import is_missing
 from nas.report.choices import choice_usage
 from nas.study import attrs
@@ -105,6 +113,8 @@ class ReportData:
     """The objective shown against predicted training FLOPs (the first task metric, else the first maximised one)."""
     notes: list[str] = field(default_factory=list)
     """Things the reader should know (missing values, no reference point, unreadable specs), shown on the page."""
+    weight_sharing: list[str] = field(default_factory=list)
+    """A weight-sharing study's lines: estimated and confirmed fronts, and the estimate's rank correlation."""
     generated: datetime = field(default_factory=datetime.now)
 
     @property
@@ -171,12 +181,21 @@ def report_data(
     complete = trials[trials["state"] == "complete"]
     evaluated = complete[complete["duplicate_of"].isna()]
     evaluated = evaluated.sort_values("number", kind="stable")
-    mask = _front_mask(evaluated, objectives, notes)
+    if config.weight_sharing:  # one front per kind: an estimate and a stand-alone value are different measurements
+        mask = np.zeros(len(evaluated), dtype=bool)
+        for kind in ("estimated", "confirmed"):
+            part = (evaluated["kind"] == kind).to_numpy()
+            if part.any():
+                mask[part] = _front_mask(evaluated[part], objectives, notes)
+    else:
+        mask = _front_mask(evaluated, objectives, notes)
     trials[FRONT_COLUMN] = False
     trials.loc[evaluated.index[mask], FRONT_COLUMN] = True
     evaluated = trials.loc[evaluated.index]
     partial = _partial(trials)
     ordered = complete.sort_values(["completed", "number"], kind="stable", na_position="last")
+    if config.weight_sharing:  # the hypervolume that counts is the stand-alone one
+        ordered = ordered[ordered["kind"] == "confirmed"]
     reference = _reference(ordered, objectives, config, stored_reference, notes)
     specs = {number: _stages(spec) for number, spec in architectures.items() if int(number) in stage_blocks}
     front = [int(n) for n in evaluated.loc[evaluated[FRONT_COLUMN], "number"]]
@@ -195,7 +214,35 @@ def report_data(
         choices=choice_usage({FRONT_GROUP: front, OTHERS_GROUP: others}, specs, config.space),
         quality=quality_objective(config),
         notes=notes,
+        weight_sharing=_weight_sharing_lines(evaluated, config) if config.weight_sharing else [],
     )
+
+
+def _weight_sharing_lines(evaluated: pd.DataFrame, config: StudyConfig) -> list[str]:
+    """Counts and fronts of both kinds, and per estimated objective the rank correlation over the confirmations."""
+    lines = []
+    counts = {}
+    for kind in ("estimated", "confirmed"):
+        rows = evaluated[evaluated["kind"] == kind]
+        counts[kind] = f"{len(rows)} {kind} ({int(rows[FRONT_COLUMN].sum())} on the {kind} front)"
+    lines.append(
+        f"weight sharing: {counts['estimated']} by the supernet, {counts['confirmed']} by stand-alone training;"
+        " the hypervolume is the confirmed front's"
+    )
+    confirmed = evaluated[evaluated["kind"] == "confirmed"]
+    for name in config.objective_names:
+        column = f"estimate.{name}"
+        if name in COST_OBJECTIVES or column not in confirmed.columns:
+            continue
+        pairs = confirmed[[column, name]].dropna()
+        tau = kendall_tau(list(pairs[column]), list(pairs[name]))
+        rho = spearman_rho(list(pairs[column]), list(pairs[name]))
+        shown = ", ".join(
+            f"{label} {'n/a' if math.isnan(value) else f'{value:+.3f}'}"
+            for label, value in (("Kendall tau", tau), ("Spearman rho", rho))
+        )
+        lines.append(f"estimate vs stand-alone {name}: {shown} over {len(pairs)} confirmed architecture(s)")
+    return lines
 
 
 # ------------------------------------------------------------------------------------ pieces

@@ -21,6 +21,7 @@ import pandas as pd
 import plotly.io as pio
 import plotly.offline
 
+from nas.cost import COST_OBJECTIVES
 from nas.report._format import COST_LABELS, format_value, is_missing, sort_key
 from nas.report.data import BLOCKS_COLUMN, FRONT_COLUMN, SOURCE_COLUMN, ReportData
 from nas.report.figures import Section, sections
@@ -209,6 +210,7 @@ def _header(data: ReportData, live: LiveOptions | None) -> list[str]:
             else f"{share:.2f} of the box between the reference and ideal points (raw {data.hypervolume:.4g})"
         )
         lines.append(f'<p class="meta">hypervolume {volume}; {html.escape(data.reference.describe())}</p>')
+    lines.extend(f'<p class="meta weight-sharing">{html.escape(line)}</p>' for line in data.weight_sharing)
     stamp = data.generated.strftime("%Y-%m-%d %H:%M:%S")
     refresh = f"; live: reloads when new trials finish (checked every {live.interval_seconds:g} s)" if live else ""
     lines.append(f'<p class="meta">generated {stamp}{refresh}</p>')
@@ -253,7 +255,10 @@ def table_columns(data: ReportData) -> list[tuple[str, str]]:
         ("number", "trial"),
         ("state", "state"),
         (FRONT_COLUMN, "front"),
+        ("kind", "quality from"),
         *((name, f"{name} {'↓' if direction == 'minimize' else '↑'}") for name, direction in data.objectives.items()),
+        *((f"estimate.{name}", f"estimated {name}") for name in data.objectives if name not in COST_OBJECTIVES),
+        ("confirms", "confirms"),
         *costs,
         (SOURCE_COLUMN, "values from"),
         ("train_seconds", "train time"),

@@ -3,7 +3,8 @@
 ``run_study(config)`` runs (or continues) a study; the pieces it is made of are modules of their own:
 the loop (``driver``), where trials run (``backends``), multi-fidelity promotions (``scheduler``),
 owners and heartbeats (``liveness``), what travels to a worker and back (``requests``), the status line
-(``progress``) and Ctrl-C (``stopping``).
+(``progress``), Ctrl-C (``stopping``) and the weight-sharing strategy (``weight_sharing``: one supernet,
+estimates, stand-alone confirmations).
 """
 
 from nas.study.backends import InProcessBackend, RayBackend, TrialBackend

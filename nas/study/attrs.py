@@ -30,3 +30,7 @@ WARNINGS = "warnings"  # [{rung, warning}]: runs that went differently without f
 SKIPPED_FILES = "skipped_files"  # [[path, reason], ...] audio files the trial's datasets skipped as unusable
 DRIVER = "driver"  # {"id", "host", "pid"} of the driver running the trial (several may share a study)
 HEARTBEAT = "heartbeat"  # Unix time the running trial's driver last said it is alive
+ESTIMATED_BY = "estimated_by"  # "supernet": the quality objectives are a weight-sharing estimate, not a training
+CONFIRMS = "confirms"  # on a stand-alone confirmation: the number of the estimated trial it retrains
+ESTIMATE = "estimate"  # on a confirmation: the estimated trial's objective values, {objective: value}
+CONFIRM_PICK = "confirm_pick"  # on a confirmation: "top" (of the estimated front) or "random"

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import optuna
+import pandas as pd
 from optuna.trial import TrialState
 from rich.console import Console
 from rich.table import Table
@@ -28,7 +29,9 @@ from nas.study.run import run_study
 from nas.study.stopping import INTERRUPTED_EXIT, StopOnInterrupt
 from nas.study.storage import find_config, load_existing_study, redact
 from nas.study.summary import StudyCounts, front_warning, study_counts
-from nas.study.trials import front_frame
+from nas.study.trials import front_frame, fronts_frame
+from nas.study.weight_sharing import SUPERNET_ATTR, agreement
+from nas.study.weight_sharing.fronts import quality_objectives
 
 
 def _load(config: StudyConfig) -> optuna.Study:
@@ -168,15 +171,33 @@ def _status_command(args: argparse.Namespace) -> int:
     objectives = ", ".join(f"{o.name} ({o.direction})" for o in config.objectives)
     print(f"objectives: {objectives}")
     if counts.hypervolume is None:
-        print("Pareto front: no complete trial yet")
+        print(
+            "confirmed Pareto front: no confirmed trial yet"
+            if config.weight_sharing
+            else "Pareto front: no complete trial yet"
+        )
     else:
-        print(f"Pareto front: {counts.front_size} trial(s); {_volume_line(counts)}")
+        front = "confirmed Pareto front (stand-alone training)" if config.weight_sharing else "Pareto front"
+        print(f"{front}: {counts.front_size} trial(s); {_volume_line(counts)}")
     if counts.reference is not None:
         print(counts.reference.describe())
     warning = front_warning(counts, config)
     if warning and not counts.running:
         print(warning)
+    if config.weight_sharing:
+        _print_weight_sharing(study, config, counts.estimated or 0, counts.estimated_front_size or 0)
     return 0
+
+
+def _print_weight_sharing(study: optuna.Study, config: StudyConfig, estimated: int, front: int) -> None:
+    """The supernet, the estimated front and how well the estimate agreed with stand-alone training."""
+    supernet = study.user_attrs.get(SUPERNET_ATTR)
+    trained = (
+        "not trained yet" if supernet is None else f"trained {supernet['steps']} steps in {supernet['seconds']:.0f} s"
+    )
+    print(f"supernet: {trained}; estimated {estimated} architecture(s), estimated Pareto front {front} trial(s)")
+    for line in agreement(study, config):
+        print(f"estimate vs stand-alone, {line.line()}")
 
 
 def _print_volume(console: Console, counts: StudyCounts, config: StudyConfig) -> None:
@@ -201,9 +222,10 @@ def _pareto_command(args: argparse.Namespace) -> int:
     study = _load(config)
     objectives = [name.strip() for name in args.objectives.split(",")] if args.objectives else None
     console = make_console()
-    front = _print_front(console, study, config, objectives)
+    _print_front(console, study, config, objectives)
     if objectives is None or objectives == config.objective_names:  # a subset's front has its own volume
         _print_volume(console, study_counts(study, config), config)
+    front = fronts_frame(study, config, objectives)
     out = Path(args.csv) if args.csv else config.output_dir / "pareto.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     front.to_csv(out, index=False)
@@ -211,21 +233,42 @@ def _pareto_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_front(console: Console, study: optuna.Study, config: StudyConfig, objectives: list[str] | None):
-    front = front_frame(study, config, objectives)
+def _print_front(console: Console, study: optuna.Study, config: StudyConfig, objectives: list[str] | None) -> None:
+    """The Pareto front; a weight-sharing study's estimated front, its confirmed front (each confirmation beside
+    the estimate it was picked with) and the rank correlation between the two."""
     names = objectives or config.objective_names
+    if not config.weight_sharing:
+        _front_table(console, front_frame(study, config, objectives), f"Pareto front of {config.name}", names, [])
+        return
+    estimated = front_frame(study, config, objectives, kind="estimated")
+    _front_table(console, estimated, f"Estimated Pareto front of {config.name} (supernet)", names, [])
+    confirmed = front_frame(study, config, objectives, kind="confirmed")
+    quality = [name for name in quality_objectives(config) if name in names]
+    title = f"Confirmed Pareto front of {config.name} (stand-alone training)"
+    _front_table(console, confirmed, title, names, [*(f"estimate.{name}" for name in quality), "confirms"])
+    for line in agreement(study, config):
+        console.print(f"estimate vs stand-alone, {line.line()}", markup=False)
+
+
+def _front_table(console: Console, front: pd.DataFrame, title: str, names: list[str], extra: list[str]) -> None:
+    """One front as a table: a line per trial, the architecture summaries' shared head said once in the caption."""
     summaries = [str(summary) for summary in front["summary"]] if len(front) else []
     head, stages = split_summaries(summaries)
-    title = f"Pareto front of {config.name} over {', '.join(names)}: {len(front)} trial(s)"
-    table = Table(title=title, caption=f"every architecture: {head} | <its stages, shown>" if head else None)
+    table = Table(
+        title=f"{title} over {', '.join(names)}: {len(front)} trial(s)",
+        caption=f"every architecture: {head} | <its stages, shown>" if head else None,
+    )
     table.add_column("trial", justify="right", no_wrap=True)
-    for name in names:
+    for name in [*names, *extra]:
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("architecture", no_wrap=True, overflow="ellipsis")  # one line per trial, even if cut
     for (_, row), summary in zip(front.iterrows(), stages, strict=True):
-        table.add_row(str(row["number"]), *(_fmt(name, row[name]) for name in names), summary)
+        cells = (
+            _fmt(name.removeprefix("estimate."), row.get(name), whole=name == "confirms") for name in [*names, *extra]
+        )
+        table.add_row(str(row["number"]), *cells, summary)
     console.print(table)
-    return front
+    console.print(table)
 
 
 def split_summaries(summaries: list[str]) -> tuple[str | None, list[str]]:
@@ -241,7 +284,9 @@ def split_summaries(summaries: list[str]) -> tuple[str | None, list[str]]:
     return heads.pop(), [part[1] for part in parts]
 
 
-def _fmt(name: str, value: object) -> str:
+def _fmt(name: str, value: object, *, whole: bool = False) -> str:
+    if whole and isinstance(value, float) and math.isfinite(value):
+        return str(int(value))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return format_quantity(name, float(value))
     return str(value)

@@ -42,7 +42,13 @@ _STUDY_KEYS = (
     "reference",
     "folder",
     "artifacts",
+    "strategy",
+    "supernet",
+    "confirm",
 )
+STRATEGIES: tuple[str, ...] = ("one-per-trial", "weight-sharing")
+"""How a trial's quality is measured: each architecture trained on its own (the default), or estimated
+on one trained supernet and the best estimates confirmed by stand-alone training (issue 21)."""
 
 
 _ECHO_CHARACTERS = 200
@@ -237,6 +243,45 @@ class CostSettings:
 
 
 @dataclass(frozen=True)
+class SupernetSettings:
+    """How a weight-sharing study trains its supernet and estimates architectures on it.
+
+    The supernet trains once, with the study's ``training`` settings (batch size, learning rates,
+    seed) but its own ``budget``: it is one network that stands for the whole space, so it deserves
+    more than one trial's budget. Each step trains the largest and the smallest path and ``sandwich``
+    random ones (the sandwich rule bounds the space from both ends); with ``distill`` the smaller
+    paths learn from the largest path's outputs. An estimate inherits the supernet's weights,
+    recalibrates batch-norm statistics on ``calibration_batches`` training batches (statistics
+    accumulated over every path fit none of them) and is evaluated on the validation split;
+    ``per_task`` architectures share one estimation task, so the checkpoint is loaded once per task,
+    not once per architecture.
+    """
+
+    budget: Budget = field(default_factory=lambda: Budget(seconds=600.0))
+    sandwich: int = 2
+    distill: bool = True
+    evaluations: int = 1000
+    """How many architectures the sampler asks and the supernet estimates."""
+    calibration_batches: int = 8
+    per_task: int = 50
+    largest_block: str | None = None
+    """The block type of the sandwich's top path (and distillation teacher) where a stage offers it; ``None``: the
+    type with the most weights (``full``), whose path costs about ten times a random one per CPU step."""
+    checkpoint: Path | None = None
+    """A supernet another study trained, to estimate on instead of training one (``compare`` gives each
+    homogeneous space the heterogeneous space's supernet: each homogeneous architecture is one of its paths)."""
+
+
+@dataclass(frozen=True)
+class ConfirmSettings:
+    """Which estimated architectures are retrained stand-alone: ``top`` spread along the estimated front,
+    plus ``random`` other estimated ones (they show whether the estimate ranks the rest correctly too)."""
+
+    top: int = 5
+    random: int = 2
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     """A whole search, as read from ``studies/<name>.yaml``. Build with :meth:`load` or :meth:`from_dict`."""
 
@@ -273,6 +318,15 @@ class StudyConfig:
     artifacts: Path | None = None
     """Where workers write the checkpoints that promotions continue from; ``None``: the study folder (beside
     its default SQLite file). On a cluster it must be a path every node shares."""
+    strategy: str = "one-per-trial"
+    supernet: SupernetSettings = field(default_factory=SupernetSettings)
+    """Used by ``strategy: weight-sharing`` only."""
+    confirm: ConfirmSettings = field(default_factory=ConfirmSettings)
+    """Used by ``strategy: weight-sharing`` only."""
+
+    @property
+    def weight_sharing(self) -> bool:
+        return self.strategy == "weight-sharing"
 
     @property
     def output_dir(self) -> Path:
@@ -326,7 +380,11 @@ class StudyConfig:
             raise _fail("task", task, ", ".join(task_names()))
         space = _space(data["space"], task, base)
         objectives = _objectives(data["objectives"], task)
-        trials, wall_time, count = _budget(data.get("budget", {"trials": 20}))
+        strategy = _strategy(data, objectives)
+        if strategy == "weight-sharing":
+            _shareable(space)
+        default_budget: dict[str, Any] = {"trials": 20} if strategy == "one-per-trial" else {"wall_time": None}
+        trials, wall_time, count = _budget(data.get("budget", default_budget), strategy)
         training, training_budget = _training(data.get("training", {}), _sampler_seed(data))
         return cls(
             name=name,
@@ -354,6 +412,9 @@ class StudyConfig:
             source=source,
             folder=None if data.get("folder") is None else _path(data["folder"], "folder", base),
             artifacts=None if data.get("artifacts") is None else _path(data["artifacts"], "artifacts", base),
+            strategy=strategy,
+            supernet=_supernet(data.get("supernet", {}), base),
+            confirm=_confirm(data.get("confirm", {})),
         )
 
     def to_dict(self, *, stored_in: Path | None = None) -> dict[str, Any]:
@@ -381,32 +442,60 @@ class StudyConfig:
         return f"sqlite:///{(folder / 'study.db').resolve()}"
 
     def _plain(self) -> dict[str, Any]:
+        return (
+            {
+                "name": self.name,
+                "task": self.task,
+                "data": str(self.data),
+                "space": self.space.to_dict(),
+                "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
+                "constraints": [str(constraint) for constraint in self.constraints],
+                "sampler": {
+                    "name": self.sampler.name,
+                    "seed": self.sampler.seed,
+                    "options": dict(self.sampler.options),
+                },
+                "budget": {"trials": self.trials, "wall_time": self.wall_time}
+                | ({"count": self.count} if self.count != "asked" else {}),
+                "training": {**_non_defaults(self.training), "budget": str(self.training_budget)},
+                "fidelity": {"min_fraction": self.fidelity.min_fraction, "eta": self.fidelity.eta},
+                "resources": {
+                    "cpus": self.resources.cpus,
+                    "gpus": self.resources.gpus,
+                    "max_concurrent": self.resources.max_concurrent,
+                },
+                "retries": self.retries,
+                "cost": {"batch": self.cost.batch, "length": self.cost.length, "optimizer": self.cost.optimizer},
+                "storage": None if self.storage is None else without_password(self.storage),
+                "ray": {"address": self.ray_address},
+                "output": str(self.output),
+                "generate_data": self.generate_data,
+                "keep_weights": self.keep_weights,
+                "reference": self.reference,
+            }
+            | ({"artifacts": str(self.artifacts)} if self.artifacts is not None else {})
+            | self._strategy_plain()
+        )
+
+    def _strategy_plain(self) -> dict[str, Any]:
+        """The strategy's keys, only for a weight-sharing study (an ordinary study's stored config stays as it was)."""
+        if not self.weight_sharing:
+            return {}
+        supernet = self.supernet
         return {
-            "name": self.name,
-            "task": self.task,
-            "data": str(self.data),
-            "space": self.space.to_dict(),
-            "objectives": [{"name": o.name, "direction": o.direction} for o in self.objectives],
-            "constraints": [str(constraint) for constraint in self.constraints],
-            "sampler": {"name": self.sampler.name, "seed": self.sampler.seed, "options": dict(self.sampler.options)},
-            "budget": {"trials": self.trials, "wall_time": self.wall_time}
-            | ({"count": self.count} if self.count != "asked" else {}),
-            "training": {**_non_defaults(self.training), "budget": str(self.training_budget)},
-            "fidelity": {"min_fraction": self.fidelity.min_fraction, "eta": self.fidelity.eta},
-            "resources": {
-                "cpus": self.resources.cpus,
-                "gpus": self.resources.gpus,
-                "max_concurrent": self.resources.max_concurrent,
-            },
-            "retries": self.retries,
-            "cost": {"batch": self.cost.batch, "length": self.cost.length, "optimizer": self.cost.optimizer},
-            "storage": None if self.storage is None else without_password(self.storage),
-            "ray": {"address": self.ray_address},
-            "output": str(self.output),
-            "generate_data": self.generate_data,
-            "keep_weights": self.keep_weights,
-            "reference": self.reference,
-        } | ({"artifacts": str(self.artifacts)} if self.artifacts is not None else {})
+            "strategy": self.strategy,
+            "supernet": {
+                "budget": str(supernet.budget),
+                "sandwich": supernet.sandwich,
+                "distill": supernet.distill,
+                "evaluations": supernet.evaluations,
+                "calibration_batches": supernet.calibration_batches,
+                "per_task": supernet.per_task,
+                "largest_block": supernet.largest_block,
+            }
+            | ({"checkpoint": str(supernet.checkpoint)} if supernet.checkpoint is not None else {}),
+            "confirm": {"top": self.confirm.top, "random": self.confirm.random},
+        }
 
 
 # --------------------------------------------------------------------------------- sections
@@ -544,9 +633,25 @@ def _sampler(value: object, objectives: int) -> SamplerConfig:
 BUDGET_COUNTS = ("asked", "trained")
 
 
-def _budget(value: object) -> tuple[int | None, float | None, str]:
+def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None, float | None, str]:
     value = _mapping(value, "budget")
     _keys(value, ("trials", "wall_time", "count"), "budget")
+    if strategy == "weight-sharing":
+        if value.get("trials") is not None or "count" in value:
+            key = "trials" if value.get("trials") is not None else "count"
+            raise _fail(
+                f"budget.{key}",
+                value[key],
+                "only budget.wall_time with strategy: weight-sharing (supernet.evaluations says how many"
+                " architectures are estimated, confirm how many are trained stand-alone)",
+            )
+        wall_time = value.get("wall_time")
+        if wall_time is None:
+            return None, None, "asked"
+        seconds = parse_duration(wall_time)
+        if seconds is None:
+            raise _fail("budget.wall_time", wall_time, DURATION_FORMS)
+        return None, seconds, "asked"
     count = value.get("count", "asked")
     if count not in BUDGET_COUNTS:
         raise _fail("budget.count", count, ", ".join(BUDGET_COUNTS))
@@ -564,6 +669,98 @@ def _budget(value: object) -> tuple[int | None, float | None, str]:
         if seconds is None:
             raise _fail("budget.wall_time", wall_time, DURATION_FORMS)
     return trials, seconds, count
+
+
+_SUPERNET_KEYS = (
+    *("budget", "sandwich", "distill", "evaluations", "calibration_batches", "per_task", "largest_block"),
+    "checkpoint",
+)
+_STRATEGY_ONLY = ("supernet", "confirm")
+
+
+def _strategy(data: Mapping[str, Any], objectives: tuple[Objective, ...]) -> str:
+    """The evaluation strategy; ``supernet:``/``confirm:`` without ``strategy: weight-sharing`` are refused
+    (silently ignoring them would run a very different, far more expensive search than the user wrote)."""
+    strategy = data.get("strategy", "one-per-trial")
+    if strategy not in STRATEGIES:
+        shown = f"<{strategy!r}>{_suggestion(strategy, STRATEGIES)}" if isinstance(strategy, str) else strategy
+        raise _fail("strategy", shown, ", ".join(STRATEGIES))
+    if strategy != "weight-sharing":
+        for key in _STRATEGY_ONLY:
+            if key in data:
+                raise _fail(
+                    key,
+                    f"<a {key} section with strategy {strategy!r}>",
+                    f"a {key} section only with strategy: weight-sharing",
+                )
+        return strategy
+    names = [objective.name for objective in objectives]
+    if "train_seconds" in names:
+        raise _fail(
+            "objectives",
+            "train_seconds",
+            "task metrics and cost fields with strategy: weight-sharing (estimated architectures are not trained)",
+        )
+    if all(name in COST_OBJECTIVES for name in names):
+        raise _fail(
+            "strategy",
+            "<'weight-sharing' with only cost objectives>",
+            f"one-per-trial, or at least one task metric among the objectives (got {', '.join(names)})",
+        )
+    return strategy
+
+
+def _shareable(space: SearchSpace) -> None:
+    """A weight-sharing study's space must be one supernet's paths: refused here, before any study is touched,
+    naming the space's field (e.g. a choice of frontends changes the features every path's stem reads)."""
+    from centaurus.supernet import UnshareableSpaceError, check_shareable
+
+    try:
+        check_shareable(space)
+    except UnshareableSpaceError as error:
+        raise StudyConfigError(f"space.{error} (strategy: weight-sharing trains one supernet for the space)") from error
+
+
+def _supernet(value: object, base: Path) -> SupernetSettings:
+    value = _mapping(value, "supernet")
+    _keys(value, _SUPERNET_KEYS, "supernet")
+    default = SupernetSettings()
+    budget_text = value.get("budget", str(default.budget))
+    try:
+        budget = Budget.parse(str(budget_text))
+    except TaskConfigError as error:
+        raise StudyConfigError(str(error).replace("budget", "supernet.budget", 1)) from error
+    return SupernetSettings(
+        budget=budget,
+        sandwich=_int(value.get("sandwich", default.sandwich), "supernet.sandwich", minimum=0),
+        distill=_bool(value.get("distill", default.distill), "supernet.distill"),
+        evaluations=_int(value.get("evaluations", default.evaluations), "supernet.evaluations"),
+        calibration_batches=_int(
+            value.get("calibration_batches", default.calibration_batches), "supernet.calibration_batches"
+        ),
+        per_task=_int(value.get("per_task", default.per_task), "supernet.per_task"),
+        largest_block=_largest_block(value.get("largest_block")),
+        checkpoint=None if value.get("checkpoint") is None else _path(value["checkpoint"], "supernet.checkpoint", base),
+    )
+
+
+def _largest_block(value: object) -> str | None:
+    from centaurus.modes import MODES
+
+    if value is None or (isinstance(value, str) and value in MODES):
+        return value
+    shown = f"<{value!r}>{_suggestion(value, MODES)}" if isinstance(value, str) else value
+    raise _fail("supernet.largest_block", shown, f"null or one of {', '.join(MODES)}")
+
+
+def _confirm(value: object) -> ConfirmSettings:
+    value = _mapping(value, "confirm")
+    _keys(value, ("top", "random"), "confirm")
+    top = _int(value.get("top", 5), "confirm.top", minimum=0)
+    extra = _int(value.get("random", 2), "confirm.random", minimum=0)
+    if top + extra == 0:
+        raise _fail("confirm", dict(value), "at least one architecture to confirm (top + random >= 1)")
+    return ConfirmSettings(top=top, random=extra)
 
 
 def _training(value: object, default_seed: int) -> tuple[TrainingConfig, Budget]:

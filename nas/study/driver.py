@@ -168,6 +168,8 @@ class SearchDriver:
         for trial in self.study.get_trials(deepcopy=False):
             if trial.user_attrs.get(attrs.INTERRUPTED):
                 continue  # its re-run (enqueued by resume) brings its own results
+            if attrs.ESTIMATED_BY in trial.user_attrs:
+                continue  # a supernet's estimate: its architecture is still to be trained (a confirmation)
             arch_id = trial.user_attrs.get(attrs.ARCH_ID)
             if trial.state == TrialState.COMPLETE and arch_id and attrs.DUPLICATE_OF not in trial.user_attrs:
                 self.same.completed(arch_id, trial.number)

@@ -55,8 +55,8 @@ class SameArchitecture:
             user = other.user_attrs
             if other.number == number or user.get(attrs.ARCH_ID) != arch_id or user.get(attrs.INTERRUPTED):
                 continue
-            if attrs.DUPLICATE_OF in user or user.get(attrs.WAITING_FOR) is not None:
-                continue
+            if attrs.DUPLICATE_OF in user or user.get(attrs.WAITING_FOR) is not None or attrs.ESTIMATED_BY in user:
+                continue  # an estimate is no training result: its architecture's confirmation must train
             if other.state == TrialState.COMPLETE:
                 return other
             phase = str(user.get(attrs.PHASE, ""))

@@ -92,7 +92,8 @@ def interrupt_trial(study: optuna.Study, frozen: optuna.trial.FrozenTrial, reaso
     if not won:
         return False  # another driver failed it first, and re-enqueues it
     carried = {attrs.RESUMED_FROM: frozen.number}
-    for key in (attrs.ARCH_ID, attrs.RUNGS, attrs.TRAIN_SECONDS):  # finished rungs are not trained again
+    carried_keys = (attrs.ARCH_ID, attrs.RUNGS, attrs.TRAIN_SECONDS, attrs.CONFIRMS, attrs.ESTIMATE, attrs.CONFIRM_PICK)
+    for key in carried_keys:  # finished rungs are not trained again; a confirmation stays one
         if frozen.user_attrs.get(key) is not None:
             carried[key] = frozen.user_attrs[key]
     study.enqueue_trial(frozen.params, user_attrs=carried, skip_if_exists=False)

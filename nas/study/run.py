@@ -14,6 +14,7 @@ from nas.study.driver import SearchDriver
 from nas.study.outcome import SearchOutcome
 from nas.study.progress import SearchProgress
 from nas.study.stopping import StopOnInterrupt
+from nas.study.weight_sharing import WeightSharingDriver
 
 
 def run_study(
@@ -34,5 +35,10 @@ def run_study(
     raised anywhere in the loop is raised again after the cleanup. Either way the running trials are
     marked interrupted and re-enqueued, for ``resume``.
     Bad input raises :class:`~nas.study.errors.StudyConfigError` before the study is touched.
+
+    The config's ``strategy`` picks the driver: one network trained per trial
+    (:class:`~nas.study.driver.SearchDriver`), or one supernet whose estimates are searched and
+    whose best are confirmed by ordinary trials (:class:`~nas.study.weight_sharing.WeightSharingDriver`).
     """
-    return SearchDriver(config, progress=progress, backend=backend, storage=storage, stop=stop).run()
+    driver = WeightSharingDriver if config.weight_sharing else SearchDriver
+    return driver(config, progress=progress, backend=backend, storage=storage, stop=stop).run()

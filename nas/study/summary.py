@@ -36,6 +36,9 @@ class StudyCounts:
     share: float | None
     """The hypervolume over the box between the reference and ideal points (NaN when that box is empty)."""
     reference: StudyReference | None
+    estimated: int | None = None
+    """Weight-sharing studies: complete estimated trials (front and hypervolume are the confirmed ones')."""
+    estimated_front_size: int | None = None
 
     @property
     def reference_declared(self) -> bool:
@@ -50,14 +53,24 @@ class StudyCounts:
         return f"hypervolume {self.share:.2f} of the box"
 
     def line(self) -> str:
+        estimated = ""
+        if self.estimated is not None:
+            estimated = f" | estimated {self.estimated} (front {self.estimated_front_size}) | confirmed"
         return (
             f"complete {self.complete} | running {self.running} | pruned {self.pruned} | failed {self.failed}"
-            f" | front {self.front_size} | {self.volume_text()}"
+            f"{estimated} | front {self.front_size} | {self.volume_text()}"
         )
 
 
-def complete_values(study: optuna.Study) -> np.ndarray:
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+def complete_values(study: optuna.Study, kind: str | None = None) -> np.ndarray:
+    """Objective values of the complete trials; with ``kind``, only the weight-sharing trials of that kind
+    (``estimated`` or ``confirmed``), duplicates left out."""
+    if kind is None:
+        trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    else:
+        from nas.study.weight_sharing.fronts import complete_of_kind
+
+        trials = complete_of_kind(study, kind)
     if not trials:
         return np.zeros((0, len(study.directions)))
     return np.array([trial.values for trial in trials], dtype=float)
@@ -83,8 +96,15 @@ def state_counts(study: optuna.Study) -> dict[str, int]:
 
 def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
     counts = state_counts(study)
-    values = complete_values(study)
     directions = config.directions
+    extra: dict[str, int] = {}
+    if config.weight_sharing:  # the front that counts is the stand-alone one; estimates are counted beside it
+        estimated = complete_values(study, "estimated")
+        extra["estimated"] = len(estimated)
+        extra["estimated_front_size"] = int(non_dominated_mask(estimated, directions).sum()) if len(estimated) else 0
+        values = complete_values(study, "confirmed")
+    else:
+        values = complete_values(study)
     front = int(non_dominated_mask(values, directions).sum()) if len(values) else 0
     reference = study_reference(config, study.user_attrs.get(REFERENCE_ATTR), values)
     volume = share = None
@@ -92,7 +112,7 @@ def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
         point = np.array([reference.values[name] for name in config.objective_names])
         volume = hypervolume(values, point, directions)
         share = normalised_hypervolume(values, point, directions)
-    return StudyCounts(**counts, front_size=front, hypervolume=volume, share=share, reference=reference)
+    return StudyCounts(**counts, front_size=front, hypervolume=volume, share=share, reference=reference, **extra)
 
 
 def front_warning(counts: StudyCounts, config: StudyConfig) -> str | None:

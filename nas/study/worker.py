@@ -14,9 +14,10 @@ from nas.tasks import Task, TaskResult, make_task, task_names
 _TASKS: dict[tuple[str, str], Task] = {}
 
 
-def _task(name: str, data: str, module: str | None = None) -> Task:
-    """The cached task ``name`` on ``data``; a task this process has not registered is registered by
-    importing ``module`` (the driver's module of its definition: a task added outside the package)."""
+def cached_task(name: str, data: str, module: str | None = None) -> Task:
+    """This worker's task ``name`` on ``data``, made once (later runs reuse its dataset indexes); a task this
+    process has not registered is registered by importing ``module`` (the driver's module of its definition:
+    a task added outside the package)."""
     key = (name, data)
     if key not in _TASKS:
         if name not in task_names() and module is not None:
@@ -32,7 +33,7 @@ def run_trial(request: TrialRequest) -> TaskResult:
     A non-finite loss comes back as a ``failed`` result; any other exception propagates to the
     backend, which reports it as the trial's failure reason.
     """
-    return _task(request.task, request.data, request.task_module).run(
+    return cached_task(request.task, request.data, request.task_module).run(
         request.arch,
         request.budget,
         request.training,

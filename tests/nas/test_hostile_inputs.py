@@ -193,6 +193,16 @@ def _architecture_file(env: Env) -> str:
     return str(path)
 
 
+def _weight_sharing(**changes: Any) -> dict[str, Any]:
+    """A weight-sharing study's keys (a task metric among the objectives, no trial count), with ``changes``."""
+    values: dict[str, Any] = {
+        "strategy": "weight-sharing",
+        "objectives": {"accuracy": "maximize", "params": "minimize"},
+        "budget": {"wall_time": "1m"},
+    }
+    return {**values, **changes}
+
+
 def _write_then_resume(mutate: Callable[[Path], None]) -> Callable[[Env], list[str]]:
     """Break the study's own ``config.yaml`` (what ``resume`` reads), then resume from its folder."""
 
@@ -346,6 +356,65 @@ CASES: list[Case] = [
         "unknown-nested-key",
         lambda env: env.search(budget={"trails": 3}),
         ("budget: got <unknown key 'trails'> (did you mean 'trials'?); allowed: the keys trials, wall_time",),
+    ),
+    # ---- weight sharing (issue 21)
+    Case(
+        "strategy-typo",
+        lambda env: env.search(strategy="weight-sharng"),
+        ("strategy: got <'weight-sharng'> (did you mean 'weight-sharing'?); allowed: one-per-trial, weight-sharing",),
+    ),
+    Case(
+        "supernet-without-weight-sharing",
+        lambda env: env.search(supernet={"budget": "10m"}),
+        (
+            "supernet: got <a supernet section with strategy 'one-per-trial'>; allowed: a supernet section only with"
+            " strategy: weight-sharing",
+        ),
+    ),
+    Case(
+        "weight-sharing-cost-only",
+        lambda env: env.search(strategy="weight-sharing", budget={"wall_time": "1m"}),
+        ("strategy: got <'weight-sharing' with only cost objectives>; allowed: one-per-trial, or at least one task",),
+    ),
+    Case(
+        "supernet-unknown-key",
+        lambda env: env.search(**_weight_sharing(supernet={"calibraton_batches": 4})),
+        ("supernet: got <unknown key 'calibraton_batches'> (did you mean 'calibration_batches'?); allowed: the keys",),
+    ),
+    Case(
+        "supernet-budget-unit",
+        lambda env: env.search(**_weight_sharing(supernet={"budget": "10 minutes"})),
+        ("supernet.budget: got '10 minutes'; allowed: a number with a unit, e.g. 300s, 5m, 1h, 2000steps",),
+    ),
+    Case(
+        "supernet-largest-block-typo",
+        lambda env: env.search(**_weight_sharing(supernet={"largest_block": "dw"})),
+        ("supernet.largest_block: got <'dw'> (did you mean 'dws'?); allowed: null or one of dws, s5",),
+    ),
+    Case(
+        "supernet-evaluations-zero",
+        lambda env: env.search(**_weight_sharing(supernet={"evaluations": 0})),
+        ("supernet.evaluations: got 0; allowed: an integer >= 1",),
+    ),
+    Case(
+        "weight-sharing-trial-count",
+        lambda env: env.search(**_weight_sharing(budget={"trials": 50})),
+        ("budget.trials: got 50; allowed: only budget.wall_time with strategy: weight-sharing",),
+    ),
+    Case(
+        "weight-sharing-train-seconds",
+        lambda env: env.search(**_weight_sharing(objectives={"accuracy": "maximize", "train_seconds": "minimize"})),
+        ("objectives: got 'train_seconds'; allowed: task metrics and cost fields with strategy: weight-sharing",),
+    ),
+    Case(
+        "confirm-nothing",
+        lambda env: env.search(**_weight_sharing(confirm={"top": 0, "random": 0})),
+        ("confirm: got {'top': 0, 'random': 0}; allowed: at least one architecture to confirm",),
+    ),
+    Case(
+        "confirm-unknown-key",
+        lambda env: env.search(**_weight_sharing(confirm={"best": 3})),
+        ("confirm: got <unknown key 'best'>; allowed: the keys top, random",),
     ),
     Case(
         "unknown-training-key",
