@@ -35,9 +35,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The documentation site (mkdocs.yml, docs/): --strict turns every warning (a broken link, a missing
-# page, an API reference that no longer resolves) into a failure. The site is written to site/.
+# The documentation site (mkdocs.yml, docs/): the CLI page is regenerated from the parser, then --strict
+# turns every warning (a broken link, a missing page, an API reference that no longer resolves) into a
+# failure. The site is written to site/.
 docs: $(STAMP)
+	$(PY) -m nas.cli_reference docs/cli.md
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 bench: $(STAMP)

@@ -126,9 +126,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
     if not FIGURES:
         return
     table = figures_table(FIGURES)
-    terminalreporter.write_sep("=", "reliability figures (README: Reliability)")
+    terminalreporter.write_sep("=", "reliability figures (docs/reliability.md)")
     terminalreporter.write_line(table)
     FIGURES_PATH.parent.mkdir(parents=True, exist_ok=True)
     FIGURES_PATH.write_text(table + "\n")
     if update_readme(FIGURES):
-        terminalreporter.write_line("(README.md's reliability table rewritten from this run)")
+        terminalreporter.write_line("(docs/reliability.md's table rewritten from this run)")

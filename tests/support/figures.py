@@ -1,6 +1,6 @@
 """Fault and hostile-input tests record what they injected and what survived; the run ends with a
 table of it (printed after the test summary and written to ``build/reliability-figures.md``), so
-the README's reliability figures come from a run, not from memory."""
+the documentation's reliability figures (docs/reliability.md) come from a run, not from memory."""
 
 from __future__ import annotations
 
@@ -31,14 +31,14 @@ def figures_table(figures: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-README_PATH = FIGURES_PATH.parents[1] / "README.md"
+README_PATH = FIGURES_PATH.parents[1] / "docs" / "reliability.md"
 README_START, README_END = "<!-- reliability-figures:start -->", "<!-- reliability-figures:end -->"
 SCENARIOS_FOR_README = 6
-"""How many scenario rows a run of both suites produces: only such a run rewrites the README's table."""
+"""How many scenario rows a run of both suites produces: only such a run rewrites the published table."""
 
 
 def update_readme(figures: list[Figure], path: Path = README_PATH) -> bool:
-    """Replace the table between the README's markers with this run's, when the run produced every row."""
+    """Replace the table between the page's markers with this run's, when the run produced every row."""
     if len({f.scenario for f in figures}) < SCENARIOS_FOR_README or not path.is_file():
         return False
     text = path.read_text()
