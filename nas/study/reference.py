@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import optuna
 
-from nas.cost import COST_OBJECTIVES, score
+from nas.cost import COST_OBJECTIVES, format_quantity, score
 from nas.pareto import ParetoError, reference_point
 from nas.study.config import StudyConfig
 from nas.tasks import TASKS
@@ -56,7 +56,7 @@ class StudyReference:
 
     def describe(self) -> str:
         """One line for status, reports and plots, so nobody compares hypervolumes taken at different points."""
-        shown = ", ".join(f"{name} = {value:.6g}" for name, value in self.values.items())
+        shown = ", ".join(f"{name} = {format_quantity(name, value)}" for name, value in self.values.items())
         origins = {
             "config": "declared in the config",
             "space": "derived from the space's cost range",
