@@ -372,7 +372,7 @@ def _hypervolume_section(data: ReportData) -> Section:
     columns = ["completed_index", "number", "completed", "hypervolume", "share"]
     texts = [
         f"after {index} completions (trial {number}, {completed})<br>hypervolume {volume:.6g}"
-        + (f" ({share:.1%} of the box between the reference and ideal points)" if normalised else "")
+        + (f" ({share:.2f} of the box between the reference and ideal points)" if normalised else "")
         for index, number, completed, volume, share in history[columns].itertuples(index=False)
     ]
     figure = go.Figure(
@@ -391,7 +391,7 @@ def _hypervolume_section(data: ReportData) -> Section:
     last = history.iloc[-1]
     if normalised:
         headline = (
-            f"{last['share']:.1%} of the box between the reference and ideal points (raw {last['hypervolume']:.4g})"
+            f"{last['share']:.2f} of the box between the reference and ideal points (raw {last['hypervolume']:.4g})"
         )
     else:
         headline = f"{last['hypervolume']:.6g}"
@@ -400,7 +400,7 @@ def _hypervolume_section(data: ReportData) -> Section:
     figure.update_xaxes(title_text="complete trials, in completion order", **integer_ticks(len(history)))
     if normalised:
         figure.update_yaxes(
-            title_text="hypervolume / box (reference to ideal point)", tickformat=".0%", rangemode="tozero"
+            title_text="hypervolume, share of the box (reference to ideal point)", tickformat=".2f", rangemode="tozero"
         )
     else:
         figure.update_yaxes(title_text="hypervolume (product of the objectives' units)", **axis_style())
