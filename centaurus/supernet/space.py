@@ -94,21 +94,20 @@ class SpaceLike(Protocol):
 
 # Stage fields the supernet knows how to share. A field outside this set (a future choice) is refused
 # by name rather than silently ignored: an ignored choice would make distinct architectures one path.
-KNOWN_STAGE_FIELDS: frozenset[str] = frozenset(
-    {
-        "block",
-        "channels",
-        "num_states",
-        "groups",
-        "bottleneck_ratio",
-        "state_blocks",
-        "depth",
-        "stride",
-        "residual",
-        "norm",
-        "activation",
-    }
+STAGE_FIELDS: tuple[str, ...] = (
+    "block",
+    "channels",
+    "num_states",
+    "groups",
+    "bottleneck_ratio",
+    "state_blocks",
+    "depth",
+    "stride",
+    "residual",
+    "norm",
+    "activation",
 )
+KNOWN_STAGE_FIELDS: frozenset[str] = frozenset(STAGE_FIELDS)
 
 
 @dataclass(frozen=True)

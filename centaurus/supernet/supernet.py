@@ -57,6 +57,7 @@ from centaurus.networks.frontend import LogMelFrontend
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.post import PostLayer
 from centaurus.supernet.space import (
+    STAGE_FIELDS,
     SpaceLike,
     StageBounds,
     check_shareable,
@@ -72,19 +73,7 @@ SKELETON_CACHE = 256
 """Weightless skeletons kept per supernet (least recently used dropped): building one costs milliseconds,
 a step of a tiny network not much more."""
 
-_CHOSEN_FIELDS = (
-    "block",
-    "channels",
-    "num_states",
-    "groups",
-    "bottleneck_ratio",
-    "state_blocks",
-    "depth",
-    "stride",
-    "residual",
-    "norm",
-    "activation",
-)
+_CHOSEN_FIELDS = STAGE_FIELDS
 """Stage fields a path must take from the space's choices (the tensor sizes alone would not catch a norm or
 an activation the space never offers)."""
 _GROUP_TENSORS = frozenset({"a_re", "a_im", "log_dt", "E"})
