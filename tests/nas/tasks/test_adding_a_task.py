@@ -237,7 +237,7 @@ def test_a_worker_that_has_not_registered_the_task_imports_its_module(tmp_path: 
     sys.path.insert(0, str(tmp_path))
     try:
         assert "plugin" not in task_names()
-        task = worker._task("plugin", str(tmp_path), "toy_event_plugin")
+        task = worker.cached_task("plugin", str(tmp_path), "toy_event_plugin")
         assert task.name == "plugin" and "plugin" in task_names()
     finally:
         sys.path.remove(str(tmp_path))
