@@ -182,7 +182,7 @@ def _status_command(args: argparse.Namespace) -> int:
     if counts.reference is not None:
         print(counts.reference.describe())
     warning = front_warning(counts, config)
-    if warning and not counts.running:
+    if warning:
         print(warning)
     if config.weight_sharing:
         _print_weight_sharing(study, config, counts.estimated or 0, counts.estimated_front_size or 0)
@@ -205,7 +205,7 @@ def _print_volume(console: Console, counts: StudyCounts, config: StudyConfig) ->
     if counts.hypervolume is not None and counts.reference is not None:
         console.print(f"{_volume_line(counts)}; {counts.reference.describe()}", markup=False, soft_wrap=True)
     warning = front_warning(counts, config)
-    if warning and not counts.running:
+    if warning:
         console.print(warning, markup=False, soft_wrap=True)
 
 

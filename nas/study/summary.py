@@ -116,13 +116,14 @@ def study_counts(study: optuna.Study, config: StudyConfig) -> StudyCounts:
 
 
 def front_warning(counts: StudyCounts, config: StudyConfig) -> str | None:
-    """What to change when the study ended with fewer than 2 front points (None when it has a front to show).
+    """What to change when the study ended with fewer than 2 front points (None when it has a front to show, or
+    while trials still run: the front may yet grow).
 
     One point (or none) shows no trade-off and makes the normalised hypervolume meaningless (a single
     point fills its own box). The usual causes are too few networks trained to the top rung in the time
     given; the message names the settings that change that, with their current values.
     """
-    if counts.front_size >= 2:
+    if counts.front_size >= 2 or counts.running:
         return None
     steps = "; a step budget such as 200steps trains as far on a busy machine" if config.training_budget.seconds else ""
     hints = [
