@@ -21,36 +21,24 @@ from nas.console import PIPE_WIDTH, make_console
 from nas.study.cli import split_summaries
 from nas.study.progress import SearchStatus, duration
 from nas.tasks.budget import Budget, budget_share
+from tests.support.studies import PIPED_SPACE, trained_study
 
-SPACE: dict[str, Any] = {
-    "name": "tiny",
-    "task": "kws",
-    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-    "output": {"size": 35},
-    "stages": [
-        {"block": ["dws", "s5", "full"], "channels": [8], "num_states": [4, 8], "stride": 4},
-        {"block": ["dws", "s5"], "channels": [16], "num_states": [8], "stride": 4},
-    ],
-}
 THIRD_PARTY = re.compile(r"\bINFO\b|^\[I \d|Started a local Ray instance|A new study created|WARNING .*\.py:\d+")
 
 
 def write_study(folder: Path, data: Path, **changes: Any) -> Path:
     """A tiny training study with successive halving (two rungs); ``changes`` replace keys, None drops one."""
-    config = {
-        "name": "piped",
-        "task": "kws",
-        "data": str(data),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-        "budget": {"trials": 3},
-        "training": {"budget": "4steps", "batch_size": 4},
-        "fidelity": {"min_fraction": 0.5, "eta": 2},
-        "sampler": {"name": "random", "seed": 0},
-        "resources": {"cpus": 1, "max_concurrent": 1},
-        "output": str(folder / "runs"),
-        **changes,
-    }
+    config = trained_study(
+        folder,
+        data,
+        name="piped",
+        space=PIPED_SPACE,
+        budget={"trials": 3},
+        training={"budget": "4steps", "batch_size": 4},
+        fidelity={"min_fraction": 0.5, "eta": 2},
+        resources={"cpus": 1, "max_concurrent": 1},
+    )
+    config |= changes
     path = folder / f"{config['name']}.yaml"
     present = {key: value for key, value in config.items() if value is not None}  # None: drop the key
     path.write_text(yaml.safe_dump(present, sort_keys=False))

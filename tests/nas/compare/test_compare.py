@@ -20,26 +20,20 @@ from nas.compare.cli import write_results
 from nas.study import StudyConfig, attrs
 from nas.study.errors import StudyConfigError
 from nas.study.storage import open_study
-from tests.nas.study.test_search_ray import SPACE
+from tests.support.studies import trained_config
 
 
 def _base(tmp_path: Path, data: Path, **changes: Any) -> StudyConfig:
-    values: dict[str, Any] = {
+    """A one-trial trained study of the tiny space; a comparison varies its space and seed."""
+    differences = {
         "name": "cmp",
-        "task": "kws",
-        "data": str(data),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
         "reference": {"accuracy": 0.0, "train_flops": 10},
         "budget": {"trials": 1},
         "training": {"budget": "2steps", "batch_size": 4},
         "sampler": {"name": "random", "seed": 7},
-        "resources": {"cpus": 1},
         "keep_weights": False,
-        "output": str(tmp_path / "runs"),
-        **changes,
     }
-    return StudyConfig.from_dict(values)
+    return trained_config(tmp_path, data, **(differences | changes))
 
 
 def test_variants_differ_only_in_space_and_seed(tmp_path: Path) -> None:

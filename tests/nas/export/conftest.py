@@ -13,40 +13,29 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import optuna
 import pytest
-import ray
 import torch
 
 from centaurus import CentaurusConfigError
 from nas.export.cli import register
 from nas.study import StudyConfig, run_study
-from tests.nas.study.test_search_ray import SPACE, study_config
+from tests.support.local_ray import local_ray
+from tests.support.studies import FLOPS_AND_PARAMS, TINY_SPACE, kws_study, trained_config
 
 
 @pytest.fixture(scope="session")
 def searched(tmp_path_factory: pytest.TempPathFactory, kws_root: Path) -> dict[str, StudyConfig]:
     root = tmp_path_factory.mktemp("studies")
     configs = {
-        "trained": study_config(root, kws_root, name="export-trained", budget={"trials": 4}),
-        "unweighted": study_config(root, kws_root, name="export-unweighted", budget={"trials": 2}, keep_weights=False),
+        "trained": trained_config(root, kws_root, name="export-trained", budget={"trials": 4}),
+        "unweighted": trained_config(
+            root, kws_root, name="export-unweighted", budget={"trials": 2}, keep_weights=False
+        ),
     }
-    started = not ray.is_initialized()
-    if started:
-        ray.init(
-            address="local",
-            num_cpus=1,
-            include_dashboard=False,
-            log_to_driver=False,
-            namespace="centaurus-nas-export-tests",
-        )
-    try:
+    with local_ray("centaurus-nas-export-tests"):
         for config in configs.values():
             outcome = run_study(config)
             assert outcome.complete == config.trials, outcome
-    finally:
-        if started:
-            ray.shutdown()
     return configs
 
 
@@ -65,24 +54,18 @@ def cost_only_study(tmp_path_factory: pytest.TempPathFactory) -> StudyConfig:
     """Six trials scored by the cost model alone; the constraint prunes the costlier architectures."""
     root = tmp_path_factory.mktemp("cost-only")
     config = StudyConfig.from_dict(
-        {
-            "name": "export-cost-only",
-            "task": "kws",
-            "data": str(root / "unused"),
-            "space": SPACE,
-            "objectives": {"train_flops": "minimize", "params": "maximize"},
-            "constraints": ["train_flops <= 3e9"],
-            "budget": {"trials": 6},
-            "sampler": {"name": "random", "seed": 1},
-            "output": str(root / "runs"),
-        }
+        kws_study(
+            "export-cost-only",
+            root,
+            TINY_SPACE,
+            FLOPS_AND_PARAMS,
+            constraints=["train_flops <= 3e9"],
+            budget={"trials": 6},
+            sampler={"name": "random", "seed": 1},
+        )
     )
     run_study(config)
     return config
-
-
-def load(config: StudyConfig) -> optuna.Study:
-    return optuna.load_study(study_name=config.name, storage=config.storage_url)
 
 
 def run_cli(argv: Sequence[str]) -> int:

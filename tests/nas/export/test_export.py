@@ -35,7 +35,8 @@ from nas.export import (
 from nas.study import StudyConfig, attrs
 from nas.study.trials import front_frame
 from search_spaces import Architecture
-from tests.nas.export.conftest import load, run_cli
+from tests.nas.export.conftest import run_cli
+from tests.support.studies import stored_study
 
 TRAINED_FILES = {
     "architecture.yaml",
@@ -57,7 +58,7 @@ if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("onnxscr
 
 def _original(config: StudyConfig, number: int) -> nn.Module:
     """The network exactly as the trial trained it: its spec, and the state_dict the worker saved."""
-    trial = load(config).trials[number]
+    trial = stored_study(config).trials[number]
     network = build(Architecture.from_dict(trial.user_attrs[attrs.ARCH]))
     network.load_state_dict(torch.load(trial.user_attrs[attrs.WEIGHTS], weights_only=True))
     return network.eval()
@@ -68,7 +69,7 @@ def _folders(out: Path) -> set[str]:
 
 
 def _folder_name(config: StudyConfig, number: int) -> str:
-    return f"trial-{number}-{load(config).trials[number].user_attrs[attrs.ARCH_ID][:8]}"
+    return f"trial-{number}-{stored_study(config).trials[number].user_attrs[attrs.ARCH_ID][:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_every_file_is_written_and_listed(exported: Path) -> None:
 
 
 def test_the_spec_round_trips(exported: Path, trained_study: StudyConfig) -> None:
-    recorded = Architecture.from_dict(load(trained_study).trials[0].user_attrs[attrs.ARCH])
+    recorded = Architecture.from_dict(stored_study(trained_study).trials[0].user_attrs[attrs.ARCH])
     assert Architecture.load(exported / "architecture.yaml") == recorded
     assert Architecture.load(exported / "architecture.json") == recorded
     assert load_architecture(exported).id == recorded.id
@@ -331,7 +332,7 @@ def test_the_streaming_example_runs(exported: Path, kws_root: Path) -> None:
 
 def test_the_model_card_says_what_the_issue_asks(exported: Path, trained_study: StudyConfig, kws_root: Path) -> None:
     card = (exported / "MODEL_CARD.md").read_text()
-    trial = load(trained_study).trials[0]
+    trial = stored_study(trained_study).trials[0]
     assert f"| accuracy | maximize | {trial.values[0]:.6g} |" in card
     assert "| train_flops | minimize |" in card
     assert "plan: " in card and "contract" in card and "rfft" in card  # per-layer contraction plans
@@ -348,7 +349,7 @@ def test_pareto_exports_every_front_trial(
     trained_study: StudyConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run_cli([str(trained_study.output_dir), "--pareto", "--no-onnx", "--out", str(tmp_path), "--quiet"]) == 0
-    front = [int(number) for number in front_frame(load(trained_study), trained_study)["number"]]
+    front = [int(number) for number in front_frame(stored_study(trained_study), trained_study)["number"]]
     assert front
     assert _folders(tmp_path) == {_folder_name(trained_study, number) for number in front}
     index = json.loads((tmp_path / "index.json").read_text())
@@ -364,7 +365,7 @@ def test_pareto_exports_every_front_trial(
 def test_pareto_over_a_subset_of_the_objectives(trained_study: StudyConfig, tmp_path: Path) -> None:
     argv = [str(trained_study.output_dir), "--pareto", "--objectives", "train_flops", "--out", str(tmp_path)]
     assert run_cli([*argv, "--no-onnx", "--no-torchscript", "--quiet"]) == 0
-    complete = load(trained_study).get_trials(states=(TrialState.COMPLETE,))
+    complete = stored_study(trained_study).get_trials(states=(TrialState.COMPLETE,))
     cheapest = min(trial.values[1] for trial in complete)
     expected = {_folder_name(trained_study, t.number) for t in complete if t.values[1] == cheapest}
     assert _folders(tmp_path) == expected
@@ -374,7 +375,7 @@ def test_pareto_over_a_subset_of_the_objectives(trained_study: StudyConfig, tmp_
 def test_best_exports_the_best_complete_trial_in_its_direction(
     trained_study: StudyConfig, tmp_path: Path, objective: str, index: int, sign: float
 ) -> None:
-    complete = load(trained_study).get_trials(states=(TrialState.COMPLETE,))
+    complete = stored_study(trained_study).get_trials(states=(TrialState.COMPLETE,))
     originals = [trial for trial in complete if attrs.DUPLICATE_OF not in trial.user_attrs]
     other, other_sign = 1 - index, (1.0 if index == 0 else -1.0)  # accuracy is maximised, train_flops minimised
     # ties on the objective go to the trial better in the other one (not dominated among the tied), then the earliest
@@ -440,7 +441,7 @@ def test_an_unknown_trial_number_names_the_allowed_ones(
 def test_a_trial_that_did_not_complete_is_refused_with_its_reason(
     cost_only_study: StudyConfig, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    study = load(cost_only_study)
+    study = stored_study(cost_only_study)
     pruned = study.get_trials(states=(TrialState.PRUNED,))
     assert pruned, "the constraint prunes some of the sampled architectures"
     complete = [trial.number for trial in study.get_trials(states=(TrialState.COMPLETE,))]

@@ -11,7 +11,8 @@ from nas.export import ExportError, resolve_architecture, resolve_source
 from nas.study import StudyConfig, attrs
 from nas.tasks import Budget, TrainingConfig, make_task
 from search_spaces import Architecture
-from tests.nas.export.conftest import load, run_cli
+from tests.nas.export.conftest import run_cli
+from tests.support.studies import stored_study
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def export_root(trained_study: StudyConfig, tmp_path_factory: pytest.TempPathFac
 
 
 def _recorded(config: StudyConfig, number: int) -> Architecture:
-    return Architecture.from_dict(load(config).trials[number].user_attrs[attrs.ARCH])
+    return Architecture.from_dict(stored_study(config).trials[number].user_attrs[attrs.ARCH])
 
 
 def test_every_form_of_arch_resolves_to_the_trial_architecture(

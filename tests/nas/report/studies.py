@@ -20,52 +20,18 @@ from nas.cost import score
 from nas.report.cli import register
 from nas.study import StudyConfig, attrs
 from search_spaces import Architecture, InputSpec, OutputSpec, Stage
+from tests.support.studies import ACCURACY_AND_FLOPS, FLOPS_AND_PARAMS, RANDOM, REPORT_SPACE, kws_study
 
-SPACE: dict[str, Any] = {
-    "name": "report-space",
-    "task": "kws",
-    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-    "output": {"size": 35},
-    "stages": [
-        {
-            "block": ["dws", "s5", "full", "group"],
-            "channels": [8, 16],
-            "num_states": [4, 8],
-            "groups": [2],
-            "stride": 4,
-        },
-        {
-            "block": ["dws", "s5", "neck"],
-            "channels": [16, 32],
-            "num_states": [8],
-            "bottleneck_ratio": [0.5],
-            "stride": 4,
-        },
-        {"block": ["dws", "s5", "full"], "channels": [32], "num_states": [8, 16], "stride": 2},
-    ],
-}
-TWO = {"train_flops": "minimize", "params": "maximize"}
-THREE = {"train_flops": "minimize", "params": "maximize", "train_peak_bytes": "minimize"}
+TWO = FLOPS_AND_PARAMS
+THREE = {**FLOPS_AND_PARAMS, "train_peak_bytes": "minimize"}
 
 
 def cost_config(tmp_path: Path, **changes: Any) -> StudyConfig:
-    data = {
-        "name": "report-cost",
-        "task": "kws",
-        "data": str(tmp_path / "unused"),
-        "space": SPACE,
-        "objectives": TWO,
-        "budget": {"trials": 14},
-        "sampler": {"name": "random", "seed": 0},
-        "constraints": ["params <= 40k"],
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
-    return StudyConfig.from_dict(data)
-
-
-def load(config: StudyConfig) -> optuna.Study:
-    return optuna.load_study(study_name=config.name, storage=config.storage_url)
+    constraints = ["params <= 40k"]
+    base = kws_study(
+        "report-cost", tmp_path, REPORT_SPACE, TWO, budget={"trials": 14}, sampler=RANDOM, constraints=constraints
+    )
+    return StudyConfig.from_dict(base | changes)
 
 
 def _arch(*stages: Stage) -> Architecture:
@@ -103,16 +69,7 @@ PRUNE_REASON = "constraint params <= 1000 violated (params = 2610)"
 
 
 def hand_made_config(tmp_path: Path, **changes: Any) -> StudyConfig:
-    data = {
-        "name": "report-hand",
-        "task": "kws",
-        "data": str(tmp_path / "unused"),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
-    return StudyConfig.from_dict(data)
+    return StudyConfig.from_dict(kws_study("report-hand", tmp_path, REPORT_SPACE, ACCURACY_AND_FLOPS) | changes)
 
 
 def _user_attrs(arch: Architecture, cost: dict[str, float], **extra: Any) -> dict[str, Any]:
@@ -145,25 +102,16 @@ def fill_hand_made(study: optuna.Study, *, complete: bool = True) -> None:
     study.add_trial(optuna.trial.create_trial(state=TrialState.RUNNING, user_attrs=running))
 
 
-HALVING = {"accuracy": "maximize", "train_flops": "minimize", "train_peak_bytes": "minimize"}
+HALVING = {**ACCURACY_AND_FLOPS, "train_peak_bytes": "minimize"}
 STOPPED_REASON = "stopped after rung 0 (0.333333 of the budget): not promoted by Pareto rank"
 HALVING_ACCURACY = {0: (0.30, 0.55), 1: (0.25, 0.62), 2: (0.20,), 3: (0.10,), 5: (0.15,), 6: (0.40,)}
 """Accuracy per rung of the halving study's trained trials (rung 0 at a third of the budget, rung 1 full)."""
 
 
 def halving_config(tmp_path: Path, **changes: Any) -> StudyConfig:
-    data = {
-        "name": "report-halving",
-        "task": "kws",
-        "data": str(tmp_path / "unused"),
-        "space": SPACE,
-        "objectives": HALVING,
-        "constraints": ["params <= 1M"],
-        "fidelity": {"min_fraction": 1 / 3, "eta": 3},
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
-    return StudyConfig.from_dict(data)
+    fidelity = {"min_fraction": 1 / 3, "eta": 3}
+    base = kws_study("report-halving", tmp_path, REPORT_SPACE, HALVING, constraints=["params <= 1M"], fidelity=fidelity)
+    return StudyConfig.from_dict(base | changes)
 
 
 def halving_architectures() -> list[Architecture]:

@@ -8,23 +8,13 @@ import pandas as pd
 
 from nas.report.choices import choice_usage, searched_fields
 from search_spaces import SearchSpace
+from tests.support.studies import kws_space
 
-SPACE = {
-    "name": "choices",
-    "task": "kws",
-    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-    "output": {"size": 35},
-    "stages": [
-        {"block": ["dws", "group"], "channels": [8, 16], "num_states": [4], "groups": [2, 4], "stride": [2, 4]},
-        {
-            "block": ["s5", "neck"],
-            "channels": [16],
-            "num_states": [8],
-            "bottleneck_ratio": [0.25, 0.5],
-            "depth": [1, 2],
-        },
-    ],
-}
+SPACE = kws_space(
+    "choices",
+    {"block": ["dws", "group"], "channels": [8, 16], "num_states": [4], "groups": [2, 4], "stride": [2, 4]},
+    {"block": ["s5", "neck"], "channels": [16], "num_states": [8], "bottleneck_ratio": [0.25, 0.5], "depth": [1, 2]},
+)
 
 
 def _stages(first: dict, second: dict) -> list[dict]:

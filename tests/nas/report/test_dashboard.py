@@ -22,7 +22,8 @@ import pytest
 from nas.report import OptunaDashboard, ReportServer, free_port
 from nas.report.dashboard import DashboardError
 from nas.study import StudyConfigError, run_study
-from tests.nas.report.studies import cost_config, load
+from tests.nas.report.studies import cost_config
+from tests.support.studies import stored_study
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -47,7 +48,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
 def test_report_server_answers_and_regenerates_after_new_trials(tmp_path: Path) -> None:
     config = cost_config(tmp_path, budget={"trials": 4}, constraints=[])
     run_study(config)
-    with ReportServer(load(config), config, port=0, interval=0.2, log=lambda message: None) as server:
+    with ReportServer(stored_study(config), config, port=0, interval=0.2, log=lambda message: None) as server:
         status, page = _get(server.url)
         assert status == 200 and "trials: 4 complete" in page
         assert '<noscript><meta http-equiv="refresh"' in page and 'fetch("version"' in page
@@ -71,8 +72,8 @@ def test_report_server_answers_and_regenerates_after_new_trials(tmp_path: Path) 
 def test_report_server_port_in_use(tmp_path: Path) -> None:
     config = cost_config(tmp_path, budget={"trials": 2}, constraints=[])
     run_study(config)
-    with ReportServer(load(config), config, port=0, log=lambda message: None) as first:
-        second = ReportServer(load(config), config, port=first.port, log=lambda message: None)
+    with ReportServer(stored_study(config), config, port=0, log=lambda message: None) as first:
+        second = ReportServer(stored_study(config), config, port=first.port, log=lambda message: None)
         with pytest.raises(StudyConfigError, match="--report-port: got"):
             second.start()
 

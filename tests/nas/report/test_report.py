@@ -38,6 +38,8 @@ from tests.nas.report.studies import (
     hand_made_config,
     plot_data,
 )
+from tests.support.local_ray import local_ray
+from tests.support.studies import kws_space, stored_study, trained_config
 
 
 def _evaluated(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -277,7 +279,7 @@ def test_one_objective(tmp_path: Path) -> None:
     from nas.study import run_study
 
     run_study(config)
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = stored_study(config)
     page = write_report(study, config, tmp_path / "out").html.read_text(encoding="utf-8")
     plots = plot_data(page)
     assert "plot-objective-params" in plots and not [key for key in plots if key.startswith("plot-pair-")]
@@ -334,7 +336,6 @@ def test_report_of_a_study_named_by_its_storage_url(
 ) -> None:
     """``report URL#NAME`` on every storage backend: the config comes from the study itself."""
     from nas.study import run_study
-    from nas.study.storage import make_storage
 
     config = cost_config(tmp_path, storage=storage_url)
     run_study(config)
@@ -342,7 +343,7 @@ def test_report_of_a_study_named_by_its_storage_url(
     assert cli(["report", f"{storage_url}#{config.name}", "--out", str(out)]) == 0
     assert f"report of study {config.name} (14 trials)" in capsys.readouterr().out
     assert f"{config.name}: study report" in (out / "report.html").read_text(encoding="utf-8")
-    study = optuna.load_study(study_name=config.name, storage=make_storage(storage_url))
+    study = stored_study(config)
     table = pd.read_csv(out / "trials.csv")
     assert table["number"].tolist() == [trial.number for trial in study.trials]
     assert table["state"].tolist() == [trial.state.name.lower() for trial in study.trials]
@@ -351,38 +352,19 @@ def test_report_of_a_study_named_by_its_storage_url(
 @pytest.mark.slow
 def test_report_of_a_trained_accuracy_study_on_ray(tmp_path: Path, kws_root: Path) -> None:
     """Real training on a local Ray: the metrics come from the workers, the quality view uses accuracy."""
-    import ray
 
     from nas.study import run_study
 
-    config = StudyConfig.from_dict(
-        {
-            "name": "report-ray",
-            "task": "kws",
-            "data": str(kws_root),
-            "space": _ray_space(),
-            "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-            "budget": {"trials": 3},
-            "training": {"budget": "2steps", "batch_size": 4},
-            "sampler": {"name": "random", "seed": 0},
-            "output": str(tmp_path / "runs"),
-        }
+    space = kws_space(
+        "tiny",
+        {"block": ["dws", "s5", "full"], "channels": [8], "num_states": [4], "stride": 4},
+        {"block": ["dws", "s5"], "channels": [16], "num_states": [8], "stride": 4},
     )
-    started = not ray.is_initialized()  # another test may have left its local Ray up: use it then
-    if started:
-        ray.init(
-            address="local",
-            num_cpus=1,
-            include_dashboard=False,
-            log_to_driver=False,
-            namespace="centaurus-nas-report-tests",
-        )
-    try:
+    budget, training = {"trials": 3}, {"budget": "2steps", "batch_size": 4}
+    config = trained_config(tmp_path, kws_root, name="report-ray", space=space, budget=budget, training=training)
+    with local_ray("centaurus-nas-report-tests"):
         run_study(config)
-    finally:
-        if started:
-            ray.shutdown()
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = stored_study(config)
     data = collect(study, config)
     assert data.quality == "accuracy" and len(data.evaluated) == 3
     assert data.evaluated["metric.accuracy"].tolist() == data.evaluated["accuracy"].tolist()
@@ -391,19 +373,6 @@ def test_report_of_a_trained_accuracy_study_on_ray(tmp_path: Path, kws_root: Pat
     quality = plots["plot-quality"]
     assert sorted(n for trace in quality for n in trace["customdata"]) == data.evaluated["number"].tolist()
     assert "train time" in page
-
-
-def _ray_space() -> dict:
-    return {
-        "name": "tiny",
-        "task": "kws",
-        "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-        "output": {"size": 35},
-        "stages": [
-            {"block": ["dws", "s5", "full"], "channels": [8], "num_states": [4], "stride": 4},
-            {"block": ["dws", "s5"], "channels": [16], "num_states": [8], "stride": 4},
-        ],
-    }
 
 
 def test_the_page_never_shows_a_database_password(hand_study: tuple[StudyConfig, optuna.Study]) -> None:

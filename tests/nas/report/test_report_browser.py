@@ -30,6 +30,7 @@ from nas.report.page import ERRORS_ID, TABLE_ID
 from nas.study import StudyConfig
 from nas.study.storage import open_study
 from tests.nas.report.studies import plot_data
+from tests.support.studies import kws_space, kws_study
 
 REPO = Path(__file__).resolve().parents[3]
 _NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
@@ -201,15 +202,23 @@ def _check_rendered(page: Path, dom: str, trials: int) -> _Dom:
     return parsed
 
 
+def _render_with_screenshot(
+    studied: tuple[StudyConfig, optuna.Study], tmp_path: Path, name: str, size: tuple[int, int] = (1400, 2200)
+) -> tuple[_Dom, Path]:
+    """Write the study's report, load it in Chromium with a screenshot to ``name`` (the old one removed
+    first, so a stale file cannot pass), and check that it rendered: (what rendered, the screenshot)."""
+    config, study = studied
+    files = write_report(study, config, tmp_path / "report")
+    shot = _screenshot_dir() / name
+    shot.unlink(missing_ok=True)
+    dom = _load(files.html, tmp_path / "profile", screenshot=shot, size=size)
+    return _check_rendered(files.html, dom, trials=len(study.trials)), shot
+
+
 def test_report_renders_in_chromium_without_errors(
     three_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
 ) -> None:
-    config, study = three_study
-    files = write_report(study, config, tmp_path / "report")
-    shot = _screenshot_dir() / "report-three-objectives.png"
-    shot.unlink(missing_ok=True)
-    dom = _load(files.html, tmp_path / "profile", screenshot=shot)
-    parsed = _check_rendered(files.html, dom, trials=len(study.trials))
+    parsed, shot = _render_with_screenshot(three_study, tmp_path, "report-three-objectives.png")
     assert {"plot-parallel", "plot-scatter3d"} <= set(parsed.plots)
     assert _png_size(shot) == (1400, 2200) and shot.stat().st_size > 20_000
     print(f"screenshot: {shot}")
@@ -222,12 +231,7 @@ _SI_SUFFIX = re.compile(r"^-?[\d.,]+\s?[kMGTPµmunp]$")
 def test_halving_report_shows_every_trained_network_with_readable_ticks(
     halving_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
 ) -> None:
-    config, study = halving_study
-    files = write_report(study, config, tmp_path / "report")
-    shot = _screenshot_dir() / "report-halving.png"
-    shot.unlink(missing_ok=True)
-    dom = _load(files.html, tmp_path / "profile", screenshot=shot, size=(1400, 5600))
-    parsed = _check_rendered(files.html, dom, trials=len(study.trials))
+    parsed, shot = _render_with_screenshot(halving_study, tmp_path, "report-halving.png", size=(1400, 5600))
     assert {"plot-choices", "plot-scatter3d", "plot-parallel"} <= set(parsed.plots)
     for key, plot in parsed.plots.items():
         for axis, labels in plot.ticks.items():
@@ -246,27 +250,14 @@ def test_halving_report_shows_every_trained_network_with_readable_ticks(
 def test_accuracy_report_with_failed_trials_renders(
     hand_study: tuple[StudyConfig, optuna.Study], tmp_path: Path
 ) -> None:
-    config, study = hand_study
-    files = write_report(study, config, tmp_path / "report")
-    shot = _screenshot_dir() / "report-accuracy.png"
-    shot.unlink(missing_ok=True)
-    dom = _load(files.html, tmp_path / "profile", screenshot=shot, size=(1400, 1400))
-    _check_rendered(files.html, dom, trials=len(study.trials))
+    _, shot = _render_with_screenshot(hand_study, tmp_path, "report-accuracy.png", size=(1400, 1400))
     assert _png_size(shot) == (1400, 1400)
     print(f"screenshot: {shot}")
 
 
 def test_empty_report_renders_and_a_broken_script_is_caught(tmp_path: Path) -> None:
-    config = StudyConfig.from_dict(
-        {
-            "name": "empty",
-            "task": "kws",
-            "data": str(tmp_path / "unused"),
-            "space": _tiny_space(),
-            "objectives": {"train_flops": "minimize"},
-            "output": str(tmp_path / "runs"),
-        }
-    )
+    space = kws_space("tiny", {"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4})
+    config = StudyConfig.from_dict(kws_study("empty", tmp_path, space, {"train_flops": "minimize"}))
     files = write_report(open_study(config), config, tmp_path / "report")
     parsed = _parse(_load(files.html, tmp_path / "profile"))
     assert parsed.errors_count == "0" and not parsed.plots and parsed.table_rows == 1  # the "no trials yet" row
@@ -277,13 +268,3 @@ def test_empty_report_renders_and_a_broken_script_is_caught(tmp_path: Path) -> N
     broken.write_text(page.replace("</body>", "<script>undefinedFunction();</script></body>"), encoding="utf-8")
     parsed = _parse(_load(broken, tmp_path / "profile"))
     assert parsed.errors_count == "1" and "undefinedFunction" in parsed.errors_text
-
-
-def _tiny_space() -> dict:
-    return {
-        "name": "tiny",
-        "task": "kws",
-        "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-        "output": {"size": 35},
-        "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}],
-    }

@@ -16,7 +16,7 @@ from nas.errors import DatasetError
 from nas.study import InProcessBackend, TrialRequest, attrs, run_study
 from nas.study.backends.ray_backend import describe_ray_error
 from nas.tasks import Budget, TaskResult, TrainingConfig, TrainingRun
-from tests.nas.study.test_search_ray import study_config
+from tests.support.studies import trained_config
 
 
 def _score(request: TrialRequest) -> float:
@@ -36,7 +36,7 @@ def test_the_in_process_backend_runs_a_multi_fidelity_search_without_ray(tmp_pat
         return _result(request, _score(request))
 
     fidelity = {"min_fraction": 1 / 3, "eta": 3}
-    config = study_config(tmp_path, kws_root, budget={"trials": 9}, fidelity=fidelity, training={"budget": "9steps"})
+    config = trained_config(tmp_path, kws_root, budget={"trials": 9}, fidelity=fidelity, training={"budget": "9steps"})
     outcome = run_study(config, backend=InProcessBackend(trial_function))
     assert "ray" not in sys.modules or not ray.is_initialized()
     trials = outcome.study.trials
@@ -61,7 +61,7 @@ def test_an_exception_in_an_in_process_trial_fails_it_with_the_headline(tmp_path
     def broken(request: TrialRequest) -> TaskResult:
         raise ValueError("the data is odd\n  drawing of the layout")
 
-    config = study_config(tmp_path, kws_root, budget={"trials": 2})
+    config = trained_config(tmp_path, kws_root, budget={"trials": 2})
     outcome = run_study(config, backend=InProcessBackend(broken))
     assert outcome.failed == 2
     assert {t.user_attrs[attrs.REASON] for t in outcome.study.trials} == {"ValueError: the data is odd"}
@@ -69,7 +69,7 @@ def test_an_exception_in_an_in_process_trial_fails_it_with_the_headline(tmp_path
 
 @pytest.fixture
 def request_() -> TrialRequest:
-    arch = next(iter(study_config(Path("unused"), Path("unused")).space.enumerate()))
+    arch = next(iter(trained_config(Path("unused"), Path("unused")).space.enumerate()))
     return TrialRequest(0, 0, 0, "kws", "data", arch, Budget(steps=1), Budget(steps=1), TrainingConfig())
 
 

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import optuna
 import psutil
@@ -33,29 +33,18 @@ from nas.study.driver import SearchDriver
 from nas.study.limits import SECONDS_ATTR
 from nas.study.storage import make_storage
 from tests.nas.study.fake_trials import sleepy_trial_function
-from tests.nas.study.test_search_ray import SPACE
 from tests.support.figures import Figure
+from tests.support.postgres import Postgres
+from tests.support.studies import kws_space, stored_study, trained_study
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[3]
 
 
 def _config_data(tmp_path: Path, data: Path, **changes: Any) -> dict[str, Any]:
-    return {
-        "name": "faults",
-        "task": "kws",
-        "data": str(data),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-        "budget": {"trials": 30},
-        "training": {"budget": "1steps"},
-        "sampler": {"name": "random", "seed": 0},
-        "resources": {"cpus": 1},
-        "retries": 2,
-        "keep_weights": False,
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
+    base = trained_study(tmp_path, data, name="faults", budget={"trials": 30}, training={"budget": "1steps"})
+    base |= {"retries": 2, "keep_weights": False}
+    return base | changes
 
 
 def _study_file(tmp_path: Path, data: Path, **changes: Any) -> Path:
@@ -67,7 +56,7 @@ def _study_file(tmp_path: Path, data: Path, **changes: Any) -> Path:
 
 def _trials(config: StudyConfig) -> list[optuna.trial.FrozenTrial]:
     # make_storage, not the URL: a driver may be creating the schema while this looks
-    return optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url)).get_trials()
+    return stored_study(config).get_trials()
 
 
 def _counted(trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
@@ -341,15 +330,8 @@ def test_killed_multi_fidelity_driver_keeps_finished_rungs(tmp_path: Path, kws_r
 
 
 # 4 x 3 x 3 choices per stage, two stages: over a thousand architectures, so ten random draws rarely repeat one
-WIDE_SPACE = {
-    **SPACE,
-    "stages": [
-        {"block": ["dws", "s5", "full", "group"], "channels": [8, 16, 32], "num_states": [4, 8, 16], "groups": [2]}
-        | {"stride": 4},
-        {"block": ["dws", "s5", "full", "group"], "channels": [8, 16, 32], "num_states": [4, 8, 16], "groups": [2]}
-        | {"stride": 4},
-    ],
-}
+WIDE_STAGE = {"block": ["dws", "s5", "full", "group"], "channels": [8, 16, 32], "num_states": [4, 8, 16], "groups": [2]}
+WIDE_SPACE = kws_space("tiny", WIDE_STAGE | {"stride": 4}, WIDE_STAGE | {"stride": 4})
 
 
 def test_a_resumed_driver_asks_new_architectures(tmp_path: Path, kws_root: Path, ray_cluster) -> None:
@@ -419,9 +401,8 @@ def test_two_recoveries_at_once_fail_and_re_enqueue_each_trial_once(tmp_path: Pa
     trials = optuna.load_study(study_name="race", storage=url).get_trials()
     reruns = [t.user_attrs[attrs.RESUMED_FROM] for t in trials if t.state == TrialState.WAITING]
     assert sorted(reruns) == [0, 1, 2, 3] and sum(counts) == 4
-    assert [t.user_attrs[attrs.ARCH_ID] for t in trials if t.state == TrialState.WAITING] == [
-        f"arch-{index}" for index in range(4)
-    ]
+    for rerun in (t for t in trials if t.state == TrialState.WAITING):  # in whichever order the two recoveries won
+        assert rerun.user_attrs[attrs.ARCH_ID] == f"arch-{rerun.user_attrs[attrs.RESUMED_FROM]}"
 
 
 # ---------------------------------------------------------------- PostgreSQL: load and outage
@@ -485,16 +466,45 @@ def _wait_for_completions(log: Path, count: int, driver: subprocess.Popen[bytes]
         time.sleep(0.1)
 
 
+class _Outage(NamedTuple):
+    """A search whose PostgreSQL server was just stopped under it."""
+
+    path: Path
+    config: StudyConfig
+    log: Path
+    driver: subprocess.Popen[bytes]
+    before: dict[int, tuple[float, ...]]
+    """The trials complete before the stop, with their values."""
+
+
+def _stop_postgres_mid_search(
+    tmp_path: Path,
+    data: Path,
+    postgres_url: str,
+    server: Postgres,
+    ray_cluster: Any,
+    trials: int,
+    env: dict[str, str] | None = None,
+) -> _Outage:
+    """Start a driver searching ``trials`` trials on PostgreSQL, stop the server once three trials have
+    completed, and return with the driver still running."""
+    ray = {"address": ray_cluster.address}
+    path = _study_file(tmp_path, data, budget={"trials": trials}, storage=postgres_url, ray=ray)
+    config, log = StudyConfig.load(path), tmp_path / "driver.log"
+    driver = _driver(path, log, sleep=0.5, env=env)
+    _wait_for_completions(log, 3, driver)
+    before = _complete(_trials(config))
+    server.stop()
+    return _Outage(path, config, log, driver, before)
+
+
 def test_postgres_restarted_during_a_search_is_waited_for(
     tmp_path: Path, kws_root: Path, postgres_url: str, restartable_postgres_server, ray_cluster, record_figure
 ) -> None:
-    ray = {"address": ray_cluster.address}
-    path = _study_file(tmp_path, kws_root, budget={"trials": 24}, storage=postgres_url, ray=ray)
-    config, log = StudyConfig.load(path), tmp_path / "driver.log"
-    driver = _driver(path, log, sleep=0.5)
-    _wait_for_completions(log, 3, driver)
-    before = _complete(_trials(config))
-    restartable_postgres_server.stop()
+    server = restartable_postgres_server
+    _, config, log, driver, before = _stop_postgres_mid_search(
+        tmp_path, kws_root, postgres_url, server, ray_cluster, 24
+    )
     time.sleep(5)  # trials keep finishing on the workers; their tells wait
     restartable_postgres_server.start()
     assert driver.wait(timeout=180) == 0, log.read_text()
@@ -517,13 +527,10 @@ def test_postgres_restarted_during_a_search_is_waited_for(
 def test_postgres_down_longer_than_allowed_stops_clearly_then_resumes(
     tmp_path: Path, kws_root: Path, postgres_url: str, restartable_postgres_server, ray_cluster, record_figure
 ) -> None:
-    ray = {"address": ray_cluster.address}
-    path = _study_file(tmp_path, kws_root, budget={"trials": 20}, storage=postgres_url, ray=ray)
-    config, log = StudyConfig.load(path), tmp_path / "driver.log"
-    driver = _driver(path, log, sleep=0.5, env={"CENTAURUS_STORAGE_OUTAGE_SECONDS": "3"})
-    _wait_for_completions(log, 3, driver)
-    before = _complete(_trials(config))
-    restartable_postgres_server.stop()
+    server, short_wait = restartable_postgres_server, {"CENTAURUS_STORAGE_OUTAGE_SECONDS": "3"}
+    path, config, log, driver, before = _stop_postgres_mid_search(
+        tmp_path, kws_root, postgres_url, server, ray_cluster, 20, env=short_wait
+    )
     try:
         assert driver.wait(timeout=120) == 2, log.read_text()
     finally:

@@ -14,7 +14,7 @@ from optuna.trial import TrialState
 from nas.study import InProcessBackend, StudyConfig, TrialRequest, attrs, run_study
 from nas.study.worker import run_trial
 from nas.tasks import TaskResult, make_task
-from tests.nas.study.test_search_ray import study_config
+from tests.support.studies import trained_config
 
 pytestmark = pytest.mark.filterwarnings("ignore:SpeechCommands")  # the tiny corpus has 3 of the space's 35 words
 
@@ -31,7 +31,7 @@ def _config(tmp_path: Path, kws_root: Path, **changes: object) -> StudyConfig:
         "artifacts": str(tmp_path / "artifacts"),
         **changes,
     }
-    return study_config(tmp_path, kws_root, **values)
+    return trained_config(tmp_path, kws_root, **values)
 
 
 def test_a_trial_promoted_through_two_rungs_ends_like_one_straight_run(tmp_path: Path, kws_root: Path) -> None:

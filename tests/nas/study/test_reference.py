@@ -16,23 +16,15 @@ from nas.cost import score
 from nas.study import StudyConfig, run_study
 from nas.study.reference import REFERENCE_ATTR, ensure_reference, space_reference, study_reference
 from nas.study.summary import study_counts
-from tests.nas.study.test_search_cost_only import SPACE
+from tests.support.studies import ACCURACY_AND_FLOPS, ENUMERABLE_SPACE, kws_study
 
 STUDIES = Path(__file__).resolve().parents[3] / "studies"
 
 
 def _config(tmp_path: Path, **changes: Any) -> StudyConfig:
-    data = {
-        "name": "derived-reference",
-        "task": "kws",
-        "data": str(tmp_path / "unused"),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize", "train_peak_bytes": "minimize"},
-        "budget": {"trials": 6},
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
-    return StudyConfig.from_dict(data)
+    objectives = {**ACCURACY_AND_FLOPS, "train_peak_bytes": "minimize"}
+    base = kws_study("derived-reference", tmp_path, ENUMERABLE_SPACE, objectives, budget={"trials": 6})
+    return StudyConfig.from_dict(base | changes)
 
 
 @pytest.mark.parametrize(("config_name", "samples"), [("kws-quick.yaml", 40), ("kws/quick.yaml", 15)])

@@ -21,7 +21,7 @@ from nas.study.driver import SearchDriver
 from nas.study.errors import StorageUnavailableError
 from nas.study.liveness import STALE_SECONDS, driver_is_dead, recover_interrupted
 from nas.study.resilient import ResilientStorage, is_connection_error, outage_seconds
-from tests.nas.study.test_search_ray import SPACE
+from tests.support.studies import ACCURACY_AND_FLOPS, TINY_SPACE, kws_study
 
 
 class _Flaky(optuna.storages.InMemoryStorage):
@@ -137,17 +137,11 @@ def test_only_trials_of_dead_drivers_are_recovered() -> None:
 
 # --------------------------------------------------------------------------- memory guard
 def test_an_architecture_bigger_than_the_machine_is_pruned_before_training(tmp_path: Path, kws_root: Path) -> None:
+    predicted_huge = {"batch": 200_000}  # predicted peak memory: hundreds of GiB
     config = StudyConfig.from_dict(
-        {
-            "name": "huge",
-            "task": "kws",
-            "data": str(kws_root),
-            "space": SPACE,
-            "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-            "budget": {"trials": 1},
-            "cost": {"batch": 200_000},  # predicted peak memory: hundreds of GiB
-            "output": str(tmp_path / "runs"),
-        }
+        kws_study(
+            "huge", tmp_path, TINY_SPACE, ACCURACY_AND_FLOPS, data=kws_root, budget={"trials": 1}, cost=predicted_huge
+        )
     )
     driver = SearchDriver(config)
     assert driver._new_trial() is None  # settled without training (no Ray needed)

@@ -17,26 +17,16 @@ import yaml
 from optuna.trial import TrialState
 
 from nas.study import StudyConfig, attrs
-from nas.study.storage import make_storage
-from tests.nas.study.test_search_ray import SPACE
+from tests.support.studies import stored_study, trained_study
 
 BUDGET = 6
 
 
 def _write_config(tmp_path: Path, data: Path) -> Path:
     path = tmp_path / "study.yaml"
-    config = {
-        "name": "killed",
-        "task": "kws",
-        "data": str(data),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-        "budget": {"trials": BUDGET},
-        "training": {"budget": "1.5s", "batch_size": 4},
-        "sampler": {"name": "random", "seed": 0},
-        "resources": {"cpus": 1},
-        "output": str(tmp_path / "runs"),
-    }
+    config = trained_study(
+        tmp_path, data, name="killed", budget={"trials": BUDGET}, training={"budget": "1.5s", "batch_size": 4}
+    )
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -44,8 +34,8 @@ def _write_config(tmp_path: Path, data: Path) -> Path:
 def _states(config: StudyConfig) -> dict[int, optuna.trial.FrozenTrial]:
     if not (config.output_dir / "study.db").exists():
         return {}
-    try:  # make_storage: the driver may be creating the schema right now (see _open_database)
-        study = optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url))
+    try:  # stored_study opens with make_storage: the driver may be creating the schema right now (see _open_database)
+        study = stored_study(config)
     except KeyError:
         return {}
     return {trial.number: trial for trial in study.get_trials()}

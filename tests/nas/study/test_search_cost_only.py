@@ -17,65 +17,31 @@ from nas.cli import main
 from nas.cost import score
 from nas.pareto import hypervolume, non_dominated_mask, normalised_hypervolume
 from nas.study import StudyConfig, StudyConfigError, attrs, run_study
-from nas.study.storage import find_config, load_existing_study, make_storage
+from nas.study.storage import find_config, load_existing_study
 from nas.study.summary import complete_values
 from search_spaces import SearchSpace
 from tests.support.postgres import free_port
-
-# 6,720 architectures; params (capacity) against training FLOPs is a real trade-off with a 73-point front.
-SPACE: dict[str, Any] = {
-    "name": "enumerable",
-    "task": "kws",
-    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-    "output": {"size": 35},
-    "stages": [
-        {
-            "block": ["dws", "s5", "full", "group"],
-            "channels": [8, 16],
-            "num_states": [4, 8],
-            "groups": [2, 4],
-            "stride": 4,
-        },
-        {
-            "block": ["dws", "s5", "neck", "full", "group"],
-            "channels": [16, 32],
-            "num_states": [8, 16],
-            "groups": [2, 4],
-            "bottleneck_ratio": [0.25, 0.5],
-            "stride": 4,
-        },
-        {"block": ["dws", "s5", "full"], "channels": [32, 64], "num_states": [8, 16], "stride": 2},
-    ],
-}
-OBJECTIVES = {"train_flops": "minimize", "params": "maximize"}
+from tests.support.studies import ENUMERABLE_SPACE, FLOPS_AND_PARAMS, kws_study, stored_study
 
 
 def _config(tmp_path: Path, **changes: Any) -> StudyConfig:
-    data = {
-        "name": "cost-only",
-        "task": "kws",
-        "data": str(tmp_path / "unused"),
-        "space": SPACE,
-        "objectives": OBJECTIVES,
-        "budget": {"trials": 20},
-        "sampler": {"name": "tpe", "seed": 0},
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
-    return StudyConfig.from_dict(data)
-
-
-def _study(config: StudyConfig) -> optuna.Study:
-    """The stored study, opened by Optuna itself (a journal URL needs its storage object, not a string)."""
-    return optuna.load_study(study_name=config.name, storage=make_storage(config.storage_url))
+    base = kws_study(
+        "cost-only",
+        tmp_path,
+        ENUMERABLE_SPACE,
+        FLOPS_AND_PARAMS,
+        budget={"trials": 20},
+        sampler={"name": "tpe", "seed": 0},
+    )
+    return StudyConfig.from_dict(base | changes)
 
 
 @pytest.mark.slow
 def test_search_recovers_90_percent_of_the_enumerated_front_hypervolume(tmp_path: Path) -> None:
     """The truth: every one of the 6,720 architectures scored. 150 TPE trials (2.2% of the space) must
     reach 90% of the true front's hypervolume (measured: 0.96-0.99 over seeds 0-2; random search 0.83-0.90)."""
-    space = SearchSpace.from_dict(SPACE)
-    names, directions = list(OBJECTIVES), list(OBJECTIVES.values())
+    space = SearchSpace.from_dict(ENUMERABLE_SPACE)
+    names, directions = list(FLOPS_AND_PARAMS), list(FLOPS_AND_PARAMS.values())
     points = np.array([[score(arch, 32).objectives()[name] for name in names] for arch in space.enumerate()])
     assert len(points) == space.size() == 6720
     assert non_dominated_mask(points, directions).sum() > 50
@@ -84,14 +50,14 @@ def test_search_recovers_90_percent_of_the_enumerated_front_hypervolume(tmp_path
 
     config = _config(tmp_path, budget={"trials": 150})
     run_study(config)
-    found = complete_values(optuna.load_study(study_name=config.name, storage=config.storage_url))
+    found = complete_values(stored_study(config))
     assert hypervolume(found, reference, directions) >= 0.9 * truth
 
 
 def test_constraints_prune_before_training_with_the_reason(tmp_path: Path) -> None:
     config = _config(tmp_path, constraints=["params <= 20k"], budget={"trials": 25})
     outcome = run_study(config)
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = stored_study(config)
     pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
     assert outcome.pruned == len(pruned) > 0 and outcome.complete + outcome.pruned == 25
     for trial in pruned:
@@ -106,7 +72,7 @@ def test_a_budget_of_trained_trials_does_not_count_pruned_ones(tmp_path: Path) -
     constraints reject (a comparison of spaces must not favour the space whose samples fit the caps)."""
     config = _config(tmp_path, constraints=["params <= 20k"], budget={"trials": 25, "count": "trained"})
     outcome = run_study(config)
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = stored_study(config)
     pruned = study.get_trials(states=(optuna.trial.TrialState.PRUNED,))
     originals = [
         t
@@ -123,11 +89,11 @@ def test_a_budget_of_trained_trials_does_not_count_pruned_ones(tmp_path: Path) -
 def test_a_budget_of_trained_trials_gives_up_on_a_space_that_cannot_fill_it(tmp_path: Path) -> None:
     """Two distinct architectures cannot make three evaluated trials: the driver stops after asking
     twenty trials per budgeted one instead of sampling duplicates forever."""
-    tiny = {**SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
+    tiny = {**ENUMERABLE_SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
     budget = {"trials": 3, "count": "trained"}
     config = _config(tmp_path, space=tiny, budget=budget, sampler={"name": "random", "seed": 0})
     run_study(config)
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = stored_study(config)
     assert len(study.trials) == 60
     assert sum(1 for t in study.trials if not t.user_attrs.get(attrs.NOT_TRAINED)) == 2
 
@@ -147,7 +113,7 @@ def test_bad_budget_counts_are_named(tmp_path: Path, budget: dict[str, Any], mes
 def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path, storage_url: str) -> None:
     config = _config(tmp_path, storage=storage_url)
     run_study(config)
-    study = _study(config)
+    study = stored_study(config)
     assert study.metric_names == ["train_flops", "params"]
     assert len(study.trials) == 20
     from search_spaces import Architecture
@@ -163,10 +129,10 @@ def test_every_trial_records_its_architecture_cost_and_seed(tmp_path: Path, stor
 
 
 def test_repeated_architectures_reuse_results(tmp_path: Path) -> None:
-    tiny = {**SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
+    tiny = {**ENUMERABLE_SPACE, "stages": [{"block": ["dws", "s5"], "channels": [8], "num_states": [4], "stride": 4}]}
     config = _config(tmp_path, space=tiny, budget={"trials": 6}, sampler={"name": "random", "seed": 0})
     run_study(config)
-    study = optuna.load_study(study_name=config.name, storage=config.storage_url)
+    study = stored_study(config)
     originals = [t for t in study.trials if attrs.DUPLICATE_OF not in t.user_attrs]
     duplicates = [t for t in study.trials if attrs.DUPLICATE_OF in t.user_attrs]
     assert len(originals) == 2 and len(duplicates) == 4  # a two-architecture space
@@ -176,11 +142,11 @@ def test_repeated_architectures_reuse_results(tmp_path: Path) -> None:
 
 def test_a_second_run_continues_the_study_to_a_larger_budget(tmp_path: Path, storage_url: str) -> None:
     run_study(_config(tmp_path, budget={"trials": 5}, storage=storage_url))
-    first = {t.number: (t.params, t.values) for t in _study(_config(tmp_path, storage=storage_url)).trials}
+    first = {t.number: (t.params, t.values) for t in stored_study(_config(tmp_path, storage=storage_url)).trials}
     config = _config(tmp_path, budget={"trials": 12}, storage=storage_url)
     outcome = run_study(config)
     assert outcome.complete == 12
-    study = _study(config)
+    study = stored_study(config)
     assert [t.number for t in study.trials] == list(range(12))
     assert {t.number: (t.params, t.values) for t in study.trials[:5]} == first  # continued, not restarted
 
@@ -192,9 +158,9 @@ def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out
     assert "complete 20, running 0" in printed and "reference point declared in the config" in printed
     assert f"in {storage_url}" in printed
-    values = complete_values(_study(config))
-    expected = hypervolume(values, np.array([20e9, 0.0]), list(OBJECTIVES.values()))
-    share = normalised_hypervolume(values, np.array([20e9, 0.0]), list(OBJECTIVES.values()))
+    values = complete_values(stored_study(config))
+    expected = hypervolume(values, np.array([20e9, 0.0]), list(FLOPS_AND_PARAMS.values()))
+    share = normalised_hypervolume(values, np.array([20e9, 0.0]), list(FLOPS_AND_PARAMS.values()))
     assert f"hypervolume {share:.2f} of the box between the reference and ideal points (raw {expected:.4g})" in printed
     # The storage alone names the study too (the config travels inside it); an empty name means its only study.
     assert main(["status", f"{storage_url}#{config.name}"]) == 0
@@ -209,7 +175,7 @@ def test_status_and_pareto_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
     import pandas as pd
 
     front = pd.read_csv(csv)
-    mask = non_dominated_mask(values, list(OBJECTIVES.values()))
+    mask = non_dominated_mask(values, list(FLOPS_AND_PARAMS.values()))
     assert len(front) == len({tuple(v) for v in values[mask]})
     assert "Pareto front of cost-only" in printed
     assert main(["pareto", str(config.output_dir), "--objectives", "params", "--csv", str(csv)]) == 0
@@ -307,15 +273,7 @@ def test_status_warns_about_a_front_of_one_point_and_not_about_a_longer_one(
 def test_search_and_pareto_print_the_normalised_hypervolume_and_the_small_front_warning(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = {
-        "name": "cli-front",
-        "task": "kws",
-        "data": str(tmp_path / "unused"),
-        "space": SPACE,
-        "objectives": OBJECTIVES,
-        "budget": {"trials": 1},
-        "output": str(tmp_path / "runs"),
-    }
+    data = kws_study("cli-front", tmp_path, ENUMERABLE_SPACE, FLOPS_AND_PARAMS, budget={"trials": 1})
     path = tmp_path / "study.yaml"
     path.write_text(yaml.safe_dump(data))
     assert main(["search", str(path), "--quiet"]) == 0

@@ -10,48 +10,15 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-import optuna
 import psutil
 import pytest
 import ray
 from optuna.trial import TrialState
 
-from nas.study import StudyConfig, attrs, run_study
+from nas.study import SearchOutcome, StudyConfig, attrs, run_study
 from nas.study.driver import SearchDriver
-
-SPACE: dict[str, Any] = {
-    "name": "tiny",
-    "task": "kws",
-    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-    "output": {"size": 35},
-    "stages": [
-        {"block": ["dws", "s5", "full", "group"], "channels": [8], "num_states": [4, 8], "groups": [2], "stride": 4},
-        {"block": ["dws", "s5", "neck"], "channels": [16], "num_states": [8], "bottleneck_ratio": [0.5], "stride": 4},
-    ],
-}
-
-
-def study_config(tmp_path: Path, data: Path, **changes: Any) -> StudyConfig:
-    values: dict[str, Any] = {
-        "name": "ray-study",
-        "task": "kws",
-        "data": str(data),
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-        "budget": {"trials": 4},
-        "training": {"budget": "3steps", "batch_size": 4},
-        "sampler": {"name": "random", "seed": 0},
-        "resources": {"cpus": 1},
-        "output": str(tmp_path / "runs"),
-        **changes,
-    }
-    return StudyConfig.from_dict(values)
-
-
-def _load(config: StudyConfig) -> optuna.Study:
-    return optuna.load_study(study_name=config.name, storage=config.storage_url)
+from tests.support.studies import stored_study, trained_config
 
 
 @pytest.fixture
@@ -64,9 +31,9 @@ def local_ray():
 def test_multi_fidelity_search_keeps_full_fidelity_results_only_in_the_front(
     tmp_path: Path, kws_root: Path, local_ray: None
 ) -> None:
-    config = study_config(tmp_path, kws_root, budget={"trials": 6}, fidelity={"min_fraction": 0.5, "eta": 2})
+    config = trained_config(tmp_path, kws_root, budget={"trials": 6}, fidelity={"min_fraction": 0.5, "eta": 2})
     outcome = run_study(config)
-    study = _load(config)
+    study = stored_study(config)
     assert outcome.complete + outcome.pruned + outcome.failed == 6 and outcome.failed == 0
     complete = study.get_trials(states=(TrialState.COMPLETE,))
     assert complete, "ASHA promotes the best floor(n/eta) of each rung: some trial reaches full fidelity"
@@ -105,16 +72,23 @@ def _kill_first_trial_worker(stop: threading.Event, killed: list[int]) -> None:
         time.sleep(0.05)
 
 
-def test_a_killed_worker_is_retried_and_the_search_completes(tmp_path: Path, kws_root: Path, local_ray: None) -> None:
-    config = study_config(tmp_path, kws_root, retries=1, training={"budget": "2s", "batch_size": 4})
+def _search_killing_one_worker(config: StudyConfig) -> tuple[SearchOutcome, list[int]]:
+    """Run the search while a thread kills the first trial worker it sees: (outcome, pids killed)."""
     stop, killed = threading.Event(), []
     killer = threading.Thread(target=_kill_first_trial_worker, args=(stop, killed), daemon=True)
     killer.start()
-    outcome = run_study(config)
-    stop.set()
-    killer.join()
+    try:
+        return run_study(config), killed
+    finally:
+        stop.set()
+        killer.join()
+
+
+def test_a_killed_worker_is_retried_and_the_search_completes(tmp_path: Path, kws_root: Path, local_ray: None) -> None:
+    config = trained_config(tmp_path, kws_root, retries=1, training={"budget": "2s", "batch_size": 4})
+    outcome, killed = _search_killing_one_worker(config)
     assert killed, "the test never saw a trial worker to kill"
-    study = _load(config)
+    study = stored_study(config)
     assert outcome.complete + outcome.pruned + outcome.failed == 4
     hit = [trial for trial in study.trials if trial.user_attrs.get(attrs.ATTEMPTS)]
     assert len(hit) == 1
@@ -126,14 +100,9 @@ def test_a_killed_worker_is_retried_and_the_search_completes(tmp_path: Path, kws
 def test_a_worker_killed_more_often_than_allowed_fails_the_trial(
     tmp_path: Path, kws_root: Path, local_ray: None
 ) -> None:
-    config = study_config(tmp_path, kws_root, retries=0, training={"budget": "2s", "batch_size": 4})
-    stop, killed = threading.Event(), []
-    killer = threading.Thread(target=_kill_first_trial_worker, args=(stop, killed), daemon=True)
-    killer.start()
-    outcome = run_study(config)
-    stop.set()
-    killer.join()
-    study = _load(config)
+    config = trained_config(tmp_path, kws_root, retries=0, training={"budget": "2s", "batch_size": 4})
+    outcome, _ = _search_killing_one_worker(config)
+    study = stored_study(config)
     assert outcome.failed == 1 and outcome.complete + outcome.failed == 4
     failed = study.get_trials(states=(TrialState.FAIL,))[0]
     assert failed.user_attrs[attrs.REASON].startswith("lost 1 time(s) to dead workers or nodes")
@@ -143,10 +112,10 @@ def test_an_exception_in_a_trial_fails_it_with_the_reason(tmp_path: Path, local_
     """A dataset folder without the expected layout: every trial raises on its worker; the study completes."""
     broken = tmp_path / "not-speech-commands"
     broken.mkdir()
-    config = study_config(tmp_path, broken, budget={"trials": 2})
+    config = trained_config(tmp_path, broken, budget={"trials": 2})
     outcome = run_study(config)
     assert outcome.failed == 2 and outcome.complete == 0
-    for trial in _load(config).trials:
+    for trial in stored_study(config).trials:
         assert trial.user_attrs[attrs.REASON].startswith("DatasetError: ")
         assert "not-speech-commands" in trial.user_attrs[attrs.REASON]
 
@@ -154,7 +123,7 @@ def test_an_exception_in_a_trial_fails_it_with_the_reason(tmp_path: Path, local_
 def test_a_missing_data_folder_fails_before_anything_starts(tmp_path: Path) -> None:
     from nas.study.errors import StudyConfigError
 
-    config = study_config(tmp_path, tmp_path / "no-such-folder")
+    config = trained_config(tmp_path, tmp_path / "no-such-folder")
     with pytest.raises(StudyConfigError, match=r"data: got .*no-such-folder.*does not exist.*generate_data"):
         run_study(config)
     assert not (config.output_dir / "study.db").exists()  # checked before the study was even opened
@@ -168,7 +137,7 @@ def test_removing_a_node_mid_search_does_not_stop_the_search(tmp_path: Path, kws
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
     try:
-        config = study_config(tmp_path, kws_root, retries=2, training={"budget": "1.5s", "batch_size": 4})
+        config = trained_config(tmp_path, kws_root, retries=2, training={"budget": "1.5s", "batch_size": 4})
         driver = SearchDriver(config)
         removed = threading.Event()
 

@@ -13,17 +13,17 @@ from optuna.trial import TrialState
 from nas.study import StudyConfig, attrs, run_study
 from nas.study.backends import ResultsTable, SimulatedBackend
 from nas.tasks import Budget
-from tests.nas.study.test_search_ray import SPACE
+from tests.support.studies import ACCURACY_AND_FLOPS, TINY_SPACE, kws_study
 
 BUDGETS = ("1steps", "3steps", "9steps")  # 9 steps scaled by 1/9, 1/3 and 1
 
 
 def _write_table(path: Path, *, leave_out: int = 0) -> dict[str, list[float]]:
-    """A table of every architecture of SPACE: accuracy rising with the rung, seconds per rung from the id.
+    """A table of every architecture of TINY_SPACE: accuracy rising with the rung, seconds per rung from the id.
     Returns ``arch id -> seconds per rung``; the first ``leave_out`` architectures are not written."""
     space = StudyConfig.from_dict(_config_data(path.parent)).space
     seconds: dict[str, list[float]] = {}
-    lines = [{"format": 1, "budget": "9steps", "budgets": list(BUDGETS), "space": SPACE}]
+    lines = [{"format": 1, "budget": "9steps", "budgets": list(BUDGETS), "space": TINY_SPACE}]
     for index, arch in enumerate(sorted(space.enumerate(), key=lambda a: a.id)):
         per_rung = [1.0 + index % 3, 2.0 + index % 5, 6.0 + index % 7]
         seconds[arch.id] = per_rung
@@ -39,19 +39,18 @@ def _write_table(path: Path, *, leave_out: int = 0) -> dict[str, list[float]]:
 
 
 def _config_data(folder: Path, **changes: object) -> dict[str, object]:
-    return {
-        "name": "simulated",
-        "task": "kws",
-        "data": str(folder),  # nothing is read: the table stands in for training
-        "space": SPACE,
-        "objectives": {"accuracy": "maximize", "train_flops": "minimize"},
-        "budget": {"trials": 12},
-        "training": {"budget": "9steps"},
-        "sampler": {"name": "nsga2", "seed": 0, "options": {"population_size": 4}},
-        "keep_weights": False,
-        "output": str(folder / "runs"),
-        **changes,
-    }
+    base = kws_study(
+        "simulated",
+        folder,
+        TINY_SPACE,
+        ACCURACY_AND_FLOPS,
+        data=folder,  # nothing is read: the table stands in for training
+        budget={"trials": 12},
+        training={"budget": "9steps"},
+        sampler={"name": "nsga2", "seed": 0, "options": {"population_size": 4}},
+        keep_weights=False,
+    )
+    return base | changes
 
 
 def test_a_multi_fidelity_study_replays_the_table_on_the_simulated_clock(tmp_path: Path) -> None:
