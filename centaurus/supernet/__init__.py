@@ -13,6 +13,7 @@ from centaurus.supernet.space import (
     StageBounds,
     UnshareableSpaceError,
     check_shareable,
+    check_subspace,
     common_stride,
     stage_bounds,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "UnshareableSpaceError",
     "calibrate_batchnorm",
     "check_shareable",
+    "check_subspace",
     "common_stride",
     "space_fingerprint",
     "stage_bounds",

@@ -178,6 +178,35 @@ def check_shareable(space: SpaceLike) -> None:
                 raise UnshareableSpaceError(f"{where}.norm: got {norm!r}; allowed: {', '.join(NORMS)}")
 
 
+def check_subspace(space: SpaceLike, supernet_space: SpaceLike) -> None:
+    """Raise :class:`CentaurusConfigError` unless every architecture of ``space`` is a path of the supernet of
+    ``supernet_space``: the same task, input and output, as many stages, and per stage and field no choice
+    the supernet's space lacks.
+
+    Per-field containment is enough because a path is checked field by field (:meth:`Supernet.check_path`)
+    and the supernet's tensors are sized to the largest choice of its own space, so a choice it offers
+    always fits. A homogeneous sub-space of a heterogeneous space passes; a wider or deeper space, or
+    another task, does not: its architectures would read tensors the checkpoint never trained.
+    """
+    for field in ("task", "input", "output"):
+        got, allowed = getattr(space, field), getattr(supernet_space, field)
+        if got != allowed:
+            raise CentaurusConfigError(f"{field}: got {got!r}; allowed: the supernet space's {allowed!r}")
+    if len(space.stages) != len(supernet_space.stages):
+        raise CentaurusConfigError(
+            f"stages: got {len(space.stages)} stages; allowed: the supernet space's {len(supernet_space.stages)}"
+        )
+    for index, (ours, theirs) in enumerate(zip(space.stages, supernet_space.stages, strict=True)):
+        for field in STAGE_FIELDS:
+            offered = tuple(getattr(theirs, field, ()) or ())
+            missing = [value for value in tuple(getattr(ours, field, ()) or ()) if value not in offered]
+            if missing:
+                raise CentaurusConfigError(
+                    f"stages[{index}].{field}: got choices {missing!r} that the supernet's space does not offer;"
+                    f" allowed: {offered!r}"
+                )
+
+
 def stage_bounds(space: SpaceLike) -> tuple[StageBounds, ...]:
     """Per stage, the sizes its candidates must have so that every path is a leading slice of them."""
     bounds: list[StageBounds] = []

@@ -7,6 +7,7 @@ scores architectures on it.
 
 from nas.supernet.checkpoint import (
     SupernetCheckpointError,
+    check_checkpoint_space,
     load_supernet,
     package_version,
     read_supernet_checkpoint,
@@ -29,6 +30,7 @@ __all__ = [
     "SupernetCheckpointError",
     "SupernetTraining",
     "batch_reference",
+    "check_checkpoint_space",
     "distillation_loss",
     "estimate",
     "load_supernet",

@@ -135,6 +135,28 @@ def read_supernet_checkpoint(path: str | Path, fingerprint: str | None = None) -
         raise SupernetCheckpointError(f"supernet checkpoint {path} is incomplete ({type(error).__name__})") from error
 
 
+def check_checkpoint_space(path: str | Path, space: SearchSpace) -> None:
+    """Refuse, before anything is estimated, a checkpoint whose supernet cannot hold every architecture of
+    ``space`` (another task, fewer choices, other sizes), or one of another format or package version.
+
+    Containment, not equality: ``compare`` estimates a homogeneous sub-space on the heterogeneous study's
+    supernet, whose paths include every homogeneous architecture.
+    """
+    from centaurus.errors import CentaurusConfigError
+    from centaurus.supernet import check_subspace
+
+    checkpoint = read_supernet_checkpoint(path)
+    trained = SearchSpace.from_dict(checkpoint.space)
+    try:
+        check_subspace(space, trained)
+    except CentaurusConfigError as error:
+        raise SupernetCheckpointError(
+            f"supernet checkpoint {path} is a supernet of space {trained.name!r}, which does not hold every"
+            f" architecture of space {space.name!r} ({error}); refused, since those architectures would read"
+            " weights it never trained"
+        ) from error
+
+
 def load_supernet(path: str | Path, device: torch.device | str = "cpu") -> Supernet:
     """The supernet a checkpoint holds, rebuilt from the space it records (version checked; fingerprint re-derived
     from that space must match the recorded one, so a tampered or foreign layout is refused)."""

@@ -15,13 +15,25 @@ Three phases, each resumable from what the study stores:
    before reuses its estimate. Each trial is a plain complete
    Optuna trial with ``estimated_by: supernet``. The driver tells them quietly (one event per
    batch): thousands of estimates must not mean thousands of log lines.
+
+   Thousands of estimates must not mean thousands of seconds in the driver either. Asked and told
+   through the study's storage, each architecture cost about 30 transactions (the trial, each of its
+   ~19 parameters and ~10 attributes, the tell), about 0.2-0.7 s on SQLite. So the sampler asks
+   from an in-memory copy of the study (:attr:`WeightSharingDriver.sampling`: every finished trial
+   of the stored study, then each estimate as it is told), and each finished estimate is written to
+   the storage whole, in one transaction (:meth:`_store`). An estimate in flight is therefore not
+   in the storage: a killed driver loses it and a resumed one asks again, which costs one estimate
+   and keeps the study free of half-written trials. The estimation phase assumes one driver per
+   study (a second driver's in-memory sampler would not see the first one's asks).
 3. **Confirmation.** Once every architecture is estimated, the top of the estimated front and a
    few random estimates (:mod:`.selection`) are enqueued with ``confirms`` and ``estimate``, and
    the ordinary driver (:class:`~nas.study.driver.SearchDriver`) trains them stand-alone, with
    its retries, promotions, heartbeats and resume: a confirmation is an ordinary trial.
 
 The wall-time budget spans all three; a study that runs out of time during estimation confirms
-nothing yet (``resume`` continues it).
+nothing yet (``resume`` continues it). Ctrl-C stops the supernet and estimation phases at once (the
+supernet's last checkpoint and every stored estimate are kept, ``resume`` continues) and the
+confirmations at a clean point, as in an ordinary study.
 """
 
 from __future__ import annotations
@@ -48,6 +60,7 @@ from nas.study.liveness import Liveness
 from nas.study.outcome import SearchOutcome
 from nas.study.progress import SearchProgress
 from nas.study.recording import objective_values
+from nas.study.reference import ensure_reference
 from nas.study.resilient import is_storage_error
 from nas.study.stopping import StopOnInterrupt
 from nas.study.storage import open_study
@@ -97,7 +110,8 @@ class WeightSharingDriver:
         preflight.check_output(config)
         preflight.check_data(config)
         self.backend = backend if backend is not None else RayBackend(config)  # connects Ray before the study opens
-        self.stop = stop  # Ctrl-C: the supernet and estimate phases stop at once, confirmations at a clean point
+        self._stop_given = stop is not None  # the caller asked for a stop to be returned, not raised
+        self.stop = stop or StopOnInterrupt()  # not installed: a plain KeyboardInterrupt stops the same way
         self.runner = runner or (RayRunner() if isinstance(self.backend, RayBackend) else InProcessRunner())
         self.functions = functions or SupernetFunctions.default()
         self._estimate_task = functools.partial(run_estimation, self.functions.estimate)  # one remote function
@@ -106,10 +120,12 @@ class WeightSharingDriver:
         self.first_trial = len(self.study.get_trials(deepcopy=False))
         self.liveness = Liveness(self.study)
         self.admission = Admission(config, needs_training=True)
+        self.sampling = self.study  # replaced by the in-memory copy the sampler asks from (see the module docstring)
         self._estimated: dict[str, tuple[int, list[float], dict[str, Any]]] = {}  # arch id -> (trial, values, attrs)
         self._asked = 0
         self._in_flight: dict[tuple[int, ...], list[Job]] = {}
         self._followers: dict[str, list[optuna.Trial]] = {}  # arch id in flight -> later trials of it, waiting
+        self._stored: list[int] = []  # numbers in the storage of the trials the last collected batch stored
         self._seconds = 0.0
 
     # ------------------------------------------------------------------------------ public
@@ -117,6 +133,7 @@ class WeightSharingDriver:
         clock = SearchClock(self.study, self.config.wall_time)
         stored = self.config.to_dict(stored_in=self.config.output_dir)
         (self.config.output_dir / "config.yaml").write_text(yaml.safe_dump(stored, sort_keys=False))
+        ensure_reference(self.study, self.config)  # before any trial: every view of the study uses this point
         recovered = self.liveness.recover()
         if recovered:
             self.progress.event(f"resume: {recovered} interrupted trial(s) failed and re-enqueued")
@@ -125,13 +142,23 @@ class WeightSharingDriver:
         stopped = False
         marked = 0
         try:
-            checkpoint = self._supernet(clock)
-            self._load_estimates()
-            self._estimate(checkpoint, clock)
+            with self.stop.deferred():
+                checkpoint = self._supernet(clock)
+                self._load_estimates()
+                self._estimate(checkpoint, clock)
+        except KeyboardInterrupt:
+            stopped = True  # Ctrl-C: the supernet's checkpoint and the stored estimates are kept
         finally:
-            self.runner.cancel_all()  # only after an error is anything still in flight
+            self.runner.cancel_all()  # only after an error or an interrupt is anything still in flight
             clock.save(force=True)
-        if self._asked >= self.config.supernet.evaluations and not clock.expired():
+        if stopped:
+            self.progress.event(
+                "interrupted: the supernet's last checkpoint and every stored estimate are kept; estimates in"
+                " flight are dropped and asked again by `resume`"
+            )
+            if not self._stop_given:
+                raise KeyboardInterrupt  # a library caller stops altogether, as with the ordinary driver
+        elif self._asked >= self.config.supernet.evaluations and not clock.expired():
             self._enqueue_confirmations()
             if self._waiting():
                 confirmation = ConfirmationDriver(
@@ -167,10 +194,12 @@ class WeightSharingDriver:
                     f"supernet.checkpoint: got {str(given)!r}, which is not a file; allowed: the supernet checkpoint a"
                     " weight-sharing study trained (<artifacts>/supernet/supernet.pt), or no checkpoint to train one"
                 )
+            self._check_checkpoint(given, "supernet.checkpoint")
             self.progress.event(f"supernet: estimating on {given} (trained by another study)")
             return str(given)
         recorded = self.study.user_attrs.get(SUPERNET_ATTR)
         if recorded and Path(recorded["checkpoint"]).is_file():
+            self._check_checkpoint(Path(recorded["checkpoint"]), "space")
             self.progress.event(f"supernet: trained before ({recorded['checkpoint']})")
             return str(recorded["checkpoint"])
         config, path = self.config, self.checkpoint_path()
@@ -193,7 +222,9 @@ class WeightSharingDriver:
         self.progress.event(f"supernet: training for {config.supernet.budget}{continued}, checkpoint {path}")
         self.runner.submit(SUPERNET, self.functions.train, request, cpus=resources.cpus, gpus=gpus)
         while True:
-            ended = self.runner.collect(timeout=1.0)
+            if self.stop.requested:
+                raise KeyboardInterrupt  # handled in run(); the trainer's last checkpoint stays for `resume`
+            ended = self.runner.collect(timeout=0.5)
             clock.save()
             if ended:
                 break
@@ -209,10 +240,27 @@ class WeightSharingDriver:
         self.progress.event(f"supernet: trained in {trained.seconds:.0f} s ({trained.steps} steps)")
         return trained.checkpoint
 
+    def _check_checkpoint(self, path: Path, field: str) -> None:
+        """Refuse, before any estimate, a checkpoint that cannot hold every architecture of the study's space
+        (another space, task or version): a study resumed with an edited space names ``space``."""
+        check = self.functions.check
+        if check is None:
+            return
+        try:
+            check(str(path), self.config.space)
+        except Exception as error:  # the check's own message says what does not match
+            raise SupernetError(f"{field}: got {str(path)!r} for space {self.config.space.name!r}; {error}") from error
+
     # -------------------------------------------------------------------------- estimation
     def _load_estimates(self) -> None:
-        """What earlier runs estimated: the architectures (reused, not estimated again) and how many were asked."""
-        for trial in self.study.get_trials(deepcopy=False):
+        """What earlier runs estimated: the architectures (reused, not estimated again) and how many were asked;
+        and the in-memory copy of the study that the sampler asks from (every finished trial)."""
+        trials = self.study.get_trials(deepcopy=False)
+        self.sampling = optuna.create_study(directions=list(self.config.directions), sampler=self.study.sampler)
+        for key, value in self.study.user_attrs.items():  # the reference point, for the progress line
+            self.sampling.set_user_attr(key, value)
+        self.sampling.add_trials([trial for trial in trials if trial.state.is_finished()])
+        for trial in trials:
             user = trial.user_attrs
             if attrs.ESTIMATED_BY not in user or user.get(attrs.INTERRUPTED):
                 continue
@@ -227,6 +275,8 @@ class WeightSharingDriver:
         gpus = 1.0 if resources.gpus > 0 else 0.0
         capacity = self.runner.capacity(resources.cpus, gpus)
         while True:
+            if self.stop.requested:
+                raise KeyboardInterrupt  # handled in run(): estimates in flight are dropped, stored ones kept
             self._collect(timeout=0.2 if self._in_flight else 0.0)
             while len(self._in_flight) < capacity and self._asked < settings.evaluations and not clock.expired():
                 jobs = self._ask(min(settings.per_task, settings.evaluations - self._asked))
@@ -234,19 +284,16 @@ class WeightSharingDriver:
                     self._submit(jobs, checkpoint, resources.cpus, gpus)
             if not self._in_flight and (self._asked >= settings.evaluations or clock.expired()):
                 return
-            waiting = [trial for trials in self._followers.values() for trial in trials]
-            self.liveness.beat([*(job.trial for jobs in self._in_flight.values() for job in jobs), *waiting])
             clock.save()
             self.progress.update(
-                self.study, self.config, running=len(self._in_flight), paused=0, seconds=clock.seconds()
+                self.sampling, self.config, running=len(self._in_flight), paused=0, seconds=clock.seconds()
             )
 
     def _ask(self, count: int) -> list[Job]:
         """Ask ``count`` architectures; return those to estimate (the rest were settled here)."""
         jobs = []
         for _ in range(count):
-            trial = self.study.ask()
-            self.liveness.claim(trial)
+            trial = self.sampling.ask()
             trial.set_user_attr(attrs.ESTIMATED_BY, SUPERNET)
             self._asked += 1
             try:
@@ -275,7 +322,7 @@ class WeightSharingDriver:
 
     def _reuse(self, trial: optuna.Trial, arch_id: str) -> None:
         """Give ``trial`` the estimate of the first trial of its architecture (estimated once, as trained once)."""
-        number, values, kept = self._estimated[arch_id]
+        number, values, kept = self._estimated[arch_id]  # ``number``: the first trial's, in the storage
         for key, value in kept.items():
             trial.set_user_attr(key, value)
         trial.set_user_attr(attrs.DUPLICATE_OF, number)
@@ -308,6 +355,7 @@ class WeightSharingDriver:
         names = self.config.objective_names
         for key, estimated, error in self.runner.collect(timeout):
             jobs = self._in_flight.pop(key)
+            self._stored = []
             if error is None and len(estimated) != len(jobs):
                 error = f"the estimate returned {len(estimated)} results for {len(jobs)} architectures"
             if error is not None:
@@ -329,13 +377,14 @@ class WeightSharingDriver:
                     for trial in (job.trial, *followers):
                         self._tell(trial, TrialState.FAIL, reason=f"non-finite estimate(s): {', '.join(bad)}")
                     continue
-                self._tell(job.trial, TrialState.COMPLETE, values=values)
+                number = self._tell(job.trial, TrialState.COMPLETE, values=values)
                 kept = {attrs.METRICS: metrics, attrs.COST: job.cost}
-                self._estimated.setdefault(job.arch.id, (job.trial.number, values, kept))
+                self._estimated.setdefault(job.arch.id, (number, values, kept))
                 for trial in followers:
                     self._reuse(trial, job.arch.id)
+            stored = f"trials {min(self._stored)}-{max(self._stored)}" if self._stored else "no trials"
             self.progress.event(
-                f"estimated trials {key[0]}-{key[-1]} ({len(jobs)}); {self._asked} of"
+                f"estimated {len(jobs)} architectures ({stored} stored); {self._asked} of"
                 f" {self.config.supernet.evaluations} asked"
             )
 
@@ -363,12 +412,26 @@ class WeightSharingDriver:
         *,
         values: list[float] | None = None,
         reason: str | None = None,
-    ) -> None:
-        """Tell without an event per trial (the batch gets one): estimates come by the thousand."""
+    ) -> int:
+        """Tell the in-memory copy (the sampler's next asks see it), then store the finished trial whole;
+        returns its number in the storage. No event per trial (the batch gets one): estimates come by the
+        thousand."""
         if reason is not None:
             trial.set_user_attr(attrs.REASON, reason)
         trial.set_user_attr(attrs.PHASE, "done")
-        self.study.tell(trial, values if state == TrialState.COMPLETE else None, state=state)
+        finished = self.sampling.tell(trial, values if state == TrialState.COMPLETE else None, state=state)
+        number = self._store(finished)
+        self._stored.append(number)
+        return number
+
+    def _store(self, trial: optuna.trial.FrozenTrial) -> int:
+        """Write a finished trial (parameters, attributes, values) to the storage in one transaction.
+
+        ``Study.add_trial`` does the same but does not say which number the trial got, and a reused
+        estimate's ``duplicate_of`` must name it; so this calls the storage API that ``add_trial`` calls.
+        """
+        storage, study_id = self.study._storage, self.study._study_id
+        return storage.get_trial_number_from_id(storage.create_new_trial(study_id, template_trial=trial))
 
     # ------------------------------------------------------------------------ confirmation
     def _waiting(self) -> int:

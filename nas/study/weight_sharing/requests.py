@@ -109,6 +109,8 @@ def run_estimation(estimate: EstimateFunction, request: Estimation) -> list[Esti
 
 
 TrainFunction = Callable[[SupernetTraining], SupernetTrained]
+CheckFunction = Callable[[str, SearchSpace], None]
+"""Raises (with the reason) unless the checkpoint at the path holds every architecture of the space."""
 EstimateFunction = Callable[[Estimation], list[dict[str, float]]]
 """Returns one metrics dict per architecture, in order: what an ordinary trial of it would report."""
 
@@ -119,9 +121,12 @@ class SupernetFunctions:
 
     train: TrainFunction
     estimate: EstimateFunction
+    check: CheckFunction | None = None
+    """Checks a checkpoint trained elsewhere before the search relies on it (``None``: stand-ins, no check)."""
 
     @classmethod
     def default(cls) -> SupernetFunctions:
         from nas.study.weight_sharing.functions import estimate_architectures, train_supernet_task
+        from nas.supernet import check_checkpoint_space
 
-        return cls(train=train_supernet_task, estimate=estimate_architectures)
+        return cls(train=train_supernet_task, estimate=estimate_architectures, check=check_checkpoint_space)

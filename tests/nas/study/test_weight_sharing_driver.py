@@ -22,6 +22,7 @@ from nas.compare.variants import HETEROGENEOUS, comparison_variants
 from nas.export.selection import best_trial, pareto_trials
 from nas.report.data import collect
 from nas.study import InProcessBackend, StudyConfig, StudyConfigError, attrs
+from nas.study.stopping import StopOnInterrupt
 from nas.study.trials import front_frame
 from nas.study.weight_sharing import (
     CONFIRMED,
@@ -38,7 +39,7 @@ from nas.study.weight_sharing import (
     supernet_checkpoint,
 )
 from tests.nas.study.fake_trials import sleepy_trial_function
-from tests.nas.study.test_search_ray import SPACE
+from tests.support.studies import TINY_SPACE as SPACE
 
 
 def _score(arch: Any) -> float:
@@ -111,6 +112,11 @@ def test_one_supernet_many_estimates_then_ordinary_confirmations(tmp_path: Path,
     # a duplicate architecture reuses the estimate of the first instead of being estimated again
     estimated_archs = [arch.id for e in recorder.estimations for arch in e.archs]
     assert len(estimated_archs) == len(set(estimated_archs))
+    reused = [t for t in estimated if attrs.DUPLICATE_OF in t.user_attrs]
+    assert reused  # the small space repeats architectures within 12 asks
+    for trial in reused:  # ``duplicate_of`` names the stored trial whose estimate it reuses
+        source = study.trials[trial.user_attrs[attrs.DUPLICATE_OF]]
+        assert source.user_attrs[attrs.ARCH_ID] == trial.user_attrs[attrs.ARCH_ID] and source.values == trial.values
 
     confirmations = complete_of_kind(study, CONFIRMED)
     assert len(confirmations) == 3
@@ -298,3 +304,64 @@ def test_compare_counts_only_confirmations(tmp_path: Path, kws_root: Path) -> No
     _driver(variant.config, Recorder()).run()
     trials = collect_comparison([variant])
     assert len(trials) == 3 and set(trials["kind"]) == {"confirmed"}
+
+
+def test_a_checkpoint_of_another_space_is_refused_before_any_estimate(tmp_path: Path, kws_root: Path) -> None:
+    first = ws_config(tmp_path, kws_root)
+    _driver(first, Recorder()).run()
+    checked: list[tuple[str, str]] = []
+
+    def refuse(path: str, space: Any) -> None:
+        checked.append((path, space.name))
+        raise RuntimeError("stages[0].channels: got choices [16] that the supernet's space does not offer")
+
+    recorder = Recorder()
+    functions = SupernetFunctions(train=recorder.train, estimate=recorder.estimate, check=refuse)
+    given = str(supernet_checkpoint(first))
+    shared = ws_config(tmp_path, kws_root, name="ws-shared", supernet={"evaluations": 4, "checkpoint": given})
+    backend = InProcessBackend(sleepy_trial_function(0.0))
+    with pytest.raises(SupernetError, match=r"^supernet\.checkpoint: got .*supernet\.pt' for space .*channels: got"):
+        WeightSharingDriver(shared, backend=backend, functions=functions).run()
+    # a resumed study checks the checkpoint it recorded, against the space it is resumed with
+    with pytest.raises(SupernetError, match=r"^space: got .*supernet\.pt' for space"):
+        WeightSharingDriver(first, backend=backend, functions=functions).run()
+    assert checked == [(given, shared.space.name), (given, first.space.name)]
+    assert recorder.estimations == [] and recorder.trainings == []
+
+
+class StopAfter:
+    """A stop flag (as Ctrl-C sets it) raised once ``estimates`` estimation tasks have been submitted."""
+
+    def __init__(self, recorder: Recorder, estimates: int) -> None:
+        self.recorder, self.estimates = recorder, estimates
+
+    @property
+    def requested(self) -> bool:
+        return len(self.recorder.estimations) >= self.estimates
+
+    def deferred(self) -> Any:
+        return StopOnInterrupt().deferred()
+
+
+def test_ctrl_c_during_estimation_keeps_what_was_told_and_resume_asks_only_the_rest(
+    tmp_path: Path, kws_root: Path
+) -> None:
+    config = ws_config(tmp_path, kws_root, confirm={"top": 1, "random": 0})
+    first = Recorder()
+    backend = InProcessBackend(sleepy_trial_function(0.0))
+    stop = StopAfter(first, estimates=2)  # stops with the second batch in flight
+    outcome = WeightSharingDriver(config, backend=backend, functions=first.functions(), stop=stop).run()  # type: ignore[arg-type]
+    assert outcome.stopped_by_user and complete_of_kind(outcome.study, CONFIRMED) == []
+    kept = complete_of_kind(outcome.study, ESTIMATED)
+    assert 0 < len(kept) < 12 and all(t.state.is_finished() for t in outcome.study.trials)
+
+    second = Recorder()
+    outcome = _driver(config, second).run()
+    study = outcome.study
+    assert second.trainings == []  # the supernet is not trained again
+    estimated = [t for t in study.trials if t.user_attrs.get(attrs.ESTIMATED_BY) == "supernet"]
+    assert len(estimated) == 12  # the stored ones and the rest: the resume asks only what is missing
+    stored_before = {trial.user_attrs[attrs.ARCH_ID] for trial in kept}
+    assert not stored_before & {arch.id for e in second.estimations for arch in e.archs}  # reused, not estimated again
+    (confirmation,) = complete_of_kind(study, CONFIRMED)
+    assert study.trials[confirmation.user_attrs[attrs.CONFIRMS]].user_attrs[attrs.ESTIMATED_BY] == "supernet"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import re
@@ -15,6 +16,7 @@ from nas.cost import score
 from nas.supernet import (
     SandwichSettings,
     SupernetCheckpointError,
+    check_checkpoint_space,
     distillation_loss,
     estimate,
     load_supernet,
@@ -122,6 +124,18 @@ def test_foreign_checkpoints_are_refused(kws_root: Path, tmp_path: Path, monkeyp
         train_supernet(other, _task(kws_root), "1steps", CONFIG, sandwich=settings, checkpoint_to=path)
     with pytest.raises(SupernetCheckpointError, match=r"another training run \(schedule differ"):
         train_supernet(tiny_kws_space(), _task(kws_root), "2steps", CONFIG, sandwich=settings, checkpoint_to=path)
+    # a study estimates on a checkpoint only if every architecture of its space is a path the checkpoint trained
+    check_checkpoint_space(path, tiny_kws_space())
+    fewer_blocks = tiny_kws_space("dws-s5")
+    fewer_blocks = dataclasses.replace(
+        fewer_blocks,
+        stages=tuple(
+            dataclasses.replace(s, block=("dws", "s5"), groups=(), bottleneck_ratio=()) for s in fewer_blocks.stages
+        ),
+    )
+    check_checkpoint_space(path, fewer_blocks)  # a sub-space, as `compare` estimates
+    with pytest.raises(SupernetCheckpointError, match=r"stages\[0\]\.channels: got choices \[6\] that the supernet"):
+        check_checkpoint_space(path, other)
     written = re.escape(checkpoint_module.package_version())
     monkeypatch.setattr(checkpoint_module, "package_version", lambda: "99.0")
     with pytest.raises(SupernetCheckpointError, match=rf"written by centaurus-nas {written}, this is 99\.0"):
