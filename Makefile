@@ -35,11 +35,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-# The documentation site (mkdocs.yml, docs/): the CLI page is regenerated from the parser, then --strict
+# The documentation site (mkdocs.yml, docs/): the CLI page is regenerated from the parser and the config
+# reference from the field declarations (fieldspec), then --strict
 # turns every warning (a broken link, a missing page, an API reference that no longer resolves) into a
 # failure. The site is written to site/.
 docs: $(STAMP)
 	$(PY) -m nas.cli_reference docs/cli.md
+	$(PY) -m nas.config_reference docs/config-reference.md
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
 bench: $(STAMP)

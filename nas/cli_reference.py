@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+
+from nas._generated_page import write_page
 
 WIDTH = 100
 """Help is wrapped at this many columns whatever the terminal, so the page does not depend on who made it."""
@@ -67,12 +67,7 @@ def cli_reference() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("usage: python -m nas.cli_reference OUT.md", file=sys.stderr)
-        return 2
-    Path(args[0]).write_text(cli_reference(), encoding="utf-8")
-    return 0
+    return write_page(argv, "nas.cli_reference", cli_reference)
 
 
 if __name__ == "__main__":

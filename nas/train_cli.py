@@ -12,8 +12,10 @@ import json
 from pathlib import Path
 
 from centaurus import CentaurusConfigError
+from fieldspec.flags import add_flags, given
 from nas.export import resolve_source
 from nas.tasks import Budget, TrainingConfig, make_task, task_names
+from nas.tasks.config import TRAINING_FIELDS
 from nas.tasks.results import TaskResult
 from search_spaces import Architecture
 
@@ -23,18 +25,7 @@ def _train_command(args: argparse.Namespace) -> int:
     arch = source.architecture
     task_name = args.task or arch.task
     budget = Budget.parse(args.budget)
-    config = TrainingConfig(
-        batch_size=args.batch_size,
-        lr=args.lr,
-        ssm_lr=args.ssm_lr,
-        seed=args.seed,
-        device=args.device,
-        threads=args.threads,
-        max_eval_items=args.max_eval_items,
-        num_workers=args.workers,
-        augment=args.augment,
-        progress=not args.quiet,
-    )
+    config = TrainingConfig(**given(args, TRAINING_FIELDS), progress=not args.quiet)  # type: ignore[arg-type]
     data, config = source.resolve(args.data, config)  # no --data: the export's dataset and training config
     if not args.no_memory_check and config.resolved_device().type == "cpu":
         _check_memory(arch, config.batch_size)
@@ -98,17 +89,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--data", help="dataset folder in its standard layout (see `data`); default: an export's own")
     train.add_argument("--task", choices=task_names(), help="default: the spec's task")
     train.add_argument("--budget", default="300s", help="e.g. 300s, 5m, 2000steps, 3epochs, or 3epochs,600s")
-    train.add_argument("--seed", type=int, default=0, help="seed of weights, data order and augmentation")
-    train.add_argument("--batch-size", type=int, default=TrainingConfig.batch_size, help="training batch size")
-    train.add_argument("--lr", type=float, default=TrainingConfig.lr, help="peak learning rate (AdamW, cosine decay)")
-    train.add_argument("--ssm-lr", type=float, default=TrainingConfig.ssm_lr, help="rate of A and dt")
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    train.add_argument("--threads", type=int, help="torch CPU threads")
-    train.add_argument("--workers", type=int, default=0, help="data-loading worker processes")
-    train.add_argument("--max-eval-items", type=int, help="evaluate on at most this many test items")
+    add_flags(train, TRAINING_FIELDS)
     train.add_argument("--out", help="output folder (default: runs/train-TASK-ID-seedS)")
     train.add_argument("--save-weights", action="store_true", help="also save the trained weights")
-    train.add_argument("--augment", action="store_true", help="kws: time shift, gain and background noise")
     train.add_argument("--quiet", action="store_true", help="no progress bars")
     train.add_argument(
         "--no-memory-check", action="store_true", help="train even if predicted not to fit in this machine's memory"

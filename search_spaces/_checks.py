@@ -1,56 +1,38 @@
-"""Field checks shared by architecture specs and search spaces, so both reject the same values alike.
+"""Checks shared by architecture specs and search spaces, so both reject the same values alike.
 
-Every check raises :class:`SpecError` with ``"<where>: got <value>; allowed: <what>"``, where
-``where`` is the dotted location of the field (``stages[2].groups``).
+Single fields are declared in :mod:`search_spaces.fields` and checked by :mod:`fieldspec`; what is
+here are the rules that read the task registry or several fields at once. Every check raises
+:class:`SpecError` with ``"<where>: got <value>; allowed: <what>"``, where ``where`` is the dotted
+location of the field (``stages[2].groups``).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import fieldspec
 from centaurus.networks.registry import get_network, network_names, unknown_task_message
+from fieldspec import Field
 from search_spaces.errors import SpecError
-
-# Largest allowed neck bottleneck ratio: beyond 4x the channels the "bottleneck" is no longer one.
-MAX_BOTTLENECK_RATIO = 4.0
+from search_spaces.fields import POSITIVE, STAGE_SETTINGS
 
 
 def fail(where: str, got: str, allowed: str) -> NoReturn:
-    """Raise the project's uniform message; ``got`` is already formatted (``repr`` of the value, plus context)."""
-    raise SpecError(f"{where}: got {got}; allowed: {allowed}")
+    """Raise the project's uniform message as a :class:`SpecError`; ``got`` is already formatted."""
+    fieldspec.fail(SpecError, where, got, allowed)
 
 
-def describe(value: object, limit: int = 60) -> str:
-    """``int 35``: the type and (shortened) value of something that has the wrong type."""
-    shown = repr(value)
-    if len(shown) > limit:
-        shown = shown[: limit - 3] + "..."
-    return f"{type(value).__name__} {shown}"
+def check(declared: Field, value: object, where: str) -> Any:
+    """``value`` when the declared field accepts it, else a :class:`SpecError` naming ``where``."""
+    return declared.check(value, where, SpecError)
 
 
-def is_int(value: object) -> bool:
-    """True for real integers only: ``bool`` is an ``int`` subclass but never a size."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def positive_int(value: object, where: str) -> int:
-    if not is_int(value) or value < 1:  # type: ignore[operator]
-        fail(where, repr(value), "a positive integer")
-    return value  # type: ignore[return-value]
-
-
-def one_of(value: object, allowed: Sequence[str], where: str) -> str:
-    if not isinstance(value, str) or value not in allowed:
-        fail(where, repr(value), ", ".join(allowed))
-    return value
-
-
-def boolean(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        fail(where, repr(value), "true or false")
-    return value
+def stage_field(name: str, value: object, where: str) -> Any:
+    """Check ``value`` against the stage field ``name`` (:data:`search_spaces.fields.STAGE_SETTINGS`); a
+    ``None`` passes only where the field is optional."""
+    return check(STAGE_SETTINGS[name], value, where)
 
 
 def task(value: object) -> str:
@@ -66,22 +48,10 @@ def bottleneck_last(task_name: str, last_stride: object, last: int, allowed: str
         fail(f"stages[{last}].stride", repr(last_stride), allowed.format(task=task_name))
 
 
-def bottleneck_ratio(value: object, where: str) -> float:
-    """A neck's bottleneck ratio as a float (ints are accepted and converted so that ids do not depend on 1 vs 1.0)."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not 0 < value <= MAX_BOTTLENECK_RATIO
-    ):
-        fail(where, repr(value), f"a number in (0, {MAX_BOTTLENECK_RATIO:g}]")
-    return float(value)
-
-
 def output_size(task_name: str, size: object) -> int:
     """The output size must fit the task's network (``min_outputs``: a classifier needs two classes to
     decide anything)."""
-    positive_int(size, "output.size")
+    check(POSITIVE, size, "output.size")
     least = get_network(task_name).min_outputs
     if size < least:  # type: ignore[operator]
         fail("output.size", repr(size), f"at least {least} classes for {task_name}")

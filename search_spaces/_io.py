@@ -13,7 +13,9 @@ from typing import Any, ClassVar, Literal, Self
 
 import yaml
 
-from search_spaces._checks import describe, fail
+import fieldspec
+from fieldspec import describe
+from search_spaces._checks import fail
 from search_spaces.errors import SpecError
 
 TextFormat = Literal["json", "yaml"]
@@ -28,12 +30,7 @@ def mapping(value: object, where: str) -> Mapping[str, Any]:
 
 def check_keys(data: Mapping[str, Any], allowed: Sequence[str], required: Sequence[str], where: str) -> None:
     """Reject unknown keys (usually typos that would otherwise be silently ignored) and missing required ones."""
-    for key in data:
-        if key not in allowed:
-            fail(where, f"unknown key {key!r}", f"the keys {', '.join(allowed)}")
-    for key in required:
-        if key not in data:
-            fail(where, f"no {key!r}", f"a mapping with the required keys {', '.join(required)}")
+    fieldspec.check_keys(data, allowed, where, SpecError, required, brackets=False)
 
 
 def join(prefix: str, key: str) -> str:

@@ -51,22 +51,34 @@ def _stage(
     )
 
 
+def _audio_space(
+    name: str,
+    task: str,
+    output: int,
+    stages: tuple[StageChoices, ...],
+    *,
+    length: int = 16000,
+    frontend: FrontendSpec | None = None,
+) -> SearchSpace:
+    """A built-in space on 16 kHz mono audio (``length`` samples), with the spaces' shared choices."""
+    input_spec = InputSpec(sample_rate=16000, channels=1, length=length, frontend=frontend)
+    return SearchSpace(name=name, task=task, input=input_spec, output=OutputSpec(output), stages=stages, shared=_SHARED)
+
+
+def _waveform_stem() -> tuple[StageChoices, ...]:
+    """The first three stages of the spaces that read raw audio: they turn samples into a spectral
+    representation (total stride 32-64), the same work whatever the task."""
+    return (
+        _stage((8, 16), (8, 16), (4,)),
+        _stage((16, 32), (8, 16), (4,)),
+        _stage((32, 64), (16, 32), (2, 4)),
+    )
+
+
 def _kws() -> SearchSpace:
     """Keyword spotting on 1 s at 16 kHz; total stride 32-128 (125-500 frames before pooling)."""
-    return SearchSpace(
-        name="kws",
-        task="kws",
-        input=InputSpec(sample_rate=16000, channels=1, length=16000),
-        output=OutputSpec(_KWS_CLASSES),
-        stages=(
-            _stage((8, 16), (8, 16), (4,)),
-            _stage((16, 32), (8, 16), (4,)),
-            _stage((32, 64), (16, 32), (2, 4)),
-            _stage((64, 128), (16, 32, 64), (1, 2), depth=(1, 2)),
-            _stage((64, 128), (32, 64), (1,), depth=(1, 2)),
-        ),
-        shared=_SHARED,
-    )
+    deep = (_stage((64, 128), (16, 32, 64), (1, 2), depth=(1, 2)), _stage((64, 128), (32, 64), (1,), depth=(1, 2)))
+    return _audio_space("kws", "kws", _KWS_CLASSES, (*_waveform_stem(), *deep))
 
 
 def _kws_mel() -> SearchSpace:
@@ -76,54 +88,27 @@ def _kws_mel() -> SearchSpace:
     here a fixed frontend does that, so the stages start wide and every training step is about 100x
     cheaper: architectures separate by accuracy within a minute of CPU training (README).
     """
-    return SearchSpace(
-        name="kws-mel",
-        task="kws",
-        input=InputSpec(sample_rate=16000, channels=1, length=16000, frontend=FrontendSpec("logmel", 40, 400, 160)),
-        output=OutputSpec(_KWS_CLASSES),
-        stages=(
-            _stage((32, 64), (8, 16), (1, 2)),
-            _stage((32, 64), (16, 32), (1, 2)),
-            _stage((64, 128), (16, 32, 64), (1,), depth=(1, 2)),
-            _stage((64, 128), (32, 64), (1,)),
-        ),
-        shared=_SHARED,
+    stages = (
+        _stage((32, 64), (8, 16), (1, 2)),
+        _stage((32, 64), (16, 32), (1, 2)),
+        _stage((64, 128), (16, 32, 64), (1,), depth=(1, 2)),
+        _stage((64, 128), (32, 64), (1,)),
     )
+    return _audio_space("kws-mel", "kws", _KWS_CLASSES, stages, frontend=FrontendSpec("logmel", 40, 400, 160))
 
 
 def _denoise() -> SearchSpace:
     """Waveform denoising hourglass on 1 s at 16 kHz: three downsampling encoder stages, a stride-1 bottleneck."""
-    return SearchSpace(
-        name="denoise",
-        task="denoise",
-        input=InputSpec(sample_rate=16000, channels=1, length=16000),
-        output=OutputSpec(1),
-        stages=(
-            _stage((8, 16), (8, 16), (2, 4)),
-            _stage((16, 32), (8, 16), (2, 4)),
-            _stage((32, 64), (16, 32), (2, 4)),
-            _stage((64, 128), (16, 32, 64), (1,), depth=(1, 2)),
-        ),
-        shared=_SHARED,
-    )
+    sizes = (((8, 16), (8, 16)), ((16, 32), (8, 16)), ((32, 64), (16, 32)))  # (channels, states) per stage
+    encoder = tuple(_stage(channels, states, (2, 4)) for channels, states in sizes)
+    return _audio_space("denoise", "denoise", 1, (*encoder, _stage((64, 128), (16, 32, 64), (1,), depth=(1, 2))))
 
 
 def _asr() -> SearchSpace:
     """CTC recognition on 2 s at 16 kHz: total stride 160 or 320 (100 or 50 Hz frames)."""
-    return SearchSpace(
-        name="asr",
-        task="asr",
-        input=InputSpec(sample_rate=16000, channels=1, length=32000),
-        output=OutputSpec(_ASR_VOCABULARY),
-        stages=(
-            _stage((8, 16), (8, 16), (4,)),
-            _stage((16, 32), (8, 16), (4,)),
-            _stage((32, 64), (16, 32), (2, 4)),
-            _stage((64, 128), (16, 32), (5,)),
-            _stage((64, 128), (32, 64), (1,), depth=(1, 2)),
-            _stage((64, 128), (32, 64), (1,), depth=(1, 2)),
-        ),
-        shared=_SHARED,
+    tail = tuple(_stage((64, 128), (32, 64), (1,), depth=(1, 2)) for _ in range(2))
+    return _audio_space(
+        "asr", "asr", _ASR_VOCABULARY, (*_waveform_stem(), _stage((64, 128), (16, 32), (5,)), *tail), length=32000
     )
 
 

@@ -9,35 +9,26 @@ among the block choices (an unused choice list is almost always a mistake in a c
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from functools import partial
 from typing import Any
 
-from centaurus.modes import MODES
-from centaurus.post import ACTIVATIONS, NORMS
+from fieldspec import is_int
 from search_spaces import _checks, _io
+from search_spaces.fields import STAGE_SETTINGS
 from search_spaces.spec import STAGE_FIELDS
 
 # Which block makes each conditional field relevant.
 CONDITIONAL_FIELDS: dict[str, str] = {"groups": "group", "bottleneck_ratio": "neck", "state_blocks": "s5"}
 
 
-def _state_blocks(value: object, where: str) -> object:
-    return None if value is None else _checks.positive_int(value, where)
-
-
+_CHOICE_FIELDS = {name: replace(declared, optional=name == "state_blocks") for name, declared in STAGE_SETTINGS.items()}
+"""The stage fields as choices: only ``state_blocks`` may list ``None`` (groups and ratios are listed exactly
+when their block may be chosen, and then each must be a value)."""
 _VALUE_CHECKS: dict[str, Callable[[object, str], object]] = {
-    "block": lambda value, where: _checks.one_of(value, MODES, where),
-    "channels": _checks.positive_int,
-    "num_states": _checks.positive_int,
-    "groups": _checks.positive_int,
-    "bottleneck_ratio": _checks.bottleneck_ratio,
-    "state_blocks": _state_blocks,
-    "depth": _checks.positive_int,
-    "stride": _checks.positive_int,
-    "residual": _checks.boolean,
-    "norm": lambda value, where: _checks.one_of(value, NORMS, where),
-    "activation": lambda value, where: _checks.one_of(value, ACTIVATIONS, where),
+    name: partial(_checks.check, declared) for name, declared in _CHOICE_FIELDS.items()
 }
+"""Each stage field's check of one allowed value, from its declaration (:mod:`search_spaces.fields`)."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +60,7 @@ class StageChoices:
         # Store ratios as floats so that 1 and 1.0 give one choice, one spec and one id.
         ratios = self.bottleneck_ratio
         if isinstance(ratios, tuple):
-            object.__setattr__(self, "bottleneck_ratio", tuple(float(r) if _checks.is_int(r) else r for r in ratios))
+            object.__setattr__(self, "bottleneck_ratio", tuple(float(r) if is_int(r) else r for r in ratios))
 
     def validate(self, where: str) -> None:
         """Check every choice on its own (the space checks the choices against each other)."""
@@ -105,7 +96,7 @@ class StageChoices:
 
     def homogeneous(self, block: str) -> StageChoices:
         """These choices with the block fixed to ``block`` and the other blocks' conditional choices dropped."""
-        _checks.one_of(block, MODES, "block")
+        _checks.stage_field("block", block, "block")
         values: dict[str, Any] = {field.name: getattr(self, field.name) for field in fields(self)}
         values["block"] = (block,)
         for name, owner in CONDITIONAL_FIELDS.items():

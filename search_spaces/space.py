@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+from fieldspec import describe
 from search_spaces import _checks, _io, _options
 from search_spaces.choices import StageChoices
 from search_spaces.errors import SpecError
@@ -79,16 +80,16 @@ class SearchSpace(_io.TextSerialisable):
             _checks.fail("name", repr(self.name), "a non-empty string")
         _checks.task(self.task)
         if not isinstance(self.input, InputSpec):
-            _checks.fail("input", _checks.describe(self.input), "an InputSpec")
+            _checks.fail("input", describe(self.input), "an InputSpec")
         if not isinstance(self.output, OutputSpec):
-            _checks.fail("output", _checks.describe(self.output), "an OutputSpec")
+            _checks.fail("output", describe(self.output), "an OutputSpec")
         _checks.output_size(self.task, self.output.size)
         check_frontend_task(self.task, self.input)
         if not isinstance(self.stages, tuple) or not self.stages:
             _checks.fail("stages", repr(self.stages), "a non-empty tuple of StageChoices")
         for index, stage in enumerate(self.stages):
             if not isinstance(stage, StageChoices):
-                _checks.fail(f"stages[{index}]", _checks.describe(stage), "a StageChoices")
+                _checks.fail(f"stages[{index}]", describe(stage), "a StageChoices")
             stage.validate(f"stages[{index}]")
         self._check_shared()
         for index in range(len(self.stages)):
@@ -265,7 +266,7 @@ class SearchSpace(_io.TextSerialisable):
         _io.check_keys(values, _SPACE_KEYS, ("name", "task", "output", "stages"), "space")
         stages, shared = values["stages"], values.get("shared", ())
         if isinstance(stages, str) or not isinstance(stages, Sequence):
-            _checks.fail("stages", _checks.describe(stages), "a list of stage mappings")
+            _checks.fail("stages", describe(stages), "a list of stage mappings")
         if not stages:  # the constructor's own message speaks of tuples of StageChoices, not of what a file holds
             _checks.fail("stages", "[]", "a non-empty list of stage mappings (a network has at least one stage)")
         if isinstance(shared, str):

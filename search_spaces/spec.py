@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from centaurus.modes import MODES
-from centaurus.networks.frontend import FRONTEND_KINDS
 from centaurus.networks.registry import frontend_tasks
-from centaurus.post import ACTIVATIONS, NORMS
+from fieldspec import describe, is_int
 from search_spaces import _checks, _io
+from search_spaces.fields import FRONTEND_SETTINGS, INPUT_SETTINGS, MAX_BOTTLENECK_RATIO, OUTPUT_SETTINGS
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,8 @@ class FrontendSpec:
     hop: int = 160
 
     def __post_init__(self) -> None:
-        _checks.one_of(self.kind, FRONTEND_KINDS, "input.frontend.kind")
-        for name in ("mels", "window", "hop"):
-            _checks.positive_int(getattr(self, name), f"input.frontend.{name}")
+        for declared in FRONTEND_SETTINGS:
+            _checks.check(declared, getattr(self, declared.name), f"input.frontend.{declared.name}")
         if self.hop > self.window:
             _checks.fail("input.frontend.hop", repr(self.hop), f"at most the window ({self.window} samples)")
         if self.mels > self.bins:
@@ -83,10 +81,10 @@ class InputSpec:
     frontend: FrontendSpec | None = None
 
     def __post_init__(self) -> None:
-        for name in ("sample_rate", "channels", "length"):
-            _checks.positive_int(getattr(self, name), f"input.{name}")
+        for declared in INPUT_SETTINGS:
+            _checks.check(declared, getattr(self, declared.name), f"input.{declared.name}")
         if self.frontend is not None and not isinstance(self.frontend, FrontendSpec):
-            _checks.fail("input.frontend", _checks.describe(self.frontend), "a FrontendSpec or None")
+            _checks.fail("input.frontend", describe(self.frontend), "a FrontendSpec or None")
 
     @property
     def stride(self) -> int:
@@ -121,7 +119,8 @@ class OutputSpec:
     size: int
 
     def __post_init__(self) -> None:
-        _checks.positive_int(self.size, "output.size")
+        for declared in OUTPUT_SETTINGS:
+            _checks.check(declared, getattr(self, declared.name), f"output.{declared.name}")
 
     def to_dict(self) -> dict[str, int]:
         return {"size": self.size}
@@ -159,7 +158,7 @@ class Stage:
     def __post_init__(self) -> None:
         # 1 and 1.0 are equal but serialise differently; store floats so that equal specs share an id.
         ratio = self.bottleneck_ratio
-        if _checks.is_int(ratio):
+        if is_int(ratio):
             object.__setattr__(self, "bottleneck_ratio", float(ratio))  # type: ignore[arg-type]
 
     @property
@@ -231,9 +230,9 @@ class Architecture(_io.TextSerialisable):
         """Raise :class:`SpecError` for the first rule the spec breaks (every rule of the spec lives here)."""
         _checks.task(self.task)
         if not isinstance(self.input, InputSpec):
-            _checks.fail("input", _checks.describe(self.input), "an InputSpec")
+            _checks.fail("input", describe(self.input), "an InputSpec")
         if not isinstance(self.output, OutputSpec):
-            _checks.fail("output", _checks.describe(self.output), "an OutputSpec")
+            _checks.fail("output", describe(self.output), "an OutputSpec")
         _checks.output_size(self.task, self.output.size)
         if not isinstance(self.stages, tuple) or not self.stages:
             _checks.fail("stages", repr(self.stages), "a non-empty tuple of Stage")
@@ -241,7 +240,7 @@ class Architecture(_io.TextSerialisable):
         for index, stage in enumerate(self.stages):
             where = f"stages[{index}]"
             if not isinstance(stage, Stage):
-                _checks.fail(where, _checks.describe(stage), "a Stage")
+                _checks.fail(where, describe(stage), "a Stage")
             _validate_stage(stage, where, previous)
             previous = stage.channels
         check_frontend_task(self.task, self.input)
@@ -278,7 +277,7 @@ class Architecture(_io.TextSerialisable):
         _io.check_keys(values, _ARCHITECTURE_KEYS, ("task", "output", "stages"), "architecture")
         stages = values["stages"]
         if isinstance(stages, str) or not isinstance(stages, Sequence):
-            _checks.fail("stages", _checks.describe(stages), "a list of stage mappings")
+            _checks.fail("stages", describe(stages), "a list of stage mappings")
         return cls(
             task=values["task"],
             input=InputSpec.from_dict(values.get("input", {})),
@@ -312,17 +311,17 @@ def check_frontend_task(task: str, audio: InputSpec) -> None:
 
 def _validate_stage(stage: Stage, where: str, previous: int | None) -> None:
     """The rules of one stage; ``previous`` is the previous stage's channels (None for stage 0)."""
-    block = _checks.one_of(stage.block, MODES, f"{where}.block")
-    channels = _checks.positive_int(stage.channels, f"{where}.channels")
-    num_states = _checks.positive_int(stage.num_states, f"{where}.num_states")
+    block = _checks.stage_field("block", stage.block, f"{where}.block")
+    channels = _checks.stage_field("channels", stage.channels, f"{where}.channels")
+    num_states = _checks.stage_field("num_states", stage.num_states, f"{where}.num_states")
     _check_groups(stage.groups, block, channels, previous, f"{where}.groups")
     _check_bottleneck_ratio(stage.bottleneck_ratio, block, f"{where}.bottleneck_ratio")
     _check_state_blocks(stage.state_blocks, block, num_states, f"{where}.state_blocks")
-    _checks.positive_int(stage.depth, f"{where}.depth")
-    _checks.positive_int(stage.stride, f"{where}.stride")
-    _checks.boolean(stage.residual, f"{where}.residual")
-    _checks.one_of(stage.norm, NORMS, f"{where}.norm")
-    _checks.one_of(stage.activation, ACTIVATIONS, f"{where}.activation")
+    _checks.stage_field("depth", stage.depth, f"{where}.depth")
+    _checks.stage_field("stride", stage.stride, f"{where}.stride")
+    _checks.stage_field("residual", stage.residual, f"{where}.residual")
+    _checks.stage_field("norm", stage.norm, f"{where}.norm")
+    _checks.stage_field("activation", stage.activation, f"{where}.activation")
 
 
 def _check_groups(groups: object, block: str, channels: int, previous: int | None, where: str) -> None:
@@ -338,7 +337,7 @@ def _check_groups(groups: object, block: str, channels: int, previous: int | Non
         allowed = f"a common divisor of {channels} and {previous}"
     if groups is None:
         _checks.fail(where, "None", f"{allowed} (block 'group' needs groups)")
-    _checks.positive_int(groups, where)
+    _checks.stage_field("groups", groups, where)
     received = channels if previous is None else previous
     if channels % groups or received % groups:  # type: ignore[operator]
         _checks.fail(where, f"{groups} which does not divide {context}", allowed)
@@ -350,8 +349,8 @@ def _check_bottleneck_ratio(ratio: object, block: str, where: str) -> None:
             _checks.fail(where, f"{ratio!r} for block {block!r}", "None unless block is 'neck'")
         return
     if ratio is None:
-        _checks.fail(where, "None", f"a number in (0, {_checks.MAX_BOTTLENECK_RATIO:g}] (block 'neck' needs it)")
-    _checks.bottleneck_ratio(ratio, where)
+        _checks.fail(where, "None", f"a number in (0, {MAX_BOTTLENECK_RATIO:g}] (block 'neck' needs it)")
+    _checks.stage_field("bottleneck_ratio", ratio, where)
 
 
 def _check_state_blocks(state_blocks: object, block: str, num_states: int, where: str) -> None:
@@ -359,6 +358,6 @@ def _check_state_blocks(state_blocks: object, block: str, num_states: int, where
         return
     if block != "s5":
         _checks.fail(where, f"{state_blocks!r} for block {block!r}", "None unless block is 's5'")
-    _checks.positive_int(state_blocks, where)
+    _checks.stage_field("state_blocks", state_blocks, where)
     if num_states % state_blocks:  # type: ignore[operator]
         _checks.fail(where, f"{state_blocks} which does not divide num_states={num_states}", "a divisor of num_states")

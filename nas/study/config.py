@@ -8,7 +8,6 @@ and what is allowed, e.g. ``objectives[1].direction: got 'max'; allowed: maximiz
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import warnings
@@ -19,16 +18,18 @@ from typing import Any, Literal
 
 import yaml
 
+from fieldspec import Field, check_keys, echo, field_named, message, suggestion
+from fieldspec import shown as _shown
 from nas.cost import COST_OBJECTIVES
 from nas.errors import TaskConfigError
+from nas.study import settings
 from nas.study.errors import StudyConfigError
 from nas.study.quantities import DURATION_FORMS, QUANTITY_FORMS, parse_duration, parse_quantity
+from nas.study.settings import STRATEGIES
 from nas.tasks import Budget, TrainingConfig, get_task, task_names
 from search_spaces import Architecture, SearchSpace, SpecError, builtin_space, space_names
 
 Direction = Literal["maximize", "minimize"]
-DIRECTIONS: tuple[str, ...] = ("maximize", "minimize")
-SAMPLERS: tuple[str, ...] = ("nsga2", "nsga3", "tpe", "random", "gp")
 TRAINING_METRICS: tuple[str, ...] = ("train_seconds",)
 """Trial measurements that are neither task metrics nor cost fields (wall-clock training time)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -36,38 +37,18 @@ _NAME_FORMS = "1-100 characters: letters, digits, '.', '_', '-', starting with a
 _PATH_MAX, _NAME_MAX = 4095, 255
 _NETWORK_KEYS = ("name", "task", "input", "output", "stages")
 """The keys of an architecture spec or a search space file (never all of a study's required keys)."""
-_STUDY_KEYS = (
-    *("name", "task", "data", "space", "objectives", "constraints", "sampler", "budget", "training"),
-    *("fidelity", "resources", "retries", "cost", "storage", "ray", "output", "generate_data", "keep_weights"),
-    "reference",
-    "folder",
-    "artifacts",
-    "strategy",
-    "supernet",
-    "confirm",
-)
-STRATEGIES: tuple[str, ...] = ("one-per-trial", "weight-sharing")
-"""How a trial's quality is measured: each architecture trained on its own (the default), or estimated
-on one trained supernet and the best estimates confirmed by stand-alone training (issue 21)."""
-
-
-_ECHO_CHARACTERS = 200
-"""The most characters of a bad value an error message repeats (a 10 MB value must not flood the terminal)."""
-
-
-def _echo(value: object) -> str:
-    """``repr(value)``, cut to :data:`_ECHO_CHARACTERS` with the full length said."""
-    text = repr(value)
-    if len(text) <= _ECHO_CHARACTERS:
-        return text
-    return f"{text[:_ECHO_CHARACTERS]}... ({len(text)} characters)"
+_STUDY_KEYS = settings.names(settings.STUDY)
 
 
 def _fail(where: str, got: object, allowed: str) -> StudyConfigError:
-    shown = got if isinstance(got, str) and got.startswith("<") else _echo(got)
-    if len(shown) > _ECHO_CHARACTERS + 40:
-        shown = f"{shown[:_ECHO_CHARACTERS]}... ({len(shown)} characters)"
-    return StudyConfigError(f"{where}: got {shown}; allowed: {allowed}")
+    """The error to raise: ``where: got <got>; allowed: <allowed>`` (:mod:`fieldspec`'s one form)."""
+    return StudyConfigError(message(where, _shown(got), allowed))
+
+
+def _read(declared: tuple[Field, ...], section: Mapping[str, Any], key: str, where: str) -> Any:
+    """``section[key]`` (its declared default when missing), checked against its declaration."""
+    item = field_named(declared, key)
+    return item.check(section.get(key, item.default), f"{where}.{key}", StudyConfigError, echo=True)
 
 
 def _mapping(value: object, where: str) -> Mapping[str, Any]:
@@ -117,12 +98,6 @@ def _yaml_problem(error: yaml.YAMLError, text: str) -> str:
     return f"{where}: {problem}"
 
 
-def _suggestion(key: object, allowed: Sequence[str]) -> str:
-    """`` (did you mean 'objectives'?)`` for a likely typo of an allowed key, else nothing."""
-    close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _not_a_network_file(data: Mapping[str, Any]) -> None:
     """An architecture spec or a search space given where a study config belongs (``status arch.yaml``) is
     said so, instead of "unknown key 'input'" about a file that is fine for what it is."""
@@ -143,29 +118,7 @@ def _not_a_network_file(data: Mapping[str, Any]) -> None:
 
 
 def _keys(data: Mapping[str, Any], allowed: Sequence[str], where: str, required: Sequence[str] = ()) -> None:
-    for key in data:
-        if key not in allowed:
-            raise _fail(where, f"<unknown key {key!r}>{_suggestion(key, allowed)}", f"the keys {', '.join(allowed)}")
-    for key in required:
-        if key not in data:
-            raise _fail(where, f"<no {key!r}>", f"a mapping with the required keys {', '.join(required)}")
-
-
-def _int(value: object, where: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(where, value, f"an integer >= {minimum}")
-    return value
-
-
-def _number(value: object, where: str, minimum: float = 0.0, strict: bool = False) -> float:
-    if (
-        not isinstance(value, (int, float))
-        or isinstance(value, bool)
-        or value < minimum
-        or (strict and value == minimum)
-    ):
-        raise _fail(where, value, f"a number {'>' if strict else '>='} {minimum:g}")
-    return float(value)
+    check_keys(data, allowed, where, StudyConfigError, required)
 
 
 @dataclass(frozen=True)
@@ -370,7 +323,7 @@ class StudyConfig:
         data = _mapping(data, "study")
         _not_a_network_file(data)
         allowed = _STUDY_KEYS
-        _keys(data, allowed, "study", required=("name", "task", "data", "space", "objectives"))
+        _keys(data, allowed, "study", required=settings.REQUIRED)
         base = base or Path.cwd()
         name = data["name"]
         if not isinstance(name, str) or not _NAME.match(name):
@@ -401,13 +354,15 @@ class StudyConfig:
             training_budget=training_budget,
             fidelity=_fidelity(data.get("fidelity", {})),
             resources=_resources(data.get("resources", {})),
-            retries=_int(data.get("retries", 1), "retries", minimum=0),
+            retries=field_named(settings.STUDY, "retries").check(data.get("retries", 1), "retries", StudyConfigError),
             cost=_cost(data.get("cost", {})),
             storage=_storage(data.get("storage")),
             ray_address=_ray(data.get("ray", {})),
             output=_path(data.get("output", "runs"), "output", base),
             generate_data=_generate(data.get("generate_data")),
-            keep_weights=_bool(data.get("keep_weights", True), "keep_weights"),
+            keep_weights=field_named(settings.STUDY, "keep_weights").check(
+                data.get("keep_weights", True), "keep_weights", StudyConfigError
+            ),
             reference=_reference(data.get("reference"), objectives),
             source=source,
             folder=None if data.get("folder") is None else _path(data["folder"], "folder", base),
@@ -521,12 +476,6 @@ def _path(value: object, where: str, base: Path) -> Path:
     return path
 
 
-def _bool(value: object, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(where, value, "true or false")
-    return value
-
-
 def _space(value: object, task: str, base: Path) -> SearchSpace:
     try:
         if isinstance(value, str) and value in space_names():
@@ -539,8 +488,8 @@ def _space(value: object, task: str, base: Path) -> SearchSpace:
         elif isinstance(value, Mapping):
             space = SearchSpace.from_dict(value)
         else:
-            hint = _suggestion(value, space_names()) if isinstance(value, str) else ""
-            shown = f"<unknown space {_echo(value)}>{hint}" if hint else value
+            hint = suggestion(value, space_names()) if isinstance(value, str) else ""
+            shown = f"<unknown space {echo(value)}>{hint}" if hint else value
             raise _fail("space", shown, f"a built-in name ({', '.join(space_names())}), a .yaml file or a mapping")
     except SpecError as error:
         raise StudyConfigError(f"space: {error}") from error
@@ -565,11 +514,10 @@ def _objectives(value: object, task: str) -> tuple[Objective, ...]:
     for index, item in enumerate(value):
         where = f"objectives[{index}]"
         item = _mapping(item, where)
-        _keys(item, ("name", "direction"), where, required=("name", "direction"))
+        _keys(item, settings.names(settings.OBJECTIVE), where, required=("name", "direction"))
         if item["name"] not in allowed:
             raise _fail(f"{where}.name", item["name"], ", ".join(allowed))
-        if item["direction"] not in DIRECTIONS:
-            raise _fail(f"{where}.direction", item["direction"], ", ".join(DIRECTIONS))
+        field_named(settings.OBJECTIVE, "direction").check(item["direction"], f"{where}.direction", StudyConfigError)
         result.append(Objective(item["name"], item["direction"]))
     names = [objective.name for objective in result]
     duplicated = sorted({name for name in names if names.count(name) > 1})
@@ -620,22 +568,17 @@ def _sampler(value: object, objectives: int) -> SamplerConfig:
     if isinstance(value, str):
         value = {"name": value}
     value = _mapping(value, "sampler")
-    _keys(value, ("name", "seed", "options"), "sampler")
-    name = value.get("name", "nsga2")
-    if name not in SAMPLERS:
-        raise _fail("sampler.name", name, ", ".join(SAMPLERS))
+    _keys(value, settings.names(settings.SAMPLER), "sampler")
+    name = _read(settings.SAMPLER, value, "name", "sampler")
     options = dict(_mapping(value.get("options", {}), "sampler.options"))
     if name == "nsga3" and objectives < 2:
         raise _fail("sampler.name", name, "nsga2, tpe, random or gp for a single objective (nsga3 needs two or more)")
-    return SamplerConfig(name=name, seed=_int(value.get("seed", 0), "sampler.seed", minimum=0), options=options)
-
-
-BUDGET_COUNTS = ("asked", "trained")
+    return SamplerConfig(name=name, seed=_read(settings.SAMPLER, value, "seed", "sampler"), options=options)
 
 
 def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None, float | None, str]:
     value = _mapping(value, "budget")
-    _keys(value, ("trials", "wall_time", "count"), "budget")
+    _keys(value, settings.names(settings.BUDGET), "budget")
     if strategy == "weight-sharing":
         if value.get("trials") is not None or "count" in value:
             key = "trials" if value.get("trials") is not None else "count"
@@ -652,9 +595,7 @@ def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None,
         if seconds is None:
             raise _fail("budget.wall_time", wall_time, DURATION_FORMS)
         return None, seconds, "asked"
-    count = value.get("count", "asked")
-    if count not in BUDGET_COUNTS:
-        raise _fail("budget.count", count, ", ".join(BUDGET_COUNTS))
+    count = _read(settings.BUDGET, value, "count", "budget")
     if count == "trained" and value.get("trials") is None:
         raise _fail("budget.count", count, "asked, or trained together with budget.trials")
     trials = value.get("trials")
@@ -662,7 +603,7 @@ def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None,
     if trials is None and wall_time is None:
         raise _fail("budget", dict(value), "at least one of trials (a count) and wall_time (e.g. 30m)")
     if trials is not None:
-        _int(trials, "budget.trials")
+        _read(settings.BUDGET, value, "trials", "budget")
     seconds = None
     if wall_time is not None:
         seconds = parse_duration(wall_time)
@@ -671,10 +612,6 @@ def _budget(value: object, strategy: str = "one-per-trial") -> tuple[int | None,
     return trials, seconds, count
 
 
-_SUPERNET_KEYS = (
-    *("budget", "sandwich", "distill", "evaluations", "calibration_batches", "per_task", "largest_block"),
-    "checkpoint",
-)
 _STRATEGY_ONLY = ("supernet", "confirm")
 
 
@@ -683,7 +620,7 @@ def _strategy(data: Mapping[str, Any], objectives: tuple[Objective, ...]) -> str
     (silently ignoring them would run a very different, far more expensive search than the user wrote)."""
     strategy = data.get("strategy", "one-per-trial")
     if strategy not in STRATEGIES:
-        shown = f"<{strategy!r}>{_suggestion(strategy, STRATEGIES)}" if isinstance(strategy, str) else strategy
+        shown = f"<{strategy!r}>{suggestion(strategy, STRATEGIES)}" if isinstance(strategy, str) else strategy
         raise _fail("strategy", shown, ", ".join(STRATEGIES))
     if strategy != "weight-sharing":
         for key in _STRATEGY_ONLY:
@@ -723,7 +660,7 @@ def _shareable(space: SearchSpace) -> None:
 
 def _supernet(value: object, base: Path) -> SupernetSettings:
     value = _mapping(value, "supernet")
-    _keys(value, _SUPERNET_KEYS, "supernet")
+    _keys(value, settings.names(settings.SUPERNET), "supernet")
     default = SupernetSettings()
     budget_text = value.get("budget", str(default.budget))
     try:
@@ -732,13 +669,11 @@ def _supernet(value: object, base: Path) -> SupernetSettings:
         raise StudyConfigError(str(error).replace("budget", "supernet.budget", 1)) from error
     return SupernetSettings(
         budget=budget,
-        sandwich=_int(value.get("sandwich", default.sandwich), "supernet.sandwich", minimum=0),
-        distill=_bool(value.get("distill", default.distill), "supernet.distill"),
-        evaluations=_int(value.get("evaluations", default.evaluations), "supernet.evaluations"),
-        calibration_batches=_int(
-            value.get("calibration_batches", default.calibration_batches), "supernet.calibration_batches"
-        ),
-        per_task=_int(value.get("per_task", default.per_task), "supernet.per_task"),
+        sandwich=_read(settings.SUPERNET, value, "sandwich", "supernet"),
+        distill=_read(settings.SUPERNET, value, "distill", "supernet"),
+        evaluations=_read(settings.SUPERNET, value, "evaluations", "supernet"),
+        calibration_batches=_read(settings.SUPERNET, value, "calibration_batches", "supernet"),
+        per_task=_read(settings.SUPERNET, value, "per_task", "supernet"),
         largest_block=_largest_block(value.get("largest_block")),
         checkpoint=None if value.get("checkpoint") is None else _path(value["checkpoint"], "supernet.checkpoint", base),
     )
@@ -749,15 +684,15 @@ def _largest_block(value: object) -> str | None:
 
     if value is None or (isinstance(value, str) and value in MODES):
         return value
-    shown = f"<{value!r}>{_suggestion(value, MODES)}" if isinstance(value, str) else value
+    shown = f"<{value!r}>{suggestion(value, MODES)}" if isinstance(value, str) else value
     raise _fail("supernet.largest_block", shown, f"null or one of {', '.join(MODES)}")
 
 
 def _confirm(value: object) -> ConfirmSettings:
     value = _mapping(value, "confirm")
-    _keys(value, ("top", "random"), "confirm")
-    top = _int(value.get("top", 5), "confirm.top", minimum=0)
-    extra = _int(value.get("random", 2), "confirm.random", minimum=0)
+    _keys(value, settings.names(settings.CONFIRM), "confirm")
+    top = _read(settings.CONFIRM, value, "top", "confirm")
+    extra = _read(settings.CONFIRM, value, "random", "confirm")
     if top + extra == 0:
         raise _fail("confirm", dict(value), "at least one architecture to confirm (top + random >= 1)")
     return ConfirmSettings(top=top, random=extra)
@@ -776,34 +711,28 @@ def _training(value: object, default_seed: int) -> tuple[TrainingConfig, Budget]
 
 def _fidelity(value: object) -> FidelityConfig:
     value = _mapping(value, "fidelity")
-    _keys(value, ("min_fraction", "eta"), "fidelity")
-    fraction = value.get("min_fraction", 1.0)
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
-        raise _fail("fidelity.min_fraction", fraction, "a number in (0, 1]; 1 trains every trial at the full budget")
-    return FidelityConfig(float(fraction), _int(value.get("eta", 3), "fidelity.eta", minimum=2))
+    _keys(value, settings.names(settings.FIDELITY), "fidelity")
+    fraction = _read(settings.FIDELITY, value, "min_fraction", "fidelity")
+    return FidelityConfig(float(fraction), _read(settings.FIDELITY, value, "eta", "fidelity"))
 
 
 def _resources(value: object) -> Resources:
     value = _mapping(value, "resources")
-    _keys(value, ("cpus", "gpus", "max_concurrent"), "resources")
-    cpus = _number(value.get("cpus", 1.0), "resources.cpus", strict=True)
-    gpus = _number(value.get("gpus", 0.0), "resources.gpus")
+    _keys(value, settings.names(settings.RESOURCES), "resources")
+    cpus = _read(settings.RESOURCES, value, "cpus", "resources")
+    gpus = _read(settings.RESOURCES, value, "gpus", "resources")
     if gpus > 1 and gpus != int(gpus):
         raise _fail("resources.gpus", gpus, "a fraction of one GPU (0 < x <= 1) or a whole number of GPUs")
-    concurrent = value.get("max_concurrent")
-    return Resources(cpus, gpus, None if concurrent is None else _int(concurrent, "resources.max_concurrent"))
+    return Resources(cpus, gpus, _read(settings.RESOURCES, value, "max_concurrent", "resources"))
 
 
 def _cost(value: object) -> CostSettings:
     value = _mapping(value, "cost")
-    _keys(value, ("batch", "length", "optimizer"), "cost")
-    length = value.get("length")
-    optimizer = value.get("optimizer", "adamw")
-    if optimizer not in ("adamw", "adam", "sgd", "sgd_momentum"):
-        raise _fail("cost.optimizer", optimizer, "adamw, adam, sgd, sgd_momentum")
+    _keys(value, settings.names(settings.COST), "cost")
+    optimizer = _read(settings.COST, value, "optimizer", "cost")
     return CostSettings(
-        batch=_int(value.get("batch", 32), "cost.batch"),
-        length=None if length is None else _int(length, "cost.length"),
+        batch=_read(settings.COST, value, "batch", "cost"),
+        length=_read(settings.COST, value, "length", "cost"),
         optimizer=optimizer,
     )
 
@@ -842,7 +771,7 @@ def _storage(value: object) -> str | None:
 
 def _ray(value: object) -> str | None:
     value = _mapping(value, "ray")
-    _keys(value, ("address",), "ray")
+    _keys(value, settings.names(settings.RAY), "ray")
     address = value.get("address")
     if address is not None and (not isinstance(address, str) or not address.strip()):
         raise _fail("ray.address", address, "'auto', 'HOST:PORT' or 'ray://HOST:PORT' (default: a local instance)")

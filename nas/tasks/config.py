@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
-import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
 
+from fieldspec import Boolean, Field, Fraction, Integer, Number, Satisfies, check_fields, unknown_keys_listed
 from nas.errors import TaskConfigError
 
 
@@ -40,30 +39,7 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         """Check every field's type as well as its range: these values come from YAML and the command line,
         where ``lr: fast`` or ``device: 0`` must be named as a bad setting, not end in a ``TypeError``."""
-        for name in ("batch_size", "eval_batch_size", "curve_points"):
-            _positive_int(name, getattr(self, name))
-        for name in ("lr", "ssm_lr", "grad_clip"):
-            if not _finite_number(getattr(self, name)) or not getattr(self, name) > 0:
-                raise TaskConfigError(f"training.{name}: got {getattr(self, name)!r}; allowed: a positive number")
-        if not _finite_number(self.weight_decay) or not self.weight_decay >= 0:
-            raise TaskConfigError(f"training.weight_decay: got {self.weight_decay!r}; allowed: a number >= 0")
-        if not _finite_number(self.warmup_fraction) or not 0 <= self.warmup_fraction < 1:
-            raise TaskConfigError(f"training.warmup_fraction: got {self.warmup_fraction!r}; allowed: 0 <= x < 1")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise TaskConfigError(f"training.seed: got {self.seed!r}; allowed: an integer >= 0")
-        if not isinstance(self.device, str) or (
-            self.device not in ("auto", "cpu") and not self.device.startswith("cuda")
-        ):
-            raise TaskConfigError(f"training.device: got {self.device!r}; allowed: auto, cpu, cuda, cuda:N")
-        if self.threads is not None:
-            _positive_int("threads", self.threads)
-        if self.max_eval_items is not None:
-            _positive_int("max_eval_items", self.max_eval_items)
-        if not isinstance(self.num_workers, int) or isinstance(self.num_workers, bool) or self.num_workers < 0:
-            raise TaskConfigError(f"training.num_workers: got {self.num_workers!r}; allowed: an integer >= 0")
-        for name in ("augment", "progress"):
-            if not isinstance(getattr(self, name), bool):
-                raise TaskConfigError(f"training.{name}: got {getattr(self, name)!r}; allowed: true or false")
+        check_fields(self, TRAINING_FIELDS, "training.", TaskConfigError)
 
     def resolved_device(self) -> torch.device:
         """``auto`` is the first CUDA device when there is one, else the CPU."""
@@ -78,22 +54,53 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> TrainingConfig:
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            close = difflib.get_close_matches(unknown[0], sorted(known), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise TaskConfigError(
-                f"training: unknown key(s) {', '.join(unknown)}{hint}; allowed: {', '.join(sorted(known))}"
-            )
+        unknown_keys_listed(data, [field.name for field in fields(cls)], "training", TaskConfigError)
         return cls(**data)  # type: ignore[arg-type]
 
 
-def _finite_number(value: object) -> bool:
-    """An int or float (not a bool, not NaN or infinite): what a rate, fraction or clip norm must be."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def _device(value: object) -> bool:
+    return isinstance(value, str) and (value in ("auto", "cpu") or value.startswith("cuda"))
 
 
-def _positive_int(name: str, value: object) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise TaskConfigError(f"training.{name}: got {value!r}; allowed: a positive integer")
+_POSITIVE = Number(strict=True, text="a positive number")
+TRAINING_FIELDS: tuple[Field, ...] = (
+    Field("batch_size", Integer(), 32, "training batch size", flag="--batch-size"),
+    Field("lr", _POSITIVE, 3e-3, "learning rate of the projections", flag="--lr"),
+    Field(
+        "ssm_lr", _POSITIVE, 1e-3, "learning rate of the state matrices and steps (no weight decay)", flag="--ssm-lr"
+    ),
+    Field("weight_decay", Number(), 0.01, "AdamW weight decay of the projections"),
+    Field("warmup_fraction", Fraction(strict_maximum=True, text="0 <= x < 1"), 0.05, "share of steps warming up"),
+    Field("grad_clip", _POSITIVE, 1.0, "gradient norm clip"),
+    Field("seed", Integer(minimum=0), 0, "random seed (in a study: the sampler's seed unless given)", flag="--seed"),
+    Field(
+        "device",
+        Satisfies(_device, "auto, cpu, cuda, cuda:N"),
+        "auto",
+        "where to train; auto: the first GPU if any, else the CPU",
+        flag="--device",
+    ),
+    Field("threads", Integer(), None, "torch CPU threads", optional=True, flag="--threads", shown="torch's default"),
+    Field("eval_batch_size", Integer(), 32, "evaluation batch size"),
+    Field(
+        "max_eval_items",
+        Integer(),
+        None,
+        "evaluate on at most this many items",
+        optional=True,
+        flag="--max-eval-items",
+        shown="all",
+    ),
+    Field("curve_points", Integer(), 50, "points kept of the training curve"),
+    Field("num_workers", Integer(minimum=0), 0, "data loader worker processes", flag="--workers"),
+    Field(
+        "augment",
+        Boolean(),
+        False,
+        "KWS only: time shift, gain and background noise on training clips",
+        flag="--augment",
+    ),
+    Field("progress", Boolean(), True, "show a progress bar (off in studies: the driver shows progress)"),
+)
+"""The ``training:`` settings, declared once: checks, defaults, the flags of ``centaurus-nas train`` and the
+config reference page read them."""

@@ -1,4 +1,4 @@
-"""The documentation stays true to the code: the generated CLI page is current, every page is reachable
+"""The documentation stays true to the code: the generated CLI and config reference pages are current, every page is reachable
 from the site's navigation, and the README's links point at files that exist."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from nas.cli_reference import cli_reference
+from nas.config_reference import config_reference
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -27,6 +28,13 @@ def _nav_pages(node: object) -> list[str]:
 def test_cli_page_is_what_the_parser_says_today() -> None:
     committed = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert committed == cli_reference(), "docs/cli.md is stale: run `python -m nas.cli_reference docs/cli.md`"
+
+
+def test_config_reference_is_what_the_declarations_say_today() -> None:
+    committed = (DOCS / "config-reference.md").read_text(encoding="utf-8")
+    assert committed == config_reference(), (
+        "docs/config-reference.md is stale: run `python -m nas.config_reference docs/config-reference.md`"
+    )
 
 
 def test_every_page_is_in_the_navigation_and_every_entry_is_a_page() -> None:

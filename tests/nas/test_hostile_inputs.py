@@ -39,40 +39,20 @@ from nas.study.backends import RayBackend
 from nas.study.storage import CONFIG_ATTR, find_config, load_existing_study
 from search_spaces import OutputSpec
 from tests.nas.conftest import RATE, tiny_architecture
+from tests.support.studies import FLOPS_AND_PARAMS, HOSTILE_SPACE, kws_study
 
 NAME = "cost-only"
-# 64 architectures; cost-model objectives only, so a search is a few hundred milliseconds.
-SPACE: dict[str, Any] = {
-    "name": "hostile",
-    "task": "kws",
-    "input": {"sample_rate": 16000, "channels": 1, "length": 16000},
-    "output": {"size": 35},
-    "stages": [
-        {"block": ["dws", "s5"], "channels": [8, 16], "num_states": [4, 8], "stride": 4},
-        {"block": ["dws", "full"], "channels": [16, 32], "num_states": [4, 8], "stride": 4},
-    ],
-}
 BASELINE_TRIALS = 6
 NAME_RULE = "allowed: 1-100 characters: letters, digits, '.', '_', '-', starting with a letter or digit"
 SECONDS_PER_CASE = 20.0
 """A hostile input must fail fast (a storage that is not there must not hang the command)."""
 
 
-def base_config(output: Path, data: Path) -> dict[str, Any]:
-    """The valid cost-only study every case breaks one thing of."""
-    return {
-        "name": NAME,
-        "task": "kws",
-        "data": str(data),
-        "space": SPACE,
-        "objectives": [
-            {"name": "train_flops", "direction": "minimize"},
-            {"name": "params", "direction": "maximize"},
-        ],
-        "budget": {"trials": BASELINE_TRIALS},
-        "sampler": {"name": "tpe", "seed": 0},
-        "output": str(output),
-    }
+def base_config(folder: Path) -> dict[str, Any]:
+    """The valid cost-only study every case breaks one thing of, writing to ``folder/runs``."""
+    objectives = [{"name": name, "direction": direction} for name, direction in FLOPS_AND_PARAMS.items()]
+    budget, sampler = {"trials": BASELINE_TRIALS}, {"name": "tpe", "seed": 0}
+    return kws_study(NAME, folder, HOSTILE_SPACE, objectives, budget=budget, sampler=sampler)
 
 
 # ----------------------------------------------------------------------------------- the baseline study
@@ -106,7 +86,7 @@ class Baseline:
 def baseline(tmp_path_factory: pytest.TempPathFactory) -> Baseline:
     root = tmp_path_factory.mktemp("baseline")
     config = root / "study.yaml"
-    config.write_text(yaml.safe_dump(base_config(root / "runs", root / "unused"), sort_keys=False))
+    config.write_text(yaml.safe_dump(base_config(root), sort_keys=False))
     assert main(["search", "--quiet", str(config)]) == 0
     snapshot = Snapshot.take(_sqlite(root / "runs"))
     assert [state for _, state, *_ in snapshot.trials] == ["COMPLETE"] * BASELINE_TRIALS
@@ -140,7 +120,7 @@ class Env:
 
     def config(self, **changes: Any) -> dict[str, Any]:
         """The baseline config (same name and storage as the study), with ``changes``; ``...`` drops a key."""
-        data = {**base_config(self.runs, self.tmp / "unused"), **changes}
+        data = {**base_config(self.tmp), **changes}
         return {key: value for key, value in data.items() if value is not ...}
 
     def write(self, content: dict[str, Any] | str, name: str = "study.yaml") -> str:
@@ -518,12 +498,12 @@ CASES: list[Case] = [
     # ---- empty search spaces
     Case(
         "space-without-stages",
-        lambda env: env.search(space={**SPACE, "stages": []}),
+        lambda env: env.search(space={**HOSTILE_SPACE, "stages": []}),
         ("space: stages: got []; allowed: a non-empty list of stage mappings",),
     ),
     Case(
         "space-with-an-empty-choice",
-        lambda env: env.search(space={**SPACE, "stages": [{**SPACE["stages"][0], "block": []}]}),
+        lambda env: env.search(space={**HOSTILE_SPACE, "stages": [{**HOSTILE_SPACE["stages"][0], "block": []}]}),
         ("space: stages[0].block: got no choices; allowed: at least one value",),
     ),
     # ---- study names
@@ -584,7 +564,7 @@ CASES: list[Case] = [
     ),
     Case(
         "status-of-a-search-space",
-        lambda env: ["status", env.write(SPACE, "space.yaml")],
+        lambda env: ["status", env.write(HOSTILE_SPACE, "space.yaml")],
         ("study: got a search space (keys name, task, input, output, stages), not a study config",),
     ),
     Case(
@@ -719,17 +699,22 @@ def assert_study_intact(env: Env, before: Snapshot, *, adds_pruned: bool) -> Non
     assert len(load_existing_study(stored).trials) == len(after.trials)
 
 
+@pytest.fixture
+def env(baseline: Baseline, kws_root: Path, tmp_path: Path) -> Env:
+    """A case's world, holding its own copy of the baseline study: a case that harms it harms no other."""
+    world = Env(tmp_path, kws_root)
+    shutil.copytree(baseline.runs, world.runs)
+    return world
+
+
 @pytest.mark.parametrize("case", [_param(case) for case in CASES])
 def test_a_hostile_input_is_named_and_harms_nothing(
+    env: Env,
     case: Case,
     baseline: Baseline,
-    kws_root: Path,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    env = Env(tmp_path, kws_root)
-    shutil.copytree(baseline.runs, env.runs)
     if case.without_ray:
         monkeypatch.setattr(RayBackend, "_connect", _no_ray)
     ran = run_cli(case.act(env), capsys)
@@ -777,7 +762,7 @@ def test_odd_but_allowed_names_stay_inside_the_output_folder(name: str, tmp_path
     """The name becomes a folder and a study name: whatever the rule lets through must not leave ``output``."""
     from nas.study.config import StudyConfig
 
-    config = StudyConfig.from_dict(base_config(tmp_path / "runs", tmp_path / "unused") | {"name": name})
+    config = StudyConfig.from_dict(base_config(tmp_path) | {"name": name})
     assert config.output_dir.resolve().parent == (tmp_path / "runs").resolve()
     assert config.storage_url == f"sqlite:///{(tmp_path / 'runs' / name / 'study.db').resolve()}"
 
@@ -831,17 +816,14 @@ def _refusing_sqlite(monkeypatch: pytest.MonkeyPatch, pragma: str) -> None:
     ],
 )
 def test_a_full_or_read_only_database_stops_at_once_with_its_cause(
+    env: Env,
     pragma: str,
     says: tuple[str, ...],
     baseline: Baseline,
-    kws_root: Path,
-    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Not an outage: no retrying for minutes, no "unreachable", and never a FAILED trial."""
-    env = Env(tmp_path, kws_root)
-    shutil.copytree(baseline.runs, env.runs)
     monkeypatch.setenv("CENTAURUS_STORAGE_OUTAGE_SECONDS", "4")  # the old behaviour waited this long, then lied
     _refusing_sqlite(monkeypatch, pragma)
     ran = run_cli(["search", "--quiet", "--trials", "60", env.write(env.config())], capsys)
@@ -856,13 +838,9 @@ def test_a_full_or_read_only_database_stops_at_once_with_its_cause(
     assert [state for _, state, *_ in after.trials[BASELINE_TRIALS:] if state != "COMPLETE"] in ([], ["RUNNING"])
 
 
-def test_an_empty_study_file_is_refused_not_made_a_new_study(
-    baseline: Baseline, kws_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_empty_study_file_is_refused_not_made_a_new_study(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     import os
 
-    env = Env(tmp_path, kws_root)
-    shutil.copytree(baseline.runs, env.runs)
     database = env.study_dir / "study.db"
     database.write_bytes(b"")  # truncated by a full disk or a failed copy
     os.utime(database, (time.time() - 3600, time.time() - 3600))
@@ -906,10 +884,8 @@ def test_a_search_whose_every_trial_fails_says_why_and_names_skipped_files(
     assert all(t.user_attrs[attrs.SKIPPED_FILES][0][0] == str(data / HUGE) for t in study.trials)
 
 
-def test_an_echoed_value_is_cut(baseline: Baseline, kws_root: Path, tmp_path: Path, capsys) -> None:
+def test_an_echoed_value_is_cut(env: Env, baseline: Baseline, capsys) -> None:
     """A 10 MB value in a config is named in a line, not repeated in full."""
-    env = Env(tmp_path, kws_root)
-    shutil.copytree(baseline.runs, env.runs)
     ran = run_cli(env.search(name="x" * 10_000_000), capsys)
     assert ran.code == 2 and "name: got 'xxxx" in ran.output and "(10000002 characters)" in ran.output
     assert len(ran.output) < 2000, f"{len(ran.output)} characters printed"
@@ -917,7 +893,7 @@ def test_an_echoed_value_is_cut(baseline: Baseline, kws_root: Path, tmp_path: Pa
 
 
 def test_a_ray_cluster_wanting_a_token_is_named_before_the_study_is_touched(
-    baseline: Baseline, kws_root: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    env: Env, baseline: Baseline, kws_root: Path, capsys, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Ray's own token check (a cluster started with RAY_AUTH_MODE=token) raises AuthenticationError from
     ``ray.init``; it stands in here for a real cluster of that kind."""
@@ -926,8 +902,6 @@ def test_a_ray_cluster_wanting_a_token_is_named_before_the_study_is_touched(
     def refuse(*args: Any, **kwargs: Any) -> None:
         raise ray.exceptions.AuthenticationError("Token authentication is enabled but no token was found")
 
-    env = Env(tmp_path, kws_root)
-    shutil.copytree(baseline.runs, env.runs)
     monkeypatch.setattr(ray, "init", refuse)
     training = env.config(data=str(kws_root), objectives={"accuracy": "maximize", "params": "minimize"})
     ran = run_cli(["search", "--quiet", "--address", "10.0.0.1:6379", env.write(training)], capsys)

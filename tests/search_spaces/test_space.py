@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import optuna
@@ -104,26 +105,27 @@ def test_sample_with_optuna_gives_valid_architectures_and_prefixed_names() -> No
     assert {"norm", "s0.block", "s0.channels", "s1.block", "s1.channels", "s1.num_states"} <= names
 
 
-def test_conditional_fields_are_suggested_only_for_their_block() -> None:
-    space = small_space()
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=3))
-    for _ in range(40):
+def _random_draws(space: SearchSpace, seed: int, count: int) -> Iterator[tuple[optuna.trial.Trial, Architecture]]:
+    """``count`` architectures a seeded random sampler draws through ``space.sample``, each with its trial
+    (told, once the caller has looked at it, so the next draw is a new trial of the same study)."""
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    for _ in range(count):
         trial = study.ask()
-        arch = space.sample(trial)
+        yield trial, space.sample(trial)
+        study.tell(trial, 0.0)
+
+
+def test_conditional_fields_are_suggested_only_for_their_block() -> None:
+    for trial, arch in _random_draws(small_space(), seed=3, count=40):
         for index, stage in enumerate(arch.stages):
             assert (f"s{index}.groups" in trial.params) == (stage.block == "group")
         assert ("s1.bottleneck_ratio" in trial.params) == (arch.stages[1].block == "neck")
         assert ("s1.state_blocks" in trial.params) == (arch.stages[1].block == "s5")
-        study.tell(trial, 0.0)
 
 
 def test_sample_replays_from_trial_params() -> None:
     space = small_space()
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=5))
-    for _ in range(20):
-        trial = study.ask()
-        arch = space.sample(trial)
-        study.tell(trial, 0.0)
+    for trial, arch in _random_draws(space, seed=5, count=20):
         assert space.sample(optuna.trial.FixedTrial(trial.params)) == arch
 
 

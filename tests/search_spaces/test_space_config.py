@@ -78,7 +78,7 @@ CONFIG_ERRORS: list[tuple[Any, str]] = [
     (_data(name=None), r"^space: got no 'name'; allowed: a mapping with the required keys name, task, output, stages$"),
     (
         _data(s1={"group": [2]}),
-        r"^stages\[1\]: got unknown key 'group'; allowed: the keys block, channels, num_states,",
+        r"^stages\[1\]: got unknown key 'group' \(did you mean 'groups'\?\); allowed: the keys block, channels, num_states,",
     ),
     (_data(stages=[{"block": "dws", "channels": 8}]), r"^stages\[0\]: got no 'num_states'"),
     (_data(stages={"block": "dws"}), r"^stages: got dict .*; allowed: a list of stage mappings$"),

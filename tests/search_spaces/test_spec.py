@@ -154,7 +154,7 @@ def test_unknown_suffix_is_rejected(tmp_path: Path) -> None:
                 "output": {"size": 2},
                 "stages": [{"block": "dws", "channels": 8, "num_states": 4, "group": 2}],
             },
-            r"stages\[0\]: got unknown key 'group'; allowed: the keys block, channels, num_states, groups, ",
+            r"stages\[0\]: got unknown key 'group' \(did you mean 'groups'\?\); allowed: the keys block, channels, num_states, groups, ",
         ),
         (
             {"task": "kws", "output": {"size": 2}, "stages": [{"block": "dws", "channels": 8}]},

@@ -159,7 +159,7 @@ CASES: list[tuple[Any, str]] = [
     ),
     (
         lambda: InputSpec.from_dict({"frontend": {"kind": "logmel", "hops": 160}}),
-        r"^input\.frontend: got unknown key 'hops'; allowed: the keys kind, mels, window, hop$",
+        r"^input\.frontend: got unknown key 'hops' \(did you mean 'hop'\?\); allowed: the keys kind, mels, window, hop$",
     ),
 ]
 

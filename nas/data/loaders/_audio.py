@@ -23,7 +23,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 from centaurus.errors import CentaurusError
-from nas.errors import TaskConfigError
+from nas.data.loaders._arguments import SAMPLE_RATE, checked
 
 __all__ = ["CorruptAudioWarning"]
 
@@ -150,13 +150,6 @@ def _read_mono(path: Path, sample_rate: int) -> Tensor:
     return waveform.contiguous()
 
 
-def _positive_int(field: str, value: object, unit: str) -> int:
-    """``value`` if it is a positive int; otherwise a TaskConfigError naming the field (bools are not ints here)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise TaskConfigError(f"{field}={value!r} is not allowed: give a positive whole number of {unit}")
-    return value
-
-
 def _summary(skipped: Sequence[tuple[Path, str]]) -> str:
     """The first few ``path (reason)`` entries, then how many more there are."""
     shown = "; ".join(f"{path} ({reason})" for path, reason in skipped[:_PATHS_IN_WARNING])
@@ -192,7 +185,7 @@ class _AudioCorpus(Dataset[_T]):
 
     def __init__(self, root: Path, sample_rate: int) -> None:
         self.root = root
-        self.sample_rate = _positive_int("sample_rate", sample_rate, "Hz")
+        self.sample_rate = checked(SAMPLE_RATE, sample_rate)
         self.files: list[Path] = []
         self.skipped: list[tuple[Path, str]] = []
         self._cache: dict[Path, Tensor] = {}

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from nas.data.loaders._audio import _positive_int
+from nas.data.loaders._arguments import EPOCH, MULTIPLE_OF, SEED, SEGMENT_LENGTH, checked
 from nas.errors import TaskConfigError
 
 __all__ = ["RandomSegments", "collate_classification", "collate_pairs", "collate_transcripts"]
@@ -76,7 +76,7 @@ def collate_pairs(
     real length so losses and metrics can ignore the padding. ``None`` items are dropped; returns None if
     every item was None.
     """
-    multiple_of = _positive_int("multiple_of", multiple_of, "samples")
+    multiple_of = checked(MULTIPLE_OF, multiple_of)
     kept = [item for item in items if item is not None]
     if not kept:
         return None
@@ -95,7 +95,7 @@ def collate_transcripts(
     Zero-padded at the end to the longest item, rounded up to ``multiple_of``. ``None`` items are dropped;
     returns None if every item was None.
     """
-    multiple_of = _positive_int("multiple_of", multiple_of, "samples")
+    multiple_of = checked(MULTIPLE_OF, multiple_of)
     kept = [item for item in items if item is not None]
     if not kept:
         return None
@@ -116,17 +116,13 @@ class RandomSegments(Dataset[tuple[Tensor, Tensor] | None]):
 
     def __init__(self, dataset: _PairSource, segment_length: int, seed: int) -> None:
         self.dataset = dataset
-        self.segment_length = _positive_int("segment_length", segment_length, "samples")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise TaskConfigError(f"seed={seed!r} is not allowed: give a whole number >= 0")
-        self.seed = seed
+        self.segment_length = checked(SEGMENT_LENGTH, segment_length)
+        self.seed = checked(SEED, seed)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         """Choose the crops of ``epoch`` (a whole number >= 0)."""
-        if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-            raise TaskConfigError(f"epoch={epoch!r} is not allowed: give a whole number >= 0")
-        self.epoch = epoch
+        self.epoch = checked(EPOCH, epoch)
 
     def __len__(self) -> int:
         return len(self.dataset)

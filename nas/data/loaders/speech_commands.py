@@ -15,7 +15,8 @@ from pathlib import Path
 
 from torch import Tensor
 
-from nas.data.loaders._audio import _AudioCorpus, _pad_or_crop, _positive_int, _screen
+from nas.data.loaders._arguments import LENGTH, checked
+from nas.data.loaders._audio import _AudioCorpus, _pad_or_crop, _screen
 from nas.data.loaders._layout import _Layout, _root_path
 
 __all__ = ["SPEECH_COMMANDS_SPLITS", "SPEECH_COMMANDS_WORDS", "SpeechCommands"]
@@ -84,7 +85,7 @@ class SpeechCommands(_AudioCorpus[tuple[Tensor, int] | None]):
         super().__init__(folder, sample_rate)
         _LAYOUT.require_choice(folder, "split", split, SPEECH_COMMANDS_SPLITS)
         self.split = split
-        self.length = _positive_int("length", length, "samples")
+        self.length = checked(LENGTH, length)
         self.classes: tuple[str, ...] = self._check_classes(folder, classes)
         _LAYOUT.require_folder(folder, "the root folder")
         lists = {name: self._list(folder, file_name) for name, file_name in _LIST_FILES.items()}

@@ -14,27 +14,28 @@ and space, as in LibriSpeech. Audio is clean (as the "clean" subsets), one sente
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fieldspec import check_fields
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_peak, trim_silence
-from nas.data.synth._checks import check_count, check_fraction, check_interval
+from nas.data.synth._generator import CorpusGenerator, GeneratorRun
 from nas.data.synth._output import (
     begin_manifest,
     prepare_output,
     write_audio,
     write_lines,
-    write_manifest,
     write_text,
 )
 from nas.data.synth._pool import WorkerPool, progress_bar
 from nas.data.synth.espeak import shared_synthesizer
+from nas.data.synth.settings import ASR
 from nas.data.synth.speakers import Speaker, make_speakers, split_variants
 from nas.data.synth.summary import CorpusSummary
 from nas.data.synth.text import random_sentence
+from nas.errors import DatasetError
 
 __all__ = ["ASR_SUBSETS", "ASRConfig", "generate_asr"]
 
@@ -67,15 +68,7 @@ class ASRConfig:
     rate_jitter: float = 0.08
 
     def __post_init__(self) -> None:
-        check_count("seed", self.seed, 0)
-        for name in ("train_utterances", "dev_utterances", "test_utterances"):
-            check_count(name, getattr(self, name))
-        for name in ("train_speakers", "dev_speakers", "test_speakers", "max_chapters"):
-            check_count(name, getattr(self, name))
-        check_interval("peak_dbfs", self.peak_dbfs, -60.0, 0.0)
-        check_interval("pad_seconds", self.pad_seconds, 0.0, 5.0)
-        check_count("pitch_jitter", self.pitch_jitter, 0)
-        check_fraction("rate_jitter", self.rate_jitter, upper=0.5)
+        check_fields(self, ASR, "", DatasetError)
 
     def sizes(self) -> dict[str, tuple[int, int]]:
         """(utterances, speakers) per subset."""
@@ -195,31 +188,15 @@ def _readme(config: ASRConfig) -> str:
     )
 
 
-def generate_asr(
-    out: str | Path,
-    config: ASRConfig | None = None,
-    *,
-    workers: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> CorpusSummary:
-    """Write a LibriSpeech-style corpus to ``out`` and return what was written.
-
-    ``workers`` processes synthesise in parallel (the files do not depend on it). ``out`` must be
-    empty, new, or a previous output of this generator, unless ``overwrite``.
-    """
-    config = config or ASRConfig()
-    check_count("workers", workers)
-    start = time.perf_counter()
-    out = Path(out)
+def _write(out: Path, config: ASRConfig, run: GeneratorRun) -> CorpusSummary:
     speakers, utterances = _plan(config)
     entries = [*ASR_SUBSETS, "SPEAKERS.TXT", "README.txt", "generation.json"]
-    prepare_output(out, _GENERATOR, entries, overwrite)
+    prepare_output(out, _GENERATOR, entries, run.overwrite)
     manifest = begin_manifest(out, _GENERATOR, "librispeech", config, entries)
     chapters = sorted({str(Path(utterance.path).parent) for utterance in utterances})
     for chapter in chapters:
         (out / chapter).mkdir(parents=True)
-    with progress_bar(progress) as bar, WorkerPool(workers, _Context(str(out), config), bar) as pool:
+    with progress_bar(run.progress) as bar, WorkerPool(run.workers, _Context(str(out), config), bar) as pool:
         results = pool.run(_make_utterance, utterances, "asr utterances")
     transcripts: dict[str, list[str]] = {chapter: [] for chapter in chapters}
     for utterance in utterances:
@@ -232,22 +209,18 @@ def generate_asr(
         minutes[utterance.speaker.speaker_id] = minutes.get(utterance.speaker.speaker_id, 0.0) + result.seconds / 60.0
     write_lines(out / "SPEAKERS.TXT", _speakers_table(speakers, minutes))
     write_text(out / "README.txt", _readme(config))
-    summary = CorpusSummary(
-        corpus="asr",
-        out=out,
-        files={subset: sum(u.subset == subset for u in utterances) for subset in ASR_SUBSETS},
-        seconds={
-            subset: sum(r.seconds for u, r in zip(utterances, results, strict=True) if u.subset == subset)
-            for subset in ASR_SUBSETS
-        },
-        bytes=sum(result.bytes for result in results),
-        elapsed_s=time.perf_counter() - start,
-    )
-    manifest.update(
-        complete=True,
+    files = {subset: sum(u.subset == subset for u in utterances) for subset in ASR_SUBSETS}
+    seconds = {
+        subset: sum(r.seconds for u, r in zip(utterances, results, strict=True) if u.subset == subset)
+        for subset in ASR_SUBSETS
+    }
+    return run.finish(
+        out,
+        manifest,
+        lambda elapsed: CorpusSummary("asr", out, files, seconds, sum(r.bytes for r in results), elapsed),
         speakers=[{"subset": subset, **speaker.to_dict()} for subset in ASR_SUBSETS for speaker in speakers[subset]],
-        files=summary.files,
-        seconds={subset: round(seconds, 3) for subset, seconds in summary.seconds.items()},
+        seconds={subset: round(value, 3) for subset, value in seconds.items()},
     )
-    write_manifest(out, manifest)
-    return summary
+
+
+generate_asr = CorpusGenerator("LibriSpeech", ASRConfig, _write)

@@ -16,25 +16,25 @@ by time) between train and test.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fieldspec import check_fields
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_active_rms, trim_silence
-from nas.data.synth._checks import check_count, check_fraction, check_interval, resolve_noise_kinds
+from nas.data.synth._generator import CorpusGenerator, GeneratorRun
 from nas.data.synth._output import (
     begin_manifest,
     prepare_output,
     write_audio,
     write_lines,
-    write_manifest,
     write_text,
 )
 from nas.data.synth._pool import WorkerPool, progress_bar
 from nas.data.synth.espeak import shared_synthesizer
 from nas.data.synth.noise import NoiseFolder, NoiseMaker, mix_at_snr
+from nas.data.synth.settings import DENOISE, resolve_noise_kinds
 from nas.data.synth.speakers import Speaker, make_speakers, split_variants, voice_names
 from nas.data.synth.summary import CorpusSummary
 from nas.data.synth.text import random_sentence
@@ -76,25 +76,13 @@ class DenoiseConfig:
     rate_jitter: float = 0.08
 
     def __post_init__(self) -> None:
-        check_count("seed", self.seed, 0)
-        check_count("train_utterances", self.train_utterances)
-        check_count("test_utterances", self.test_utterances)
-        check_count("train_speakers", self.train_speakers)
-        check_count("test_speakers", self.test_speakers)
-        check_interval("snr_db", self.snr_db, -30.0, 100.0)
-        resolve_noise_kinds("noise_kinds", self.noise_kinds, self.noise_dir)
-        check_fraction("test_noise_fraction", self.test_noise_fraction, upper=0.9)
-        if self.test_noise_fraction <= 0.0:
-            raise DatasetError(f"test_noise_fraction={self.test_noise_fraction} must be above 0")
-        check_interval("level_dbfs", self.level_dbfs, -60.0, -6.0)
-        check_interval("pad_seconds", self.pad_seconds, 0.0, 5.0)
-        check_count("pitch_jitter", self.pitch_jitter, 0)
-        check_fraction("rate_jitter", self.rate_jitter, upper=0.5)
+        check_fields(self, DENOISE, "", DatasetError)
+        resolve_noise_kinds(self.noise_kinds, self.noise_dir)
 
     @property
     def kinds(self) -> tuple[str, ...]:
         """The noise kinds files draw from, defaults resolved."""
-        return resolve_noise_kinds("noise_kinds", self.noise_kinds, self.noise_dir)
+        return resolve_noise_kinds(self.noise_kinds, self.noise_dir)
 
 
 @dataclass(frozen=True)
@@ -200,23 +188,7 @@ def _readme(config: DenoiseConfig) -> str:
     )
 
 
-def generate_denoise(
-    out: str | Path,
-    config: DenoiseConfig | None = None,
-    *,
-    workers: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> CorpusSummary:
-    """Write a VoiceBank+DEMAND-style corpus to ``out`` and return what was written.
-
-    ``workers`` processes synthesise in parallel (the files do not depend on it). ``out`` must be
-    empty, new, or a previous output of this generator, unless ``overwrite``.
-    """
-    config = config or DenoiseConfig()
-    check_count("workers", workers)
-    start = time.perf_counter()
-    out = Path(out)
+def _write(out: Path, config: DenoiseConfig, run: GeneratorRun) -> CorpusSummary:
     folders: dict[str, NoiseFolder | None] = {"train": None, "test": None}
     if config.noise_dir:
         split_rng = np.random.default_rng([config.seed, _TAG, 3])
@@ -224,13 +196,13 @@ def generate_denoise(
     speakers, utterances, babble = _plan(config)
     entries = [name for split in DENOISE_SPLITS for name in _folder_names(split)]
     entries += ["log_trainset.txt", "log_testset.txt", "README.txt", "generation.json"]
-    prepare_output(out, _GENERATOR, entries, overwrite)
+    prepare_output(out, _GENERATOR, entries, run.overwrite)
     manifest = begin_manifest(out, _GENERATOR, "voicebank_demand", config, entries)
     for split in DENOISE_SPLITS:
         for name in _folder_names(split):
             (out / name).mkdir()
     context = _Context(str(out), config, babble, folders)
-    with progress_bar(progress) as bar, WorkerPool(workers, context, bar) as pool:
+    with progress_bar(run.progress) as bar, WorkerPool(run.workers, context, bar) as pool:
         results = pool.run(_make_pair, utterances, "denoise pairs")
     for split in DENOISE_SPLITS:
         lines = [
@@ -238,24 +210,20 @@ def generate_denoise(
         ]
         write_lines(out / f"log_{split}set.txt", lines)
     write_text(out / "README.txt", _readme(config))
-    summary = CorpusSummary(
-        corpus="denoise",
-        out=out,
-        files={split: sum(r.split == split for r in results) for split in DENOISE_SPLITS},
-        seconds={split: sum(r.seconds for r in results if r.split == split) for split in DENOISE_SPLITS},
-        bytes=sum(r.bytes for r in results),
-        elapsed_s=time.perf_counter() - start,
-    )
-    manifest.update(
-        complete=True,
+    files = {split: sum(r.split == split for r in results) for split in DENOISE_SPLITS}
+    seconds = {split: sum(r.seconds for r in results if r.split == split) for split in DENOISE_SPLITS}
+    return run.finish(
+        out,
+        manifest,
+        lambda elapsed: CorpusSummary("denoise", out, files, seconds, sum(r.bytes for r in results), elapsed),
         speakers=[{"split": split, **speaker.to_dict()} for split in DENOISE_SPLITS for speaker in speakers[split]],
         noise_files={split: list(folder.files) if folder else [] for split, folder in folders.items()},
-        files=summary.files,
-        seconds={split: round(seconds, 3) for split, seconds in summary.seconds.items()},
+        seconds={split: round(value, 3) for split, value in seconds.items()},
         utterances={
             utterance.name: {"text": utterance.text, "noise": result.noise, "scale": round(result.scale, 6)}
             for utterance, result in zip(utterances, results, strict=True)
         },
     )
-    write_manifest(out, manifest)
-    return summary
+
+
+generate_denoise = CorpusGenerator("VoiceBank+DEMAND", DenoiseConfig, _write)

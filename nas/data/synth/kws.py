@@ -15,38 +15,32 @@ variants that no training speaker uses (see :mod:`nas.data.synth.speakers`).
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from fieldspec import check_fields, fail
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_peak, trim_silence
-from nas.data.synth._checks import check_count, check_fraction, check_interval, resolve_noise_kinds
+from nas.data.synth._generator import CorpusGenerator, GeneratorRun
 from nas.data.synth._output import (
     begin_manifest,
     prepare_output,
     write_audio,
     write_lines,
-    write_manifest,
     write_text,
 )
 from nas.data.synth._pool import WorkerPool, progress_bar
 from nas.data.synth.espeak import shared_synthesizer
 from nas.data.synth.noise import NoiseFolder, NoiseMaker, mix_at_snr
+from nas.data.synth.settings import KWS, SPEECH_COMMANDS_WORDS, resolve_noise_kinds
 from nas.data.synth.speakers import Speaker, make_speakers, speaker_hex_id, split_variants, voice_names
 from nas.data.synth.summary import CorpusSummary
 from nas.errors import DatasetError
 
 __all__ = ["KWS_SPLITS", "SPEECH_COMMANDS_WORDS", "KWSConfig", "generate_kws"]
 
-SPEECH_COMMANDS_WORDS: tuple[str, ...] = (
-    *("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"),
-    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
-    *("bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "tree", "wow"),
-    *("backward", "forward", "follow", "learn", "visual"),
-)
 KWS_SPLITS: tuple[str, ...] = ("train", "validation", "testing")
 
 _GENERATOR = "centaurus-nas data kws"
@@ -96,34 +90,17 @@ class KWSConfig:
     max_word_seconds: float = 0.95
 
     def __post_init__(self) -> None:
-        check_count("seed", self.seed, 0)
-        check_count("per_word", self.per_word)
-        check_count("speakers", self.speakers)
-        if not self.words or len(set(self.words)) != len(self.words):
-            raise DatasetError(f"words={self.words!r} must be a non-empty list of distinct words")
+        check_fields(self, KWS, "", DatasetError)
         for word in self.words:
             if not word.isascii() or not word.isalpha() or not word.islower():
-                raise DatasetError(f"words contains {word!r}; a keyword must be lower-case letters a-z only")
-        check_fraction("validation_fraction", self.validation_fraction, upper=0.5)
-        check_fraction("testing_fraction", self.testing_fraction, upper=0.5)
-        check_interval("snr_db", self.snr_db, -30.0, 100.0)
-        check_fraction("clean_fraction", self.clean_fraction)
-        resolve_noise_kinds("noise_kinds", self.noise_kinds, self.noise_dir)
-        if not 0.0 <= self.background_seconds <= 3600.0:
-            raise DatasetError(f"background_seconds={self.background_seconds} must be between 0 and 3600")
-        check_interval("peak_dbfs", self.peak_dbfs, -60.0, 0.0)
-        check_count("pitch_jitter", self.pitch_jitter, 0)
-        check_fraction("rate_jitter", self.rate_jitter, upper=0.5)
-        if not 0.5 <= self.word_rate_scale <= 2.0:
-            raise DatasetError(f"word_rate_scale={self.word_rate_scale} must be between 0.5 and 2.0")
-        if not 0.3 <= self.max_word_seconds <= 1.0:
-            raise DatasetError(f"max_word_seconds={self.max_word_seconds} must be between 0.3 and 1.0")
+                fail(DatasetError, "words", f"a list with {word!r}", "keywords of lower-case letters a-z only")
+        resolve_noise_kinds(self.noise_kinds, self.noise_dir)
         _split_counts(self)  # raises when the speakers cannot be split
 
     @property
     def kinds(self) -> tuple[str, ...]:
         """The noise kinds clips draw from, defaults resolved."""
-        return resolve_noise_kinds("noise_kinds", self.noise_kinds, self.noise_dir)
+        return resolve_noise_kinds(self.noise_kinds, self.noise_dir)
 
 
 def _split_counts(config: KWSConfig) -> dict[str, int]:
@@ -289,35 +266,19 @@ def _readme(config: KWSConfig, counts: dict[str, int]) -> str:
     )
 
 
-def generate_kws(
-    out: str | Path,
-    config: KWSConfig | None = None,
-    *,
-    workers: int = 1,
-    overwrite: bool = False,
-    progress: bool = True,
-) -> CorpusSummary:
-    """Write a Speech Commands v2-style corpus to ``out`` and return what was written.
-
-    ``workers`` processes synthesise in parallel (the files do not depend on it). ``out`` must be
-    empty, new, or a previous output of this generator, unless ``overwrite``.
-    """
-    config = config or KWSConfig()
-    check_count("workers", workers)
-    start = time.perf_counter()
-    out = Path(out)
+def _write(out: Path, config: KWSConfig, run: GeneratorRun) -> CorpusSummary:
     folder = NoiseFolder(config.noise_dir) if config.noise_dir else None
     speakers, clips, babble = _plan(config)
     backgrounds = _backgrounds(config, folder)
     entries = [*config.words, _BACKGROUND, "validation_list.txt", "testing_list.txt", "README.txt", "generation.json"]
-    prepare_output(out, _GENERATOR, entries, overwrite)
+    prepare_output(out, _GENERATOR, entries, run.overwrite)
     manifest = begin_manifest(out, _GENERATOR, "speech_commands_v2", config, entries)
     for word in config.words:
         (out / word).mkdir()
     if backgrounds:
         (out / _BACKGROUND).mkdir()
     context = _Context(str(out), config, babble, folder)
-    with progress_bar(progress) as bar, WorkerPool(workers, context, bar) as pool:
+    with progress_bar(run.progress) as bar, WorkerPool(run.workers, context, bar) as pool:
         written = pool.run(_make_background, backgrounds, "kws noise")
         results = pool.run(_make_clip, clips, "kws clips")
     held_out = {split: sorted(result.path for result in results if result.split == split) for split in KWS_SPLITS}
@@ -325,21 +286,16 @@ def generate_kws(
     write_lines(out / "testing_list.txt", held_out["testing"])
     write_text(out / "README.txt", _readme(config, {split: len(group) for split, group in speakers.items()}))
     files = {split: sum(result.split == split for result in results) for split in KWS_SPLITS}
-    summary = CorpusSummary(
-        corpus="kws",
-        out=out,
-        files=files,
-        seconds={split: float(count) for split, count in files.items()},
-        bytes=sum(result.bytes for result in results) + sum(size for _, _, size in written),
-        elapsed_s=time.perf_counter() - start,
-        extra_files=tuple(f"{_BACKGROUND}/{name}" for name, _, _ in written),
-    )
-    manifest.update(
-        complete=True,
+    clip_seconds = {split: float(count) for split, count in files.items()}  # one second a clip
+    total_bytes = sum(result.bytes for result in results) + sum(size for _, _, size in written)
+    extra = tuple(f"{_BACKGROUND}/{name}" for name, _, _ in written)
+    return run.finish(
+        out,
+        manifest,
+        lambda elapsed: CorpusSummary("kws", out, files, clip_seconds, total_bytes, elapsed, extra_files=extra),
         speakers=[{"split": split, **speaker.to_dict()} for split in KWS_SPLITS for speaker in speakers[split]],
         noise_files=list(folder.files) if folder else [],
         background_noise={name: seconds for name, seconds, _ in written},
-        files=files,
         clips={
             result.path: {
                 "noise": result.noise,
@@ -350,5 +306,6 @@ def generate_kws(
             for result in results
         },
     )
-    write_manifest(out, manifest)
-    return summary
+
+
+generate_kws = CorpusGenerator("Speech Commands v2", KWSConfig, _write)
