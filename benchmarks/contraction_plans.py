@@ -36,7 +36,7 @@ from pathlib import Path
 import opt_einsum
 import torch
 from calibrate_planner import fit  # beside this script (on sys.path when run)
-from csv_rows import CsvRows  # beside this script (on sys.path when run)
+from csv_rows import CsvRows, LayerShape  # beside this script (on sys.path when run)
 
 from centaurus import SSMLayer
 from centaurus.modes import EXPRESSIONS, FREQ, TIME, layer_sizes
@@ -61,13 +61,7 @@ QUICK_GRID = {"batch": (1, 8), "channels": (8, 32), "states": (16, 64), "length"
 
 
 @dataclass
-class ShapeResult:
-    mode: str
-    batch: int
-    in_channels: int
-    out_channels: int
-    states: int
-    length: int
+class ShapeResult(LayerShape):
     chosen: str
     chosen_ms: float
     fastest: str

@@ -21,7 +21,6 @@ import argparse
 import json
 import math
 import random
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,29 +32,8 @@ from centaurus.planning import DEFAULT_COSTS, PlannerCost, clear_plan_cache
 from nas.cost import measure_training_step
 from nas.cost.conventions import flop_counter_flops
 from nas.cost.model import CostReport, score
+from nas.pareto import spearman_rho
 from search_spaces import BUILTIN_SPACES, builtin_space
-
-
-def _ranks(values: list[float]) -> list[float]:
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    position = 0
-    while position < len(order):
-        end = position
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[position]]:
-            end += 1
-        for k in range(position, end + 1):
-            ranks[order[k]] = (position + end) / 2
-        position = end + 1
-    return ranks
-
-
-def spearman(a: list[float], b: list[float]) -> float:
-    ra, rb = _ranks(a), _ranks(b)
-    ma, mb = statistics.fmean(ra), statistics.fmean(rb)
-    cov = sum((x - ma) * (y - mb) for x, y in zip(ra, rb, strict=True))
-    return cov / math.sqrt(sum((x - ma) ** 2 for x in ra) * sum((y - mb) ** 2 for y in rb))
-
 
 _FEATURES = ("real", "view", "complex", "rfft", "irfft", "bytes", "steps")
 
@@ -152,8 +130,8 @@ def summarise(rows: list[dict[str, float]], args: argparse.Namespace) -> None:
     predicted = [predicted_step_cost(r, model) for r in rows]  # type: ignore[arg-type]
     print(
         f"\nSpearman rank correlation with the measured step time ({len(rows)} timed architectures):"
-        f" planner time model {spearman(predicted, seconds):.3f},"
-        f" raw training FLOPs {spearman([r['train_flops'] for r in rows], seconds):.3f}"
+        f" planner time model {spearman_rho(predicted, seconds):.3f},"
+        f" raw training FLOPs {spearman_rho([r['train_flops'] for r in rows], seconds):.3f}"
     )
 
 

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+
+@dataclass
+class LayerShape:
+    """The leading columns of every per-layer row: which layer, at which sizes. Both layer benchmarks
+    measure the same shapes, so their CSVs line up column for column and can be joined on these."""
+
+    mode: str
+    batch: int
+    in_channels: int
+    out_channels: int
+    states: int
+    length: int
 
 
 class CsvRows:

@@ -58,7 +58,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from csv_rows import CsvRows  # beside this script (on sys.path when run)
+from csv_rows import CsvRows, LayerShape  # beside this script (on sys.path when run)
 from store_everything import plain_forward, plain_plan  # beside this script (on sys.path when run)
 from torch import nn
 
@@ -86,13 +86,7 @@ Shape = tuple[int, int, int, int, int]
 
 
 @dataclass
-class Row:
-    mode: str
-    batch: int
-    in_channels: int
-    out_channels: int
-    states: int
-    length: int
+class Row(LayerShape):
     ours_ms: float
     plain_ms: float
     speedup: float

@@ -128,36 +128,34 @@ class SSMLayer(nn.Module):
             self.register_parameter(op.name, nn.Parameter(weight))
 
     # ----------------------------------------------------------------------------- validation
-    def _check_groups(self, groups: int | None) -> int:
-        if self.mode != "group":
-            if groups is not None:
+    def _mode_argument(self, name: str, value: int | None, mode: str, needs: str) -> int | None:
+        """``value`` of the argument only ``mode`` takes: refused for any other mode (None: not given),
+        required and positive for ``mode``. One rule for every such argument, so their messages agree."""
+        if self.mode != mode:
+            if value is not None:
                 raise CentaurusConfigError(
-                    f"groups: got {groups!r} for mode {self.mode!r}; allowed: only with mode 'group'"
+                    f"{name}: got {value!r} for mode {self.mode!r}; allowed: only with mode {mode!r}"
                 )
+            return None
+        if value is None:
+            raise CentaurusConfigError(f"{name}: missing; mode {mode!r} needs {name} ({needs})")
+        return _require_positive(name, value)
+
+    def _check_groups(self, groups: int | None) -> int:
+        checked = self._mode_argument("groups", groups, "group", "a positive integer")
+        if checked is None:
             return 1
-        if groups is None:
-            raise CentaurusConfigError("groups: missing; mode 'group' needs groups (a positive integer)")
-        _require_positive("groups", groups)
         for name, channels in (("in_channels", self.in_channels), ("out_channels", self.out_channels)):
-            if channels % groups:
+            if channels % checked:
                 raise CentaurusConfigError(
-                    f"groups: got {groups} which does not divide {name}={channels}; allowed: a divisor of"
+                    f"groups: got {checked} which does not divide {name}={channels}; allowed: a divisor of"
                     f" both in_channels ({self.in_channels}) and out_channels ({self.out_channels})"
                 )
-        return groups
+        return checked
 
     def _check_bottleneck(self, bottleneck: int | None) -> int:
-        if self.mode != "neck":
-            if bottleneck is not None:
-                raise CentaurusConfigError(
-                    f"bottleneck: got {bottleneck!r} for mode {self.mode!r}; allowed: only with mode 'neck'"
-                )
-            return 1
-        if bottleneck is None:
-            raise CentaurusConfigError(
-                "bottleneck: missing; mode 'neck' needs bottleneck (number of state blocks, a positive integer)"
-            )
-        return _require_positive("bottleneck", bottleneck)
+        checked = self._mode_argument("bottleneck", bottleneck, "neck", "number of state blocks, a positive integer")
+        return 1 if checked is None else checked
 
     def _check_state_blocks(self, state_blocks: int | None) -> int:
         if state_blocks is None:

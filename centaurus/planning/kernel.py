@@ -89,20 +89,29 @@ class KernelContraction:
         """``W, X -> WX``."""
         return f"{self.weight},{self.poles}{_Z}{_Q}->{self.mixed}{_Z}{_Q}"
 
+    @cached_property
+    def _blocked(self) -> tuple[str, str, str]:
+        """Index strings of ``WX``, ``Y`` and ``T`` in the blocked product. Each backward equation is
+        the same product with another of the three as its result, so all come from these."""
+        return f"{self.mixed}{_Z}{_Q}", f"{self.poles}{_Z}{_R}", f"{self.output}{_Q}{_R}"
+
     @property
     def product(self) -> str:
         """``WX, Y -> T`` (blocked time): the matrix product that does the work."""
-        return f"{self.mixed}{_Z}{_Q},{self.poles}{_Z}{_R}->{self.output}{_Q}{_R}"
+        mixed, offset, result = self._blocked
+        return f"{mixed},{offset}->{result}"
 
     @property
     def mixed_gradient(self) -> str:
         """``dT, Y -> d(WX)``."""
-        return f"{self.output}{_Q}{_R},{self.poles}{_Z}{_R}->{self.mixed}{_Z}{_Q}"
+        mixed, offset, result = self._blocked
+        return f"{result},{offset}->{mixed}"
 
     @property
     def offset_gradient(self) -> str:
         """``WX, dT -> dY``."""
-        return f"{self.mixed}{_Z}{_Q},{self.output}{_Q}{_R}->{self.poles}{_Z}{_R}"
+        mixed, offset, result = self._blocked
+        return f"{mixed},{result}->{offset}"
 
     def macs(self, sizes: dict[str, int]) -> int:
         """Multiply-adds of the product (each transposed product in backward costs the same)."""
@@ -146,11 +155,12 @@ def _forward(
     freq: torch.Tensor,
     scale: torch.Tensor,
     weight: torch.Tensor | None,
-) -> torch.Tensor:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The kernel, and the two factor tables it was made from (all the Function saves for backward)."""
     blocks, block = spec.blocks
     block_factor, offset_factor = _factors(rate, freq, scale, blocks, block)
     mixed = block_factor if weight is None else torch.einsum(spec.weighting, weight, block_factor)
-    return _unblock(torch.einsum(spec.product, mixed, offset_factor), spec.length)
+    return _unblock(torch.einsum(spec.product, mixed, offset_factor), spec.length), block_factor, offset_factor
 
 
 def _pole_gradients(
@@ -190,12 +200,10 @@ class _KernelContraction(torch.autograd.Function):
         scale: torch.Tensor,
         weight: torch.Tensor | None,
     ) -> torch.Tensor:
-        blocks, block = spec.blocks
-        block_factor, offset_factor = _factors(rate, freq, scale, blocks, block)
-        mixed = block_factor if weight is None else torch.einsum(spec.weighting, weight, block_factor)
+        kernel, block_factor, offset_factor = _forward(spec, rate, freq, scale, weight)
         ctx.spec = spec
         ctx.save_for_backward(block_factor, offset_factor, scale, weight)
-        return _unblock(torch.einsum(spec.product, mixed, offset_factor), spec.length)
+        return kernel
 
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
@@ -257,5 +265,5 @@ def contract_kernel(
     """``T[spec.output, l]`` from the poles (``dt Re A``, ``dt Im A``, ``dt``, shaped like the pole axes);
     ``plain``: under plain autograd instead of the memory-lean Function."""
     if plain or torch.jit.is_tracing() or torch.compiler.is_exporting():
-        return _forward(spec, rate, freq, scale, weight)
+        return _forward(spec, rate, freq, scale, weight)[0]
     return _KernelContraction.apply(spec, rate, freq, scale, weight)

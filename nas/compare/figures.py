@@ -63,33 +63,15 @@ def comparison_figure(result: ComparisonResult, title: str) -> go.Figure:
             col=1,
         )
         if len(mine):
+            # the space's front: its points ringed (so a front of one point shows too) and its staircase,
+            # silent on hover and in the legend, hidden with the space's markers by one legend click
             px, py, fx, fy = _front_2d(x, y, maximize)
+            quiet = {"legendgroup": space, "showlegend": False, "hoverinfo": "skip"}
+            ring = {"color": colour, "size": 12, "symbol": "circle-open", "line": {"width": 2}}
+            figure.add_trace(go.Scatter(x=px, y=py, mode="markers", marker=ring, **quiet), row=1, col=1)
+            line = {"color": colour, "width": width}
             figure.add_trace(
-                go.Scatter(
-                    x=px,
-                    y=py,
-                    mode="markers",
-                    legendgroup=space,
-                    showlegend=False,
-                    marker={"color": colour, "size": 12, "symbol": "circle-open", "line": {"width": 2}},
-                    hoverinfo="skip",
-                ),  # ringed, so a front of one point shows too
-                row=1,
-                col=1,
-            )
-            figure.add_trace(
-                go.Scatter(
-                    x=fx,
-                    y=fy,
-                    mode="lines",
-                    name=f"{space} front",
-                    legendgroup=space,
-                    showlegend=False,
-                    line={"color": colour, "width": width},
-                    hoverinfo="skip",
-                ),
-                row=1,
-                col=1,
+                go.Scatter(x=fx, y=fy, mode="lines", name=f"{space} front", line=line, **quiet), row=1, col=1
             )
     table = result.spaces.set_index("space")
     figure.add_trace(

@@ -21,6 +21,7 @@ from nas.pareto.dominance import _ranks_min
 from nas.pareto.errors import ParetoError
 from nas.pareto.hypervolume import (
     _hv_min,
+    _inside_reference,
     _reference_min,
     _row_text,
     hypervolume,
@@ -144,14 +145,9 @@ def hypervolume_history(
         order = keys.sort_values(kind="stable", na_position="last").index.to_numpy()
         index = pd.Index(frame[order_column].to_numpy()[order], name=order_column)
     minimised = values * signs
-    inside = np.all(minimised < ref, axis=1)
-    infinite = inside & np.isinf(minimised).any(axis=1)
-    if infinite.any():
-        row = int(np.flatnonzero(infinite)[0])
-        raise ParetoError(
-            f"row {frame.index[row]!r} has objectives {_row_text(values[row])}: an infinitely good value makes "
-            "the hypervolume infinite; drop or clip such rows"
-        )
+    inside = _inside_reference(
+        minimised, ref, lambda row: f"row {frame.index[row]!r} has objectives {_row_text(values[row])}"
+    )
     history = np.zeros(len(frame))
     front = minimised[:0]
     volume = 0.0

@@ -28,7 +28,7 @@ which is 0 for dominated points and for each copy of a duplicated point.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -57,15 +57,22 @@ def _prepare(
     values = to_minimization(points, directions)
     signs = direction_signs(directions, values.shape[1])
     ref = _reference_min(reference, signs)
-    inside = np.all(values < ref, axis=1)  # False for NaN rows, +inf values and values at/after the reference
+    inside = _inside_reference(values, ref, lambda row: f"points row {row} is {_row_text(values[row] * signs)}")
+    return values, ref, inside
+
+
+def _inside_reference(values: np.ndarray, ref: np.ndarray, name_row: Callable[[int], str]) -> np.ndarray:
+    """Mask of the rows (minimisation frame) strictly inside ``ref``: False for NaN rows, +inf values and
+    values at or after the reference. A row inside with a -inf value would make the volume infinite, which
+    no caller can use, so it is refused here, named by ``name_row(row index)``, for every caller alike."""
+    inside = np.all(values < ref, axis=1)
     infinite = inside & np.isinf(values).any(axis=1)
     if infinite.any():
-        row = int(np.flatnonzero(infinite)[0])
         raise ParetoError(
-            f"points row {row} is {_row_text(values[row] * signs)}: an infinitely good objective value "
-            "makes the hypervolume infinite; drop or clip such rows"
+            f"{name_row(int(np.flatnonzero(infinite)[0]))}: an infinitely good objective value makes the hypervolume"
+            " infinite; drop or clip such rows"
         )
-    return values, ref, inside
+    return inside
 
 
 def _row_text(row: np.ndarray) -> str:
