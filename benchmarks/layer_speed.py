@@ -9,7 +9,7 @@ and the comparison is of execution only. For every shape this measures, on both 
 * a training step: forward + backward of the layer with the input and every parameter requiring
   grad, ``y.backward(g)`` for a fixed random ``g``, gradients set to None before each step;
 * a forward pass under ``torch.no_grad()``;
-* the bytes autograd saves for backward (``nas.cost.measure.measure_training_step``: distinct
+* the bytes autograd saves for backward (``nas.cost.measure_training_step``: distinct
   storages through ``saved_tensors_hooks``, each counted once, parameters excluded), against what
   each plan predicts (``ContractionPlan.saved_bytes``);
 * correctness: ``max |ours - plain| / max |plain|`` of the forward output (flagged above

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import nn
 
-from centaurus.discretization import basis_kernel, initial_log_dt, initial_poles, kernel_poles
+from centaurus._discretization import basis_kernel, initial_log_dt, initial_poles, kernel_poles
 from centaurus.errors import CentaurusConfigError
 from centaurus.modes import EXPRESSIONS, MODES, Mode, layer_sizes
 from centaurus.planning import (

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from centaurus.discretization import discrete_log_poles
+from centaurus._discretization import discrete_log_poles
 from centaurus.errors import CentaurusConfigError
 from centaurus.planning.execute import time_domain_product
 from centaurus.planning.inference import FrozenPlan, cheapest_frozen_plan

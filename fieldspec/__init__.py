@@ -13,10 +13,10 @@ This package imports nothing from the project, so ``centaurus``-free layers (``s
 
 from __future__ import annotations
 
-from fieldspec.fields import Field, check_fields, field_named
-from fieldspec.keys import check_keys, unknown_keys_listed
-from fieldspec.messages import describe, echo, fail, message, shown, suggestion
-from fieldspec.rules import (
+from fieldspec._fields import Field, check_fields, field_named
+from fieldspec._keys import check_keys, unknown_keys_listed
+from fieldspec._messages import describe, echo, fail, message, shown, suggestion
+from fieldspec._rules import (
     Boolean,
     Choice,
     Fraction,

@@ -2,9 +2,9 @@
 written by hand beside the field they set.
 
 A field with ``flag="--per-word"`` gets that flag (``dest`` = the field's name, the rule's type and
-metavar, the field's help with its default). An :class:`~fieldspec.rules.Interval` field gets two
+metavar, the field's help with its default). An :class:`~fieldspec._rules.Interval` field gets two
 flags, ``--snr-min`` and ``--snr-max`` (one ``--snr LOW,HIGH`` would not do: argparse reads ``-5,20``
-as an option); a :class:`~fieldspec.rules.Boolean` field (false by default) gets a switch.
+as an option); a :class:`~fieldspec._rules.Boolean` field (false by default) gets a switch.
 :func:`given` turns the parsed flags back into field values, for the ones the user gave; the settings
 object's own check then applies, with the same message as in YAML.
 """
@@ -14,8 +14,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from fieldspec.fields import Field
-from fieldspec.rules import Boolean, Interval
+from fieldspec._fields import Field
+from fieldspec._rules import Boolean, Interval
 
 
 def add_flags(parser: argparse.ArgumentParser, declared: Sequence[Field]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fieldspec.fields import Field
+from fieldspec._fields import Field
 
 
 def _cell(text: str) -> str:

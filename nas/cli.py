@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from centaurus import MODES, CentaurusConfigError, SSMLayer
 from centaurus.planning import DEFAULT_COSTS, ContractionPlan, plan_score
-from nas.cli_help import polish, version
+from nas._cli_help import polish, version
 from nas.study.stopping import INTERRUPTED_EXIT
 
 MIB = float(2**20)
@@ -117,12 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     cost.add_argument("--no-plans", action="store_true", help="omit the contraction plans from the table")
     cost.set_defaults(handler=_cost_command)
 
+    from nas._train_cli import register as register_train
     from nas.compare.cli import register as register_compare
     from nas.data.synth.cli import register as register_data
     from nas.export.cli import register as register_export
     from nas.report.cli import register as register_report
     from nas.study.cli import register as register_study
-    from nas.train_cli import register as register_train
 
     register_data(commands)
     register_train(commands)

@@ -5,11 +5,11 @@
 trial or a seeded ``random.Random``; :func:`builtin_space` gives the ready-made spaces.
 """
 
-from search_spaces.builtin import builtin_space, register_space, space_names, unregister_space
+from search_spaces._builtin import builtin_space, register_space, space_names, unregister_space
+from search_spaces._errors import SpecError
+from search_spaces._space import ENUMERATE_LIMIT, SHAREABLE_FIELDS, CategoricalTrial, SearchSpace
+from search_spaces._spec import STAGE_FIELDS, Architecture, FrontendSpec, InputSpec, OutputSpec, Stage
 from search_spaces.choices import StageChoices
-from search_spaces.errors import SpecError
-from search_spaces.space import ENUMERATE_LIMIT, SHAREABLE_FIELDS, CategoricalTrial, SearchSpace
-from search_spaces.spec import STAGE_FIELDS, Architecture, FrontendSpec, InputSpec, OutputSpec, Stage
 
 __all__ = [
     "BUILTIN_SPACES",

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import fieldspec
 from centaurus.networks.registry import get_network, network_names, unknown_task_message
 from fieldspec import Field
-from search_spaces.errors import SpecError
+from search_spaces._errors import SpecError
 from search_spaces.fields import POSITIVE, STAGE_SETTINGS
 
 

@@ -16,7 +16,7 @@ import yaml
 import fieldspec
 from fieldspec import describe
 from search_spaces._checks import fail
-from search_spaces.errors import SpecError
+from search_spaces._errors import SpecError
 
 TextFormat = Literal["json", "yaml"]
 _SUFFIXES: dict[str, TextFormat] = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}

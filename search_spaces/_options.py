@@ -18,8 +18,8 @@ import math
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from search_spaces._spec import Stage
 from search_spaces.choices import StageChoices
-from search_spaces.spec import Stage
 
 # Suggests one value out of a fixed tuple of choices under a parameter name (a trial, or a seeded rng).
 Choose = Callable[[str, tuple[Any, ...]], Any]

@@ -15,8 +15,8 @@ from typing import Any
 
 from fieldspec import is_int
 from search_spaces import _checks, _io
+from search_spaces._spec import STAGE_FIELDS
 from search_spaces.fields import STAGE_SETTINGS
-from search_spaces.spec import STAGE_FIELDS
 
 # Which block makes each conditional field relevant.
 CONDITIONAL_FIELDS: dict[str, str] = {"groups": "group", "bottleneck_ratio": "neck", "state_blocks": "s5"}

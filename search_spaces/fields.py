@@ -3,7 +3,7 @@ what it means. Specs and search spaces check their values against these declarat
 reference page (``docs/config-reference.md``) is written from them.
 
 Rules that involve several fields or the task (groups dividing the channels, a total stride dividing
-the input length) stay in :mod:`search_spaces._checks` and :mod:`search_spaces.spec`.
+the input length) stay in :mod:`search_spaces._checks` and :mod:`search_spaces._spec`.
 """
 
 from __future__ import annotations

@@ -49,9 +49,9 @@ def test_every_project_error_is_a_centaurus_error(module: str, name: str) -> Non
 def test_public_errors_are_reexported_and_configuration_errors_stay_value_errors() -> None:
     from nas.errors import DatasetError, TaskConfigError
     from nas.export import ExportError
-    from nas.pareto.errors import ParetoError
+    from nas.pareto._errors import ParetoError
     from nas.study.errors import StorageRefusedError, StorageUnavailableError, StudyConfigError
-    from search_spaces.errors import SpecError
+    from search_spaces._errors import SpecError
 
     for cls in (
         SpecError,

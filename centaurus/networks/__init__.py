@@ -6,15 +6,15 @@ Importing this package registers the built-in networks (one module each: ``kws``
 
 # isort: off
 # The built-in networks register on import, in the order error messages list them (kws, denoise, asr).
-from centaurus.networks.kws import KeywordSpotter
-from centaurus.networks.denoise import DenoisingUNet
-from centaurus.networks.asr import SpeechRecognizer
+from centaurus.networks._kws import KeywordSpotter
+from centaurus.networks._denoise import DenoisingUNet
+from centaurus.networks._asr import SpeechRecognizer
 
 # isort: on
-from centaurus.networks.blocks import SSMBlock, Stage, open_streams, ssm_layers
+from centaurus.networks._blocks import SSMBlock, Stage, open_streams, ssm_layers
+from centaurus.networks._parts import NetworkStream, Trunk
 from centaurus.networks.build import build
 from centaurus.networks.layout import LayoutWalker
-from centaurus.networks.parts import NetworkStream, Trunk
 from centaurus.networks.protocols import ArchitectureLike, StageLike
 from centaurus.networks.registry import (
     NetworkDefinition,

@@ -8,7 +8,7 @@ frame rate?) without importing ``nas``, so those rules live with the network, in
 
 Nothing else in ``centaurus`` or ``search_spaces`` names a task: they ask :func:`get_network`,
 :func:`network_names` and :func:`frontend_tasks`. The built-in networks register themselves when
-``centaurus.networks`` is imported (:mod:`centaurus.networks.kws`, ``.denoise``, ``.asr``).
+``centaurus.networks`` is imported (:mod:`centaurus.networks._kws`, ``.denoise``, ``.asr``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from centaurus.errors import CentaurusConfigError
 from centaurus.networks.protocols import ArchitectureLike, StageLike
 
 if TYPE_CHECKING:
-    from centaurus.networks.blocks import Layout
+    from centaurus.networks._blocks import Layout
     from centaurus.networks.layout import LayoutWalker
 
 NetworkFactory = Callable[["Layout", int], nn.Module]

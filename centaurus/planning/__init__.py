@@ -1,8 +1,6 @@
 """Contraction planning: enumerate, price and execute the plans of an SSM layer."""
 
-from centaurus.planning.execute import KernelPoles, run_plan
-from centaurus.planning.kernel import KernelContraction, contract_kernel, time_blocks
-from centaurus.planning.plan import (
+from centaurus.planning._plan import (
     SPECTRA_CHOICES,
     SPECTRA_POLICIES,
     ContractionPlan,
@@ -11,7 +9,7 @@ from centaurus.planning.plan import (
     SpectraPolicy,
     TensorSpec,
 )
-from centaurus.planning.planner import (
+from centaurus.planning._planner import (
     DEFAULT_COSTS,
     FLOPS_ONLY,
     FFTKind,
@@ -24,6 +22,8 @@ from centaurus.planning.planner import (
     opt_einsum_tree,
     plan_score,
 )
+from centaurus.planning.execute import KernelPoles, run_plan
+from centaurus.planning.kernel import KernelContraction, contract_kernel, time_blocks
 
 __all__ = [
     "DEFAULT_COSTS",

@@ -20,8 +20,8 @@ from typing import NamedTuple
 import torch
 
 from centaurus.modes import TIME
+from centaurus.planning._plan import ContractionPlan
 from centaurus.planning.kernel import contract_kernel
-from centaurus.planning.plan import ContractionPlan
 from centaurus.planning.projection import lower_time_domain, project_real
 from centaurus.planning.spectral import SpectralProgram, spectral_segment
 from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy

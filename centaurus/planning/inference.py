@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 
 import torch
 
+from centaurus.planning._plan import ContractionPlan, PlanStep
 from centaurus.planning.execute import KernelPoles, time_domain_product
 from centaurus.planning.kernel import contract_kernel
-from centaurus.planning.plan import ContractionPlan, PlanStep
 from centaurus.planning.projection import RealProjection, lower_time_domain
 from centaurus.planning.spectral import compile_step, run_spectral_step
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import torch
 
-from centaurus.planning.plan import ContractionPlan, PlanStep
+from centaurus.planning._plan import ContractionPlan, PlanStep
 from centaurus.planning.projection import lower, project, project_gradients
 from centaurus.policy import DEFAULT_POLICY, ExecutionPolicy
 

@@ -7,8 +7,8 @@ re-estimates an extracted network's batch-norm statistics, which the shared ones
 No Optuna or Ray here: the search lives in ``nas``.
 """
 
-from centaurus.supernet.batchnorm import calibrate_batchnorm
-from centaurus.supernet.space import (
+from centaurus.supernet._batchnorm import calibrate_batchnorm
+from centaurus.supernet._space import (
     SpaceLike,
     StageBounds,
     UnshareableSpaceError,
@@ -17,7 +17,7 @@ from centaurus.supernet.space import (
     common_stride,
     stage_bounds,
 )
-from centaurus.supernet.supernet import SUPERNET_FORMAT, Supernet, space_fingerprint
+from centaurus.supernet._supernet import SUPERNET_FORMAT, Supernet, space_fingerprint
 
 __all__ = [
     "SUPERNET_FORMAT",

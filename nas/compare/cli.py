@@ -18,9 +18,9 @@ import pandas as pd
 from rich.console import Console
 
 from centaurus.modes import MODES
-from nas.compare.analysis import ComparisonResult, analyse
-from nas.compare.figures import comparison_figure, write_figure
-from nas.compare.variants import Variant, comparison_variants
+from nas.compare._analysis import ComparisonResult, analyse
+from nas.compare._figures import comparison_figure, write_figure
+from nas.compare._variants import Variant, comparison_variants
 from nas.console import configure_logging, make_console
 from nas.report.build import write_tables
 from nas.study.arguments import trial_count

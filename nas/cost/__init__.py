@@ -1,8 +1,6 @@
 """Cost of an architecture: the analytic cost model and the measurements it is checked against."""
 
-from nas.cost.conventions import flop_counter_flops, plan_flop_counter_flops
-from nas.cost.formatting import format_quantity, human_bytes, human_count, layer_table, totals
-from nas.cost.measure import (
+from nas.cost._measure import (
     FFTCall,
     FFTRecorder,
     StepMeasurement,
@@ -10,6 +8,8 @@ from nas.cost.measure import (
     fft_flops,
     measure_training_step,
 )
+from nas.cost.conventions import flop_counter_flops, plan_flop_counter_flops
+from nas.cost.formatting import format_quantity, human_bytes, human_count, layer_table, totals
 from nas.cost.model import COST_OBJECTIVES, CostReport, LayerCost, Optimizer, score
 
 __all__ = [

@@ -12,7 +12,7 @@ Conventions (see DESIGN.md):
   per real transform; elementwise FLOPs are an estimate (one per element and primitive).
 * Saved activations are counted per storage, once, whoever saves it (a tensor saved by two ops
   counts once); parameters are saved by reference and not counted. Whether an SSM layer saves its
-  input's storage or a copy of its own depends on the input's memory layout (``nas.cost.layouts``).
+  input's storage or a copy of its own depends on the input's memory layout (``nas.cost._layouts``).
 * Peak training memory = parameters + gradients + optimizer state + saved activations + the
   largest transient intermediate of any op (workspace).
 """
@@ -28,7 +28,7 @@ from centaurus.errors import CentaurusConfigError
 from centaurus.networks.layout import LayerOp, network_layout, total_stride
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.planning import ContractionPlan, choose_plan, fft_flops, time_blocks
-from nas.cost.layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
+from nas.cost._layouts import CONTIGUOUS, input_is_saved_as_is, output_layout
 
 Optimizer = Literal["adamw", "adam", "sgd", "sgd_momentum"]
 _OPTIMIZER_STATES: dict[str, int] = {"adamw": 2, "adam": 2, "sgd": 0, "sgd_momentum": 1}
@@ -149,7 +149,7 @@ class _Ledger:
 
 
 def _ssm_cost(op: LayerOp, item: int, ledger: _Ledger, layout: str) -> LayerCost:
-    """An SSM layer whose input is laid out in memory as ``layout`` (see ``nas.cost.layouts``)."""
+    """An SSM layer whose input is laid out in memory as ``layout`` (see ``nas.cost._layouts``)."""
     sizes = op.size_map
     plan = choose_plan(op.variant, sizes, op.batch, op.length, real_itemsize=item)  # type: ignore[arg-type]
     kernel_elements = op.pole_count * op.length

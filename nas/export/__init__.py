@@ -6,8 +6,8 @@ folder per trial; :func:`load_export`, :func:`load_torchscript`, :func:`load_str
 export at a full budget.
 """
 
-from nas.export.errors import ExportError
-from nas.export.exporter import (
+from nas.export._errors import ExportError
+from nas.export._exporter import (
     ExportedTrial,
     ExportOptions,
     ExportSummary,
@@ -17,8 +17,8 @@ from nas.export.exporter import (
     select,
     write_index,
 )
-from nas.export.labels import OutputLabels
-from nas.export.loader import (
+from nas.export._labels import OutputLabels
+from nas.export._loader import (
     load_architecture,
     load_export,
     load_labels,
@@ -27,11 +27,11 @@ from nas.export.loader import (
     read_manifest,
     trial_folder,
 )
-from nas.export.onnx_model import OnnxAttempt, OnnxOutcome, export_onnx
-from nas.export.resolve import TrainingSource, resolve_architecture, resolve_source
-from nas.export.selection import best_trial, number_ranges, numbered_trials, pareto_trials
-from nas.export.streaming import StreamingModel, streaming_info
-from nas.export.torchscript import TorchScriptModel, TorchScriptOutcome, export_torchscript
+from nas.export._onnx_model import OnnxAttempt, OnnxOutcome, export_onnx
+from nas.export._resolve import TrainingSource, resolve_architecture, resolve_source
+from nas.export._selection import best_trial, number_ranges, numbered_trials, pareto_trials
+from nas.export._streaming import StreamingModel, streaming_info
+from nas.export._torchscript import TorchScriptModel, TorchScriptOutcome, export_torchscript
 
 __all__ = [
     "ExportError",

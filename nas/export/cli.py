@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from nas.console import make_console
-from nas.export.exporter import ExportedTrial, ExportOptions, export_study
+from nas.export._exporter import ExportedTrial, ExportOptions, export_study
 
 
 def _describe(console: Console, item: ExportedTrial) -> None:

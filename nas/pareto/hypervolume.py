@@ -33,9 +33,9 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from nas.pareto.directions import DirectionLike, _as_float_array, direction_signs, to_minimization
-from nas.pareto.dominance import _front_mask_sorted, _mask_min, _non_dominated_min, _unique_rows, _valid_rows
-from nas.pareto.errors import ParetoError
+from nas.pareto._directions import DirectionLike, _as_float_array, direction_signs, to_minimization
+from nas.pareto._dominance import _front_mask_sorted, _mask_min, _non_dominated_min, _unique_rows, _valid_rows
+from nas.pareto._errors import ParetoError
 
 
 def _reference_min(reference: ArrayLike, signs: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Numbers in human units for hover texts and the trials table (FLOPs in G, bytes in MiB, ...).
 
 Each value is formatted on its own here; a plot axis draws all its values in one unit instead
-(:mod:`nas.report.units`), binary for bytes as here.
+(:mod:`nas.report._units`), binary for bytes as here.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
-from nas.report.data import ReportData, collect
-from nas.report.page import LiveOptions, render_page
+from nas.report._data import ReportData, collect
+from nas.report._page import LiveOptions, render_page
 from nas.study.config import StudyConfig
 from nas.study.trials import fronts_frame
 
@@ -41,7 +41,7 @@ def render_report(study: optuna.Study, config: StudyConfig, live: LiveOptions | 
 def table_for_files(data: ReportData) -> pd.DataFrame:
     """The trials as written to CSV/Parquet: :func:`~nas.study.trials.trials_frame`'s columns plus
     ``blocks``, ``block_mix``, ``rung``, ``rung_fraction``, ``values_from`` and ``on_front``, ordered by
-    trial number (objective columns hold every value known for a trial: see :mod:`nas.report.data`)."""
+    trial number (objective columns hold every value known for a trial: see :mod:`nas.report._data`)."""
     frame = data.trials.sort_values("number", kind="stable").reset_index(drop=True) if len(data.trials) else data.trials
     return frame
 

@@ -11,10 +11,10 @@ import time
 import webbrowser
 from pathlib import Path
 
+from nas.report._dashboard import OptunaDashboard
+from nas.report._data import load_study
+from nas.report._server import ReportServer
 from nas.report.build import default_folder, write_report
-from nas.report.dashboard import OptunaDashboard
-from nas.report.data import load_study
-from nas.report.server import ReportServer
 from nas.study.storage import find_config, redact
 
 _WHERE = "a study config, its output folder, or STORAGE_URL#STUDY_NAME"

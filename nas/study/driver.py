@@ -4,7 +4,7 @@ One loop, in the driver process only (the only writer of the trials it asks): *c
 the backend finished and tell their results (retrying runs lost with their worker, up to
 ``retries`` times); *fill* the backend with promotions (:mod:`nas.study.scheduler`) or new
 architectures (``ask`` -> sample -> cost model -> :mod:`~nas.study.admission` ->
-:mod:`~nas.study.duplicates` -> the backend); stop when the trial budget is used (or the wall time
+:mod:`~nas.study._duplicates` -> the backend); stop when the trial budget is used (or the wall time
 is up) and nothing is in flight. Trials are stored as they end, so a killed driver loses only its
 runs in flight, which the study's next driver recovers (:mod:`nas.study.liveness`). A study whose
 objectives are all cost-model fields trains nothing and needs no backend.
@@ -21,10 +21,11 @@ from optuna.trial import TrialState
 
 from nas.cost import COST_OBJECTIVES
 from nas.study import attrs, memory, preflight
+from nas.study._duplicates import SameArchitecture
+from nas.study._telling import Teller
 from nas.study.admission import Admission
 from nas.study.backends import RayBackend, TrialBackend
 from nas.study.config import StudyConfig
-from nas.study.duplicates import SameArchitecture
 from nas.study.errors import StorageRefusedError, StorageUnavailableError
 from nas.study.jobs import Job, sampled_job
 from nas.study.limits import SearchClock, TrialBudget
@@ -39,7 +40,6 @@ from nas.study.scheduler import RungScheduler
 from nas.study.stopping import StopOnInterrupt
 from nas.study.storage import open_study
 from nas.study.summary import state_counts
-from nas.study.telling import Teller
 from nas.tasks import TaskResult
 from nas.tasks.budget import budget_share
 

@@ -12,7 +12,7 @@ import optuna
 
 from nas.cost import score
 from nas.study import attrs, memory
-from nas.study.checkpoints import checkpoint_path
+from nas.study._checkpoints import checkpoint_path
 from nas.study.config import StudyConfig
 from nas.study.requests import TrialRequest
 from nas.tasks import get_task

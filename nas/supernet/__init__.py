@@ -5,7 +5,7 @@ package trains it with ordinary training's data, losses, budgets and optimiser, 
 scores architectures on it.
 """
 
-from nas.supernet.checkpoint import (
+from nas.supernet._checkpoint import (
     SupernetCheckpointError,
     check_checkpoint_space,
     load_supernet,
@@ -13,8 +13,7 @@ from nas.supernet.checkpoint import (
     read_supernet_checkpoint,
     save_supernet_checkpoint,
 )
-from nas.supernet.estimate import DEFAULT_CALIBRATION_BATCHES, estimate, validation_split
-from nas.supernet.train import (
+from nas.supernet._train import (
     BatchReference,
     SandwichSettings,
     SupernetTraining,
@@ -22,6 +21,7 @@ from nas.supernet.train import (
     distillation_loss,
     train_supernet,
 )
+from nas.supernet.estimate import DEFAULT_CALIBRATION_BATCHES, estimate, validation_split
 
 __all__ = [
     "DEFAULT_CALIBRATION_BATCHES",

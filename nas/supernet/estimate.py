@@ -22,8 +22,8 @@ from torch.utils.data import Dataset
 
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.supernet import Supernet, calibrate_batchnorm
-from nas.supernet.checkpoint import load_supernet
-from nas.supernet.train import batch_reference
+from nas.supernet._checkpoint import load_supernet
+from nas.supernet._train import batch_reference
 from nas.tasks.base import Task
 from nas.tasks.config import TrainingConfig
 
@@ -89,7 +89,7 @@ def estimate(
     ``config`` sets batch sizes, ``max_eval_items``, seed and device as in ordinary training (progress bars
     off by default). ``calibration_batches`` training batches recalibrate each path's batch norms; ``split``
     defaults to :func:`validation_split`. A checkpoint of another package version is refused
-    (:class:`~nas.supernet.checkpoint.SupernetCheckpointError`); an architecture that is no path of the
+    (:class:`~nas.supernet._checkpoint.SupernetCheckpointError`); an architecture that is no path of the
     supernet raises :class:`~centaurus.errors.CentaurusConfigError` naming its stage and field.
     """
     config = config or TrainingConfig(progress=False)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 # isort: off
 # The built-in tasks register on import, in the order error messages list them (kws, denoise, asr).
-from nas.tasks.kws import KeywordSpottingTask
+from nas.tasks._kws import KeywordSpottingTask
 from nas.tasks.denoise import DenoisingTask
-from nas.tasks.asr import ALPHABET, SpeechRecognitionTask
+from nas.tasks._asr import ALPHABET, SpeechRecognitionTask
 
 # isort: on
 from nas.tasks.base import Direction, Task

@@ -15,10 +15,10 @@ from nas.data.loaders import RandomSegments, VoiceBankDemand, collate_pairs
 from nas.data.synth.cli import denoise_arguments, denoise_fields
 from nas.data.synth.denoise import DenoiseConfig, generate_denoise
 from nas.errors import TaskConfigError
+from nas.tasks._progress import progress_bar
 from nas.tasks.base import Direction, Task
 from nas.tasks.config import TrainingConfig
 from nas.tasks.metrics import pesq_wideband, si_snr, stoi
-from nas.tasks.progress import progress_bar
 from nas.tasks.registry import CorpusDefinition, OutputDefinition, TaskDefinition, register_task
 from search_spaces import Architecture
 

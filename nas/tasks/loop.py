@@ -20,11 +20,11 @@ from collections.abc import Callable, Iterable, Sized
 import torch
 from torch import nn
 
+from nas.tasks._progress import progress_bar
 from nas.tasks.budget import Budget
 from nas.tasks.checkpoint import LoopState
 from nas.tasks.config import TrainingConfig
 from nas.tasks.optim import apply_schedule, make_optimizer
-from nas.tasks.progress import progress_bar
 from nas.tasks.results import CurvePoint, TrainingRun
 
 Batches = Callable[[int, int], Iterable[object]]

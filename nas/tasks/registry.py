@@ -9,7 +9,7 @@ A task is defined in two places only, one per layer the dependency rule allows
   the synthetic corpus and its ``centaurus-nas data`` flags, the search spaces it brings, and what its
   outputs mean to an export (ONNX output name, streamed output, labels and how to decode them).
 
-The built-in tasks register in :mod:`nas.tasks.kws`, :mod:`nas.tasks.denoise` and :mod:`nas.tasks.asr`
+The built-in tasks register in :mod:`nas.tasks._kws`, :mod:`nas.tasks.denoise` and :mod:`nas.tasks._asr`
 when ``nas.tasks`` is imported. The study config, the worker, ``centaurus-nas train`` and ``data``, the
 report and the exporter ask :func:`get_task` and :func:`task_names`; none of them names a task.
 """

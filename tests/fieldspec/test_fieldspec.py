@@ -92,7 +92,7 @@ def _declared_defaults() -> list[tuple[type, tuple[Field, ...]]]:
     from nas.study import config, settings
     from nas.tasks.config import TRAINING_FIELDS, TrainingConfig
     from search_spaces import fields as spec
-    from search_spaces.spec import FrontendSpec, InputSpec, Stage
+    from search_spaces._spec import FrontendSpec, InputSpec, Stage
 
     return [
         (TrainingConfig, TRAINING_FIELDS),

@@ -9,8 +9,8 @@ import shlex
 import pytest
 
 from centaurus import SSMLayer
+from nas._cli_help import EXAMPLES, version
 from nas.cli import build_parser, main, ranked_plans
-from nas.cli_help import EXAMPLES, version
 
 
 def _subcommands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, argparse.ArgumentParser]]:

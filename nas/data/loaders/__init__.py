@@ -7,10 +7,10 @@ listed in ``skipped`` and summarised in one CorruptAudioWarning, and never stop 
 """
 
 from nas.data.loaders._audio import CorruptAudioWarning
-from nas.data.loaders.collate import RandomSegments, collate_classification, collate_pairs, collate_transcripts
-from nas.data.loaders.librispeech import LIBRISPEECH_SUBSETS, LibriSpeech
-from nas.data.loaders.speech_commands import SPEECH_COMMANDS_SPLITS, SPEECH_COMMANDS_WORDS, SpeechCommands
-from nas.data.loaders.voicebank import VOICEBANK_SPLITS, VoiceBankDemand
+from nas.data.loaders._collate import RandomSegments, collate_classification, collate_pairs, collate_transcripts
+from nas.data.loaders._librispeech import LIBRISPEECH_SUBSETS, LibriSpeech
+from nas.data.loaders._speech_commands import SPEECH_COMMANDS_SPLITS, SPEECH_COMMANDS_WORDS, SpeechCommands
+from nas.data.loaders._voicebank import VOICEBANK_SPLITS, VoiceBankDemand
 
 __all__ = [
     "LIBRISPEECH_SUBSETS",

@@ -6,12 +6,9 @@ Nothing is downloaded: the voices ship in the ``espeakng-loader`` wheel. Same se
 byte-identical files, whatever the number of worker processes.
 """
 
-from nas.data.synth.asr import ASR_SUBSETS, ASRConfig, generate_asr
-from nas.data.synth.corpus import generate_corpus
-from nas.data.synth.denoise import DENOISE_SPLITS, DenoiseConfig, generate_denoise
-from nas.data.synth.espeak import ENGLISH_VOICES, Synthesizer, resample, shared_synthesizer
-from nas.data.synth.kws import KWS_SPLITS, SPEECH_COMMANDS_WORDS, KWSConfig, generate_kws
-from nas.data.synth.noise import (
+from nas.data.synth._corpus import generate_corpus
+from nas.data.synth._espeak import ENGLISH_VOICES, Synthesizer, resample, shared_synthesizer
+from nas.data.synth._noise import (
     NOISE_KINDS,
     SYNTHETIC_NOISE_KINDS,
     Mixture,
@@ -25,9 +22,12 @@ from nas.data.synth.noise import (
     pink_noise,
     white_noise,
 )
-from nas.data.synth.speakers import Speaker, make_speakers, split_variants
+from nas.data.synth._speakers import Speaker, make_speakers, split_variants
+from nas.data.synth._text import ASR_SYMBOLS, VOCABULARY, random_sentence
+from nas.data.synth.asr import ASR_SUBSETS, ASRConfig, generate_asr
+from nas.data.synth.denoise import DENOISE_SPLITS, DenoiseConfig, generate_denoise
+from nas.data.synth.kws import KWS_SPLITS, SPEECH_COMMANDS_WORDS, KWSConfig, generate_kws
 from nas.data.synth.summary import CorpusSummary
-from nas.data.synth.text import ASR_SYMBOLS, VOCABULARY, random_sentence
 
 __all__ = [
     "ASR_SUBSETS",

@@ -21,6 +21,7 @@ import numpy as np
 
 from fieldspec import check_fields
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_peak, trim_silence
+from nas.data.synth._espeak import shared_synthesizer
 from nas.data.synth._generator import CorpusGenerator, GeneratorRun
 from nas.data.synth._output import (
     begin_manifest,
@@ -30,11 +31,10 @@ from nas.data.synth._output import (
     write_text,
 )
 from nas.data.synth._pool import WorkerPool, progress_bar
-from nas.data.synth.espeak import shared_synthesizer
+from nas.data.synth._speakers import Speaker, make_speakers, split_variants
+from nas.data.synth._text import random_sentence
 from nas.data.synth.settings import ASR
-from nas.data.synth.speakers import Speaker, make_speakers, split_variants
 from nas.data.synth.summary import CorpusSummary
-from nas.data.synth.text import random_sentence
 from nas.errors import DatasetError
 
 __all__ = ["ASR_SUBSETS", "ASRConfig", "generate_asr"]

@@ -23,7 +23,9 @@ import numpy as np
 
 from fieldspec import check_fields
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_active_rms, trim_silence
+from nas.data.synth._espeak import shared_synthesizer
 from nas.data.synth._generator import CorpusGenerator, GeneratorRun
+from nas.data.synth._noise import NoiseFolder, NoiseMaker, mix_at_snr
 from nas.data.synth._output import (
     begin_manifest,
     prepare_output,
@@ -32,12 +34,10 @@ from nas.data.synth._output import (
     write_text,
 )
 from nas.data.synth._pool import WorkerPool, progress_bar
-from nas.data.synth.espeak import shared_synthesizer
-from nas.data.synth.noise import NoiseFolder, NoiseMaker, mix_at_snr
+from nas.data.synth._speakers import Speaker, make_speakers, split_variants, voice_names
+from nas.data.synth._text import random_sentence
 from nas.data.synth.settings import DENOISE, resolve_noise_kinds
-from nas.data.synth.speakers import Speaker, make_speakers, split_variants, voice_names
 from nas.data.synth.summary import CorpusSummary
-from nas.data.synth.text import random_sentence
 from nas.errors import DatasetError
 
 __all__ = ["DENOISE_SPLITS", "DenoiseConfig", "generate_denoise"]
@@ -57,7 +57,7 @@ class DenoiseConfig:
     ``train_speakers`` / ``test_speakers``. Clean speech is set to an active-speech level uniform in
     ``level_dbfs``, padded with ``pad_seconds`` of silence at each end, and mixed with one noise of
     a kind from ``noise_kinds`` at an SNR uniform in ``snr_db`` over the active speech (see
-    :func:`nas.data.synth.noise.mix_at_snr`). With ``noise_dir``, ``test_noise_fraction`` of the
+    :func:`nas.data.synth._noise.mix_at_snr`). With ``noise_dir``, ``test_noise_fraction`` of the
     recordings (at least one) is kept for the test set only.
     """
 

@@ -10,7 +10,7 @@ Layout (what a Speech Commands loader reads, so ours and the real one load the s
 
 ``<speaker>`` is 8 hex characters per synthetic speaker and ``k`` counts that speaker's repetitions
 of the word. Validation and test speakers are disjoint from training speakers and use eSpeak voice
-variants that no training speaker uses (see :mod:`nas.data.synth.speakers`).
+variants that no training speaker uses (see :mod:`nas.data.synth._speakers`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ import numpy as np
 
 from fieldspec import check_fields, fail
 from nas.data.synth._audio import SAMPLE_RATE, scale_to_peak, trim_silence
+from nas.data.synth._espeak import shared_synthesizer
 from nas.data.synth._generator import CorpusGenerator, GeneratorRun
+from nas.data.synth._noise import NoiseFolder, NoiseMaker, mix_at_snr
 from nas.data.synth._output import (
     begin_manifest,
     prepare_output,
@@ -32,10 +34,8 @@ from nas.data.synth._output import (
     write_text,
 )
 from nas.data.synth._pool import WorkerPool, progress_bar
-from nas.data.synth.espeak import shared_synthesizer
-from nas.data.synth.noise import NoiseFolder, NoiseMaker, mix_at_snr
+from nas.data.synth._speakers import Speaker, make_speakers, speaker_hex_id, split_variants, voice_names
 from nas.data.synth.settings import KWS, SPEECH_COMMANDS_WORDS, resolve_noise_kinds
-from nas.data.synth.speakers import Speaker, make_speakers, speaker_hex_id, split_variants, voice_names
 from nas.data.synth.summary import CorpusSummary
 from nas.errors import DatasetError
 

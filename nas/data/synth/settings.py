@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from fieldspec import Field, Integer, Interval, Names, Number, Text, fail
-from nas.data.synth.noise import NOISE_KINDS, SYNTHETIC_NOISE_KINDS
+from nas.data.synth._noise import NOISE_KINDS, SYNTHETIC_NOISE_KINDS
 from nas.errors import DatasetError
 
 """The 35 keywords of Speech Commands v2, the KWS corpus's default ``words``."""

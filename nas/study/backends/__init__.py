@@ -6,10 +6,10 @@
 strategies that take seconds instead of CPU-days.
 """
 
-from nas.study.backends.base import TrialBackend
-from nas.study.backends.inprocess import InProcessBackend
-from nas.study.backends.ray_backend import RayBackend
-from nas.study.backends.simulated import SimulatedBackend, SimulatedEvent
+from nas.study.backends._base import TrialBackend
+from nas.study.backends._inprocess import InProcessBackend
+from nas.study.backends._ray_backend import RayBackend
+from nas.study.backends._simulated import SimulatedBackend, SimulatedEvent
 from nas.study.backends.table import ResultsTable, TabulatedRung
 
 __all__ = [

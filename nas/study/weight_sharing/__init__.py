@@ -5,17 +5,17 @@ ordinary one-network-per-trial driver; :mod:`.fronts` tells estimates and confir
 status, ``pareto``, reports and export.
 """
 
-from nas.study.weight_sharing.driver import (
+from nas.study.weight_sharing._driver import (
     SUPERNET_ATTR,
     ConfirmationDriver,
     SupernetError,
     WeightSharingDriver,
     supernet_checkpoint,
 )
+from nas.study.weight_sharing._requests import Estimation, SupernetFunctions, SupernetTrained, SupernetTraining
+from nas.study.weight_sharing._runner import InProcessRunner, RayRunner, TaskRunner
+from nas.study.weight_sharing._selection import choose_confirmations
 from nas.study.weight_sharing.fronts import CONFIRMED, ESTIMATED, Agreement, agreement, complete_of_kind, kind_of
-from nas.study.weight_sharing.requests import Estimation, SupernetFunctions, SupernetTrained, SupernetTraining
-from nas.study.weight_sharing.runner import InProcessRunner, RayRunner, TaskRunner
-from nas.study.weight_sharing.selection import choose_confirmations
 
 __all__ = [
     "CONFIRMED",

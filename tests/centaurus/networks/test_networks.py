@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from centaurus.networks import DenoisingUNet, KeywordSpotter, SpeechRecognizer, build
-from centaurus.networks.blocks import ssm_layers
+from centaurus.networks._blocks import ssm_layers
 
 
 @dataclass(frozen=True)

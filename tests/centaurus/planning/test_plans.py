@@ -20,7 +20,7 @@ from centaurus.planning import (
     opt_einsum_tree,
     plan_score,
 )
-from centaurus.planning.trees import contraction_trees
+from centaurus.planning._trees import contraction_trees
 
 
 @pytest.mark.parametrize(("operands", "trees"), [(2, 1), (3, 3), (4, 15), (5, 105)])

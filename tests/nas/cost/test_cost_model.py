@@ -1,7 +1,7 @@
 """The analytic cost model against independent measurement of real training steps.
 
 Truths: FlopCounterMode's matmul FLOPs, the FFT calls a dispatch mode records, and the bytes autograd
-saves (``nas.cost.measure``), on networks built from sampled architectures of every built-in space
+saves (``nas.cost._measure``), on networks built from sampled architectures of every built-in space
 (the homogeneous spaces cover each block type on its own).
 """
 
@@ -21,8 +21,8 @@ from centaurus.networks.layout import LayerOp
 from centaurus.post import ChannelLayerNorm
 from nas.cli import main
 from nas.cost import measure_training_step
+from nas.cost._layouts import CONTIGUOUS, TIME_MAJOR, input_is_saved_as_is, output_layout, ssm_output_layout
 from nas.cost.conventions import flop_counter_flops
-from nas.cost.layouts import CONTIGUOUS, TIME_MAJOR, input_is_saved_as_is, output_layout, ssm_output_layout
 from nas.cost.model import score
 from search_spaces import BUILTIN_SPACES, builtin_space
 
@@ -215,13 +215,13 @@ def test_cost_command_prints_the_table_and_totals(tmp_path, capsys) -> None:
 
 
 def test_one_fft_convention_for_the_planner_and_the_model_checked_by_the_measurement() -> None:
-    """The planner and the cost model price FFTs with ``centaurus.planning.fft_flops``; ``nas.cost.measure`` keeps
+    """The planner and the cost model price FFTs with ``centaurus.planning.fft_flops``; ``nas.cost._measure`` keeps
     its own count (the independent truth) and agrees with it, 1-point transforms included."""
     import ast
     import inspect
 
     from centaurus.planning import fft_flops
-    from nas.cost import measure
+    from nas.cost import _measure as measure
     from nas.cost import model as cost_model
 
     for kind in ("r2c", "c2r", "c2c"):
@@ -231,7 +231,7 @@ def test_one_fft_convention_for_the_planner_and_the_model_checked_by_the_measure
     imported = {
         node.module for node in ast.walk(ast.parse(inspect.getsource(cost_model))) if isinstance(node, ast.ImportFrom)
     }
-    assert "nas.cost.measure" not in imported  # the model is checked against measure.py, so it must not use it
+    assert "nas.cost._measure" not in imported  # the model is checked against measure.py, so it must not use it
 
 
 def test_the_plan_cache_can_be_cleared_through_the_public_api() -> None:

@@ -20,7 +20,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from centaurus import ContractionPlan, SSMLayer
 from centaurus.networks import build
-from centaurus.networks.blocks import ssm_layers
+from centaurus.networks._blocks import ssm_layers
 from nas.cost import FFTRecorder, StepMeasurement, fft_flops, measure_training_step
 from nas.cost.conventions import plan_flop_counter_flops
 from search_spaces import builtin_space

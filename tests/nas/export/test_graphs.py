@@ -13,9 +13,9 @@ from centaurus import ONNX_POLICY, TRACE_POLICY, CentaurusConfigError, execution
 from centaurus.networks import build
 from centaurus.networks.frontend import LogMelFrontend, matmul_dft_features
 from nas.export import ExportError, StreamingModel, TorchScriptModel, export_torchscript, streaming_info
-from nas.export.onnx_model import REWRITTEN, short_reason
-from nas.export.probes import check_inputs
-from nas.export.torchscript import load_script
+from nas.export._onnx_model import REWRITTEN, short_reason
+from nas.export._probes import check_inputs
+from nas.export._torchscript import load_script
 from tests.nas.conftest import tiny_architecture
 
 TASKS = ("kws", "denoise", "asr", "kws-mel", "asr-mel")  # *-mel: a log-mel frontend before the stages
@@ -111,7 +111,7 @@ def test_when_no_exporter_works_there_is_no_onnx_model_and_the_report_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("onnx")
-    from nas.export import onnx_model
+    from nas.export import _onnx_model as onnx_model
 
     real_missing = onnx_model._missing
     monkeypatch.setattr(onnx_model, "_missing", lambda module: module == "onnxscript" or real_missing(module))
@@ -148,7 +148,7 @@ def test_the_frontend_dft_exports_within_the_tolerance_on_clean_loud_speech(tmp_
     2e-2 of the frontend's output scale on this input. As a matmul it is float32 rounding."""
     onnxruntime = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    from nas.export.onnx_model import _attempt
+    from nas.export._onnx_model import _attempt
 
     frontend = LogMelFrontend(1, 16000, 40, 400, 160).eval()
     (audio,) = [probe for name, probe in check_inputs(1, 1, 16000) if name == "speech-like at -10 dBFS"]

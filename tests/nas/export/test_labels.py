@@ -9,7 +9,7 @@ import torch
 
 from nas.data.loaders import SPEECH_COMMANDS_WORDS
 from nas.export import ExportError, OutputLabels
-from nas.export.labels import BLANK, read_labels, task_labels, write_labels
+from nas.export._labels import BLANK, read_labels, task_labels, write_labels
 from nas.tasks import ALPHABET
 
 

@@ -106,7 +106,7 @@ def test_a_moved_dataset_asks_for_data(export_root: Path, tmp_path: Path) -> Non
 
 @pytest.mark.filterwarnings("ignore:SpeechCommands")  # the shared tiny corpus has 3 of the space's 35 classes
 def test_an_export_retrains_from_its_own_record(export_root: Path) -> None:
-    """What ``centaurus-nas train EXPORT_DIR --budget 2steps`` does once nas/train_cli.py uses resolve_source."""
+    """What ``centaurus-nas train EXPORT_DIR --budget 2steps`` does once nas/_train_cli.py uses resolve_source."""
     source = resolve_source(export_root)
     data, config = source.resolve(None, TrainingConfig(progress=False, threads=1))
     result = make_task(source.architecture.task, data).run(source.architecture, Budget.parse("2steps"), config)

@@ -9,7 +9,7 @@ import random
 import pytest
 
 from nas.pareto import kendall_tau, spearman_rho
-from nas.pareto.correlation import average_ranks, concordance
+from nas.pareto._correlation import average_ranks, concordance
 
 
 def _sign(value: float) -> int:

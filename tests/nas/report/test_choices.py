@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from nas.report.choices import choice_usage, searched_fields
+from nas.report._choices import choice_usage, searched_fields
 from search_spaces import SearchSpace
 from tests.support.studies import kws_space
 

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from nas.report import OptunaDashboard, ReportServer, free_port
-from nas.report.dashboard import DashboardError
+from nas.report._dashboard import DashboardError
 from nas.study import StudyConfigError, run_study
 from tests.nas.report.studies import cost_config
 from tests.support.studies import stored_study

@@ -16,10 +16,10 @@ from optuna.trial import TrialState
 
 from nas.pareto import hypervolume, non_dominated_mask
 from nas.report import collect, report_data, sections, write_report
+from nas.report._data import FRONT_COLUMN
+from nas.report._figures import DOMINATED_TRACE, FRONT_TRACE, FULL_FRONT_TRACE, PARTIAL_TRACE, pairs
+from nas.report._page import ERRORS_ID, render_page
 from nas.report.build import table_for_files
-from nas.report.data import FRONT_COLUMN
-from nas.report.figures import DOMINATED_TRACE, FRONT_TRACE, FULL_FRONT_TRACE, PARTIAL_TRACE, pairs
-from nas.report.page import ERRORS_ID, render_page
 from nas.study import StudyConfig, StudyConfigError, attrs
 from nas.study.storage import open_study
 from nas.study.summary import study_counts

@@ -26,7 +26,7 @@ import optuna
 import pytest
 
 from nas.report import write_report
-from nas.report.page import ERRORS_ID, TABLE_ID
+from nas.report._page import ERRORS_ID, TABLE_ID
 from nas.study import StudyConfig
 from nas.study.storage import open_study
 from tests.nas.report.studies import plot_data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nas.report.units import Unit, integer_ticks, log_ticks, tick_label, unit_for
+from nas.report._units import Unit, integer_ticks, log_ticks, tick_label, unit_for
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from optuna.trial import TrialState
 
 from nas.errors import DatasetError
 from nas.study import InProcessBackend, TrialRequest, attrs, run_study
-from nas.study.backends.ray_backend import describe_ray_error
+from nas.study.backends._ray_backend import describe_ray_error
 from nas.tasks import Budget, TaskResult, TrainingConfig, TrainingRun
 from tests.support.studies import trained_config
 

@@ -28,7 +28,7 @@ import yaml
 from optuna.trial import TrialState
 
 from nas.study import RayBackend, StudyConfig, attrs, run_study
-from nas.study.backends.ray_backend import describe_ray_error
+from nas.study.backends._ray_backend import describe_ray_error
 from nas.study.driver import SearchDriver
 from nas.study.limits import SECONDS_ATTR
 from nas.study.storage import make_storage

@@ -18,9 +18,9 @@ import pytest
 from optuna.trial import TrialState
 
 from nas.cli import main
-from nas.compare.variants import HETEROGENEOUS, comparison_variants
-from nas.export.selection import best_trial, pareto_trials
-from nas.report.data import collect
+from nas.compare._variants import HETEROGENEOUS, comparison_variants
+from nas.export._selection import best_trial, pareto_trials
+from nas.report._data import collect
 from nas.study import InProcessBackend, StudyConfig, StudyConfigError, attrs
 from nas.study.stopping import StopOnInterrupt
 from nas.study.trials import front_frame
@@ -297,7 +297,7 @@ def test_a_supernet_training_that_died_is_continued_from_its_checkpoint(tmp_path
 
 
 def test_compare_counts_only_confirmations(tmp_path: Path, kws_root: Path) -> None:
-    from nas.compare.analysis import collect as collect_comparison
+    from nas.compare._analysis import collect as collect_comparison
 
     base = ws_config(tmp_path, kws_root)
     (variant,) = comparison_variants(base, blocks=(), seeds=(0,), out=tmp_path / "compare")

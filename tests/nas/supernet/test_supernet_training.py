@@ -22,8 +22,8 @@ from nas.supernet import (
     load_supernet,
     train_supernet,
 )
-from nas.supernet import checkpoint as checkpoint_module
-from nas.supernet.train import _PathView
+from nas.supernet import _checkpoint as checkpoint_module
+from nas.supernet._train import _PathView
 from nas.tasks import Budget, DenoisingTask, KeywordSpottingTask, TrainingConfig
 from search_spaces import FrontendSpec, InputSpec, OutputSpec, SearchSpace, StageChoices
 from tests.nas.conftest import KWS_WORDS

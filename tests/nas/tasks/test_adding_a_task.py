@@ -26,7 +26,7 @@ from centaurus.networks import build, get_network, network_names, register_netwo
 from nas.cost import score
 from nas.data.synth.summary import CorpusSummary
 from nas.errors import DatasetError, TaskConfigError
-from nas.export.labels import task_labels
+from nas.export._labels import task_labels
 from nas.study.config import StudyConfig, metric_names
 from nas.tasks import (
     Budget,

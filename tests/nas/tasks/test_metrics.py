@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from nas.tasks.asr import ALPHABET, encode
+from nas.tasks._asr import ALPHABET, encode
 from nas.tasks.metrics import (
     character_error_rate,
     ctc_greedy_decode,
