@@ -1,0 +1,203 @@
+"""How well do supernet estimates rank architectures, next to how well stand-alone training ranks them
+against itself? (issue 21's rank correlation, taken apart)
+
+Weight sharing is judged by the rank correlation between the supernet's estimate and the accuracy of
+the same architecture trained stand-alone with one seed. That stand-alone accuracy is itself noisy:
+train the same architectures again with another seed and the ranking moves. Kendall tau between two
+seeds is about the best any estimator can score against one seed, so it says whether a target such as
+tau >= 0.5 is within reach at a given training budget, or whether the budget has to grow first.
+
+1. Random distinct architectures of the study's space are trained at ``--budget``, once per seed, through
+   the task API a trial uses (``make_task(...).run``; accuracy on the test split, as a trial's).
+2. With ``--supernet-budget``, one supernet of the space is trained with the weight-sharing study's
+   settings (``--ws-config``: sandwich, distillation, top path) and the same architectures are
+   estimated on it (inherited weights, batch norm recalibrated on ``--calibration`` training batches,
+   validation split), as the weight-sharing search does.
+
+Printed: Kendall tau and Spearman rho for every pair of seeds, and for the estimate against each seed
+and against the seeds' mean; rows and tables are written as JSON. ``--reuse`` takes the stand-alone
+rows of an earlier run's JSON (same architectures) and skips step 1.
+
+    python benchmarks/rank_agreement.py --architectures 16 --seeds 0,1,2 --budget 400steps \\
+        --supernet-budget 600s --out benchmarks/results/rank_agreement.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import math
+import random
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from nas.pareto import kendall_tau, spearman_rho
+from nas.study import StudyConfig, preflight
+from nas.study.progress import SearchProgress
+from nas.supernet import SandwichSettings, estimate, train_supernet
+from nas.tasks import Budget, Task, make_task
+from search_spaces import Architecture
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sample_architectures(config: StudyConfig, count: int, seed: int) -> list[Architecture]:
+    """``count`` distinct random architectures (a repeat would inflate any agreement)."""
+    rng = random.Random(seed)
+    archs: list[Architecture] = []
+    seen: set[str] = set()
+    while len(archs) < count:
+        arch = config.space.random(rng)
+        if arch.id not in seen:
+            seen.add(arch.id)
+            archs.append(arch)
+    return archs
+
+
+def train_standalone(
+    config: StudyConfig, task: Task, archs: list[Architecture], seeds: list[int], budget: Budget
+) -> list[dict[str, Any]]:
+    """One row per architecture: its id, its block per stage and its accuracy per seed (NaN: failed)."""
+    quality = config.objective_names[0]
+    rows = []
+    for number, arch in enumerate(archs, start=1):
+        row: dict[str, Any] = {"arch": arch.id, "blocks": [stage.block for stage in arch.stages]}
+        for seed in seeds:
+            started = time.monotonic()
+            result = task.run(arch, budget, dataclasses.replace(config.training, seed=seed))
+            completed = result.status == "completed"
+            row[f"seed{seed}"] = result.metrics.get(quality, math.nan) if completed else math.nan
+            print(
+                f"[{number}/{len(archs)}] {arch.id} seed {seed}: {quality} {row[f'seed{seed}']:.4f}"
+                f" ({time.monotonic() - started:.0f} s)",
+                flush=True,
+            )
+        rows.append(row)
+    return rows
+
+
+def add_estimates(
+    ws_config: StudyConfig,
+    task: Task,
+    archs: list[Architecture],
+    rows: list[dict[str, Any]],
+    budget: Budget,
+    calibrations: list[int],
+) -> dict[str, Any]:
+    """Train one supernet for ``budget`` and put each architecture's estimate into its row
+    (``estimate_c8`` for 8 calibration batches); returns what the supernet training did."""
+    if not ws_config.weight_sharing:
+        raise SystemExit(
+            f"--ws-config: {ws_config.name} is not a weight-sharing study; allowed: strategy weight-sharing"
+        )
+    settings = ws_config.supernet
+    sandwich = SandwichSettings(
+        random_paths=settings.sandwich, distill=settings.distill, largest_block=settings.largest_block
+    )
+    training = dataclasses.replace(ws_config.training, progress=False)
+    started = time.monotonic()
+    outcome = train_supernet(ws_config.space, task, budget, training, sandwich=sandwich)
+    trained = {"status": outcome.run.status, "steps": outcome.run.steps, "seconds": time.monotonic() - started}
+    print(f"supernet: {trained['steps']} sandwich steps in {trained['seconds']:.0f} s ({trained['status']})")
+    quality = ws_config.objective_names[0]
+    for batches in calibrations:
+        metrics = estimate(outcome.supernet, archs, task, training, calibration_batches=batches)
+        for row, values in zip(rows, metrics, strict=True):
+            row[f"estimate_c{batches}"] = values.get(quality, math.nan)
+    return trained
+
+
+def _agreement(name: str, x: list[float], y: list[float]) -> dict[str, Any]:
+    pairs = [(a, b) for a, b in zip(x, y, strict=True) if not (math.isnan(a) or math.isnan(b))]
+    first, second = [a for a, _ in pairs], [b for _, b in pairs]
+    return {
+        "compared": name,
+        "architectures": len(pairs),
+        "kendall": kendall_tau(first, second),
+        "spearman": spearman_rho(first, second),
+    }
+
+
+def agreement_table(rows: list[dict[str, Any]], seeds: list[int]) -> list[dict[str, Any]]:
+    column = {f"seed {seed}": [row[f"seed{seed}"] for row in rows] for seed in seeds}
+    column["seed mean"] = [statistics.fmean(row[f"seed{seed}"] for seed in seeds) for row in rows]
+    table = [_agreement(f"{a} vs {b}", column[a], column[b]) for a, b in itertools.combinations(column, 2)]
+    table = [row for row in table if "mean" not in row["compared"]]  # a seed against a mean holding it says little
+    for key in sorted(key for key in rows[0] if key.startswith("estimate_c")):
+        estimates = [row[key] for row in rows]
+        label = f"estimate ({key.removeprefix('estimate_c')} calibration batches)"
+        table += [_agreement(f"{label} vs {name}", estimates, values) for name, values in column.items()]
+    return table
+
+
+def markdown(table: list[dict[str, Any]]) -> str:
+    lines = ["| compared | architectures | Kendall tau | Spearman rho |", "|---|---|---|---|"]
+    lines += [f"| {r['compared']} | {r['architectures']} | {r['kendall']:.3f} | {r['spearman']:.3f} |" for r in table]
+    return "\n".join(lines)
+
+
+def spread(rows: list[dict[str, Any]], seeds: list[int]) -> str:
+    """Seed-to-seed difference against the spread between architectures: the noise-to-signal of one seed."""
+    differences = [abs(row[f"seed{a}"] - row[f"seed{b}"]) for row in rows for a, b in itertools.combinations(seeds, 2)]
+    means = [statistics.fmean(row[f"seed{seed}"] for seed in seeds) for row in rows]
+    return (
+        f"accuracy: mean |seed difference| {statistics.fmean(differences):.4f};"
+        f" standard deviation of the seed mean between architectures {statistics.pstdev(means):.4f}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "studies/kws/quick.yaml", help="study: space, data, training"
+    )
+    parser.add_argument("--ws-config", type=Path, default=ROOT / "studies/kws/weight-sharing.yaml")
+    parser.add_argument("--architectures", type=int, default=16)
+    parser.add_argument("--seeds", default="0,1", help="training seeds, at least two")
+    parser.add_argument("--budget", help="stand-alone training budget (default: the study's)")
+    parser.add_argument("--sample-seed", type=int, default=0, help="seed of the random architectures")
+    parser.add_argument("--supernet-budget", help="also train a supernet this long and estimate (e.g. 600s)")
+    parser.add_argument("--calibration", default="8", help="batch-norm calibration batches per estimate, e.g. 8,32")
+    parser.add_argument("--reuse", type=Path, help="stand-alone rows from an earlier run's JSON")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/rank_agreement.json")
+    args = parser.parse_args(argv)
+    seeds = [int(seed) for seed in args.seeds.split(",")]
+    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
+        raise SystemExit(f"--seeds: got {args.seeds!r}; allowed: two or more distinct integers such as 0,1")
+    config = StudyConfig.load(args.config)
+    budget = Budget.parse(args.budget) if args.budget else config.training_budget
+    with SearchProgress(enabled=True) as progress:
+        preflight.prepare_data(config, progress)
+    archs = sample_architectures(config, args.architectures, args.sample_seed)
+    task = make_task(config.task, config.data)
+    record: dict[str, Any] = {"argv": argv, "budget": str(budget), "seeds": seeds}
+    if args.reuse:
+        earlier = json.loads(args.reuse.read_text(encoding="utf-8"))
+        rows = [{key: value for key, value in row.items() if not key.startswith("estimate")} for row in earlier["rows"]]
+        if [row["arch"] for row in rows] != [arch.id for arch in archs]:
+            raise SystemExit(f"--reuse: {args.reuse} holds other architectures; allowed: a run with the same sampling")
+        record["budget"] = earlier["budget"]
+    else:
+        rows = train_standalone(config, task, archs, seeds, budget)
+    if args.supernet_budget:
+        ws_config = StudyConfig.load(args.ws_config)
+        calibrations = [int(text) for text in args.calibration.split(",")]
+        record["supernet"] = add_estimates(
+            ws_config, task, archs, rows, Budget.parse(args.supernet_budget), calibrations
+        )
+    table = agreement_table(rows, seeds)
+    print(markdown(table))
+    print(spread(rows, seeds))
+    record.update(rows=rows, agreement=table, spread=spread(rows, seeds))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2, default=str) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
