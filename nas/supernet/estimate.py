@@ -22,10 +22,12 @@ from torch.utils.data import Dataset
 
 from centaurus.networks.protocols import ArchitectureLike
 from centaurus.supernet import Supernet, calibrate_batchnorm
+from nas.errors import TaskConfigError
 from nas.supernet._checkpoint import load_supernet
 from nas.supernet._train import batch_reference
 from nas.tasks.base import Task
 from nas.tasks.config import TrainingConfig
+from nas.tasks.optim import make_optimizer
 
 DEFAULT_CALIBRATION_BATCHES = 8
 
@@ -82,6 +84,7 @@ def estimate(
     *,
     calibration_batches: int = DEFAULT_CALIBRATION_BATCHES,
     split: str | None = None,
+    finetune_steps: int = 0,
 ) -> list[dict[str, float]]:
     """The metrics of each of ``archs`` as a path of the supernet (a :class:`Supernet` or a checkpoint path).
 
@@ -91,7 +94,14 @@ def estimate(
     defaults to :func:`validation_split`. A checkpoint of another package version is refused
     (:class:`~nas.supernet._checkpoint.SupernetCheckpointError`); an architecture that is no path of the
     supernet raises :class:`~centaurus.errors.CentaurusConfigError` naming its stage and field.
+
+    ``finetune_steps`` > 0 trains each extracted path that many optimiser steps (the task's loss and
+    optimiser, the same first training batches for every path) before calibrating it: the estimate then
+    measures what the inherited weights become after a little training of their own, not only what they
+    are. The supernet itself is not changed.
     """
+    if isinstance(finetune_steps, bool) or not isinstance(finetune_steps, int) or finetune_steps < 0:
+        raise TaskConfigError(f"finetune_steps: got {finetune_steps!r}; allowed: an integer >= 0")
     config = config or TrainingConfig(progress=False)
     if isinstance(source, Supernet):
         supernet = source
@@ -105,12 +115,34 @@ def estimate(
     # Unaugmented training batches every path can read: statistics for the clean inputs evaluation sees.
     batches = data.train_batches(batch_reference(supernet), replace(config, augment=False), 0)  # type: ignore[arg-type]
     calibration = list(itertools.islice((b for b in batches if b is not None), calibration_batches))
+    finetuning = _finetune_batches(supernet, data, config, finetune_steps)
     results: list[dict[str, float]] = []
     with _split_in_memory(data, split), torch.random.fork_rng(devices=[]):
         for arch in archs:
             model = supernet.extract(arch)
+            if finetuning:
+                _finetune(model, data, config, finetuning)
             calibrate_batchnorm(model, calibration)
             model.eval()
             with torch.no_grad():
                 results.append(data.evaluate(model, arch, config, split))  # type: ignore[arg-type]
     return results
+
+
+def _finetune_batches(supernet: Supernet, data: Task, config: TrainingConfig, steps: int) -> list[object]:
+    """The first ``steps`` ordinary (augmented) training batches, drawn once: every path trains on the same."""
+    if steps == 0:
+        return []
+    batches = data.train_batches(batch_reference(supernet), config, 0)  # type: ignore[arg-type]
+    return list(itertools.islice((b for b in batches if b is not None), steps))
+
+
+def _finetune(model: torch.nn.Module, data: Task, config: TrainingConfig, batches: list[object]) -> None:
+    device = config.resolved_device()
+    torch.manual_seed(config.seed)  # inside the caller's fork_rng: every path trains with the same randomness
+    optimizer = make_optimizer(model, config)
+    model.train()
+    for batch in batches:
+        optimizer.zero_grad(set_to_none=True)
+        data.step_loss(model, batch, device).backward()
+        optimizer.step()

@@ -169,6 +169,25 @@ def test_estimate_returns_the_ordinary_metrics_for_many_architectures(kws_root: 
         assert score(arch, batch=2).params == sum(p.numel() for p in extracted.parameters())  # type: ignore[arg-type]
 
 
+def test_finetuned_estimates_train_copies_and_leave_the_supernet_alone(kws_root: Path) -> None:
+    space = tiny_kws_space()
+    trained = train_supernet(space, _task(kws_root), "2steps", CONFIG, sandwich=SandwichSettings(random_paths=1))
+    supernet = trained.supernet
+    before = {name: tensor.clone() for name, tensor in supernet.state_dict().items()}
+    archs = [supernet.largest(), supernet.smallest()]
+    task = _task(kws_root)
+    plain = estimate(supernet, archs, task, CONFIG, calibration_batches=2)
+    tuned = estimate(supernet, archs, task, CONFIG, calibration_batches=2, finetune_steps=3)
+    again = estimate(supernet, archs, task, CONFIG, calibration_batches=2, finetune_steps=3)
+    assert tuned == again  # the same batches and seed for every path: repeatable
+    assert [m["test_loss"] for m in tuned] != [m["test_loss"] for m in plain]  # the paths did train
+    after = supernet.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)  # on copies
+    assert estimate(supernet, archs, task, CONFIG, calibration_batches=2) == plain
+    with pytest.raises(ValueError, match=r"^finetune_steps: got -1; allowed: an integer >= 0$"):
+        estimate(supernet, archs, task, CONFIG, finetune_steps=-1)
+
+
 def test_distillation_losses_vanish_at_the_teacher() -> None:
     logits = torch.randn(3, 5)
     assert distillation_loss("kws", logits, logits, 2.0).item() == pytest.approx(0.0, abs=1e-6)
