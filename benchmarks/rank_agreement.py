@@ -12,14 +12,16 @@ tau >= 0.5 is within reach at a given training budget, or whether the budget has
 2. With ``--supernet-budget``, one supernet of the space is trained with the weight-sharing study's
    settings (``--ws-config``: sandwich, distillation, top path) and the same architectures are
    estimated on it (inherited weights, batch norm recalibrated on ``--calibration`` training batches,
-   validation split), as the weight-sharing search does.
+   validation split), as the weight-sharing search does; ``--finetune`` also trains each extracted path
+   a few steps first (``nas.supernet.estimate(..., finetune_steps=)``).
 
-Printed: Kendall tau and Spearman rho for every pair of seeds, and for the estimate against each seed
-and against the seeds' mean; rows and tables are written as JSON. ``--reuse`` takes the stand-alone
-rows of an earlier run's JSON (same architectures) and skips step 1.
+Printed: Kendall tau and Spearman rho for every pair of seeds, and for the estimate and for the
+parameter count (a proxy that costs nothing) against each seed and against the seeds' mean; rows and
+tables are written as JSON. ``--reuse`` takes the stand-alone rows of an earlier run's JSON (same
+architectures) and skips step 1.
 
     python benchmarks/rank_agreement.py --architectures 16 --seeds 0,1,2 --budget 400steps \\
-        --supernet-budget 600s --out benchmarks/results/rank_agreement.json
+        --supernet-budget 600s --calibration 8,32 --finetune 0,50 --out benchmarks/results/rank_agreement.json
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nas.cost import score
 from nas.pareto import kendall_tau, spearman_rho
 from nas.study import StudyConfig, preflight
 from nas.study.progress import SearchProgress
@@ -86,10 +89,12 @@ def add_estimates(
     archs: list[Architecture],
     rows: list[dict[str, Any]],
     budget: Budget,
-    calibrations: list[int],
+    estimates: list[tuple[int, int]],
+    checkpoint: Path | None,
 ) -> dict[str, Any]:
-    """Train one supernet for ``budget`` and put each architecture's estimate into its row
-    (``estimate_c8`` for 8 calibration batches); returns what the supernet training did."""
+    """Train one supernet for ``budget`` (or continue/reuse its ``checkpoint``) and put each architecture's
+    estimate into its row for each (calibration batches, fine-tuning steps) of ``estimates``
+    (``estimate_c8_f0``); returns what the supernet training did."""
     if not ws_config.weight_sharing:
         raise SystemExit(
             f"--ws-config: {ws_config.name} is not a weight-sharing study; allowed: strategy weight-sharing"
@@ -100,14 +105,24 @@ def add_estimates(
     )
     training = dataclasses.replace(ws_config.training, progress=False)
     started = time.monotonic()
-    outcome = train_supernet(ws_config.space, task, budget, training, sandwich=sandwich)
-    trained = {"status": outcome.run.status, "steps": outcome.run.steps, "seconds": time.monotonic() - started}
-    print(f"supernet: {trained['steps']} sandwich steps in {trained['seconds']:.0f} s ({trained['status']})")
+    outcome = train_supernet(ws_config.space, task, budget, training, sandwich=sandwich, checkpoint_to=checkpoint)
+    trained = {
+        "status": outcome.run.status,
+        "steps": outcome.run.steps,
+        "seconds": time.monotonic() - started,
+        "resumed_at": outcome.resumed_at,
+    }
+    reused = f", {outcome.resumed_at} of them from {checkpoint}" if outcome.resumed_at else ""
+    print(f"supernet: {trained['steps']} sandwich steps{reused}; {trained['seconds']:.0f} s ({trained['status']})")
     quality = ws_config.objective_names[0]
-    for batches in calibrations:
-        metrics = estimate(outcome.supernet, archs, task, training, calibration_batches=batches)
+    for batches, steps in estimates:
+        started = time.monotonic()
+        metrics = estimate(outcome.supernet, archs, task, training, calibration_batches=batches, finetune_steps=steps)
+        print(
+            f"estimates, {batches} calibration batches, {steps} fine-tuning steps: {time.monotonic() - started:.0f} s"
+        )
         for row, values in zip(rows, metrics, strict=True):
-            row[f"estimate_c{batches}"] = values.get(quality, math.nan)
+            row[f"estimate_c{batches}_f{steps}"] = values.get(quality, math.nan)
     return trained
 
 
@@ -129,8 +144,12 @@ def agreement_table(rows: list[dict[str, Any]], seeds: list[int]) -> list[dict[s
     table = [row for row in table if "mean" not in row["compared"]]  # a seed against a mean holding it says little
     for key in sorted(key for key in rows[0] if key.startswith("estimate_c")):
         estimates = [row[key] for row in rows]
-        label = f"estimate ({key.removeprefix('estimate_c')} calibration batches)"
+        batches, steps = key.removeprefix("estimate_c").split("_f")
+        label = f"estimate ({batches} calibration batches, {steps} fine-tuning steps)"
         table += [_agreement(f"{label} vs {name}", estimates, values) for name, values in column.items()]
+    # the yardstick any estimator has to beat: a proxy that costs nothing (more weights, more accuracy?)
+    parameters = [float(row["parameters"]) for row in rows]
+    table += [_agreement(f"parameter count vs {name}", parameters, values) for name, values in column.items()]
     return table
 
 
@@ -162,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample-seed", type=int, default=0, help="seed of the random architectures")
     parser.add_argument("--supernet-budget", help="also train a supernet this long and estimate (e.g. 600s)")
     parser.add_argument("--calibration", default="8", help="batch-norm calibration batches per estimate, e.g. 8,32")
+    parser.add_argument("--finetune", default="0", help="fine-tuning steps per estimated path, e.g. 0,50")
+    parser.add_argument("--supernet-checkpoint", type=Path, help="keep the supernet here (a later run reuses it)")
     parser.add_argument("--reuse", type=Path, help="stand-alone rows from an earlier run's JSON")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/rank_agreement.json")
     args = parser.parse_args(argv)
@@ -183,11 +204,15 @@ def main(argv: list[str] | None = None) -> int:
         record["budget"] = earlier["budget"]
     else:
         rows = train_standalone(config, task, archs, seeds, budget)
+    for row, arch in zip(rows, archs, strict=True):
+        row["parameters"] = score(arch, batch=config.cost.batch).params
     if args.supernet_budget:
         ws_config = StudyConfig.load(args.ws_config)
-        calibrations = [int(text) for text in args.calibration.split(",")]
+        settings = [
+            (int(batches), int(steps)) for batches in args.calibration.split(",") for steps in args.finetune.split(",")
+        ]
         record["supernet"] = add_estimates(
-            ws_config, task, archs, rows, Budget.parse(args.supernet_budget), calibrations
+            ws_config, task, archs, rows, Budget.parse(args.supernet_budget), settings, args.supernet_checkpoint
         )
     table = agreement_table(rows, seeds)
     print(markdown(table))
