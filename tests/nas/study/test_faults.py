@@ -156,7 +156,8 @@ def test_random_worker_kills_during_30_trials(tmp_path: Path, kws_root: Path, re
             "Ray workers SIGKILLed at random moments",
             "1 x 30",
             f"{len(killed)} worker kills",
-            f"budget met; {retried} trials retried and completed, {outcome.failed} failed after 3 losses, reasons kept",
+            f"budget met; {retried} {'trial' if retried == 1 else 'trials'} retried and completed,"
+            f" {outcome.failed} failed after 3 losses, reasons kept",
             0,
         )
     )
