@@ -215,9 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             ws_config, task, archs, rows, Budget.parse(args.supernet_budget), settings, args.supernet_checkpoint
         )
     table = agreement_table(rows, seeds)
+    noise = spread(rows, seeds)
     print(markdown(table))
-    print(spread(rows, seeds))
-    record.update(rows=rows, agreement=table, spread=spread(rows, seeds))
+    print(noise)
+    record.update(rows=rows, agreement=table, spread=noise)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2, default=str) + "\n")
     print(f"wrote {args.out}")

@@ -113,9 +113,9 @@ def estimate(
     split = split or validation_split(data)
     supernet.paths(archs)  # every architecture checked before any is evaluated
     # Unaugmented training batches every path can read: statistics for the clean inputs evaluation sees.
-    batches = data.train_batches(batch_reference(supernet), replace(config, augment=False), 0)  # type: ignore[arg-type]
-    calibration = list(itertools.islice((b for b in batches if b is not None), calibration_batches))
-    finetuning = _finetune_batches(supernet, data, config, finetune_steps)
+    calibration = _first_batches(supernet, data, replace(config, augment=False), calibration_batches)
+    # Ordinary (augmented) batches, drawn once: every path fine-tunes on the same.
+    finetuning = _first_batches(supernet, data, config, finetune_steps) if finetune_steps else []
     results: list[dict[str, float]] = []
     with _split_in_memory(data, split), torch.random.fork_rng(devices=[]):
         for arch in archs:
@@ -129,12 +129,10 @@ def estimate(
     return results
 
 
-def _finetune_batches(supernet: Supernet, data: Task, config: TrainingConfig, steps: int) -> list[object]:
-    """The first ``steps`` ordinary (augmented) training batches, drawn once: every path trains on the same."""
-    if steps == 0:
-        return []
+def _first_batches(supernet: Supernet, data: Task, config: TrainingConfig, count: int) -> list[object]:
+    """The first ``count`` usable training batches of epoch 0, in a shape every path of ``supernet`` reads."""
     batches = data.train_batches(batch_reference(supernet), config, 0)  # type: ignore[arg-type]
-    return list(itertools.islice((b for b in batches if b is not None), steps))
+    return list(itertools.islice((b for b in batches if b is not None), count))
 
 
 def _finetune(model: torch.nn.Module, data: Task, config: TrainingConfig, batches: list[object]) -> None:
