@@ -33,10 +33,12 @@ import json
 import math
 import random
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from centaurus.supernet import Supernet
 from nas.cost import score
 from nas.pareto import kendall_tau, spearman_rho
 from nas.study import StudyConfig, preflight
@@ -46,6 +48,7 @@ from nas.tasks import Budget, Task, make_task
 from search_spaces import Architecture
 
 ROOT = Path(__file__).resolve().parents[1]
+LOSS_METRIC = "test_loss"  # what the kws task's evaluation reports beside accuracy (on whatever split it ran)
 
 
 def sample_architectures(config: StudyConfig, count: int, seed: int) -> list[Architecture]:
@@ -91,17 +94,26 @@ def add_estimates(
     budget: Budget,
     estimates: list[tuple[int, int]],
     checkpoint: Path | None,
+    distill_weight: float | None = None,
+    random_paths: int | None = None,
+    ends: bool = True,
 ) -> dict[str, Any]:
     """Train one supernet for ``budget`` (or continue/reuse its ``checkpoint``) and put each architecture's
     estimate into its row for each (calibration batches, fine-tuning steps) of ``estimates``
-    (``estimate_c8_f0``); returns what the supernet training did."""
+    (``estimate_c8_f0``); returns what the supernet training did. ``distill_weight`` overrides the study's
+    distillation (0: none; 1: students learn from the largest path only; between: both losses, mixed)."""
     if not ws_config.weight_sharing:
         raise SystemExit(
             f"--ws-config: {ws_config.name} is not a weight-sharing study; allowed: strategy weight-sharing"
         )
     settings = ws_config.supernet
+    distill = settings.distill if distill_weight is None else distill_weight > 0
     sandwich = SandwichSettings(
-        random_paths=settings.sandwich, distill=settings.distill, largest_block=settings.largest_block
+        random_paths=settings.sandwich if random_paths is None else random_paths,
+        ends=ends,
+        distill=distill and ends,
+        distill_weight=1.0 if distill_weight is None or not distill else distill_weight,
+        largest_block=settings.largest_block,
     )
     training = dataclasses.replace(ws_config.training, progress=False)
     started = time.monotonic()
@@ -123,7 +135,32 @@ def add_estimates(
         )
         for row, values in zip(rows, metrics, strict=True):
             row[f"estimate_c{batches}_f{steps}"] = values.get(quality, math.nan)
+            # the validation loss as well: a continuous score, far less noisy than an accuracy over a few
+            # hundred clips (ranked with its sign flipped: lower loss, higher rank)
+            if LOSS_METRIC in values:
+                row[f"loss_estimate_c{batches}_f{steps}"] = values[LOSS_METRIC]
     return trained
+
+
+_STAGE_CHOICES = ("block", "channels", "num_states", "groups", "bottleneck_ratio", "state_blocks", "depth", "stride")
+
+
+def choice_distance(a: Architecture, b: Architecture) -> int:
+    """How many choices two architectures of one space make differently (per stage, plus the activation)."""
+    differing = sum(
+        getattr(x, name) != getattr(y, name) for x, y in zip(a.stages, b.stages, strict=True) for name in _STAGE_CHOICES
+    )
+    return differing + (a.stages[0].activation != b.stages[0].activation)
+
+
+def add_ends_distance(ws_config: StudyConfig, archs: list[Architecture], rows: list[dict[str, Any]]) -> None:
+    """Put into each row how many choices separate it from the nearer of the two paths the sandwich rule trains
+    on every step (the largest, with the study's ``largest_block``, and the smallest): a supernet whose estimates
+    follow this distance measures nearness to its most trained paths, not quality."""
+    supernet = Supernet(ws_config.space)
+    ends = (supernet.largest(ws_config.supernet.largest_block), supernet.smallest())
+    for row, arch in zip(rows, archs, strict=True):
+        row["ends_distance"] = min(choice_distance(arch, end) for end in ends)  # type: ignore[arg-type]
 
 
 def _agreement(name: str, x: list[float], y: list[float]) -> dict[str, Any]:
@@ -142,14 +179,22 @@ def agreement_table(rows: list[dict[str, Any]], seeds: list[int]) -> list[dict[s
     column["seed mean"] = [statistics.fmean(row[f"seed{seed}"] for seed in seeds) for row in rows]
     table = [_agreement(f"{a} vs {b}", column[a], column[b]) for a, b in itertools.combinations(column, 2)]
     table = [row for row in table if "mean" not in row["compared"]]  # a seed against a mean holding it says little
-    for key in sorted(key for key in rows[0] if key.startswith("estimate_c")):
-        estimates = [row[key] for row in rows]
-        batches, steps = key.removeprefix("estimate_c").split("_f")
-        label = f"estimate ({batches} calibration batches, {steps} fine-tuning steps)"
+    for key in sorted(key for key in rows[0] if key.startswith(("estimate_c", "loss_estimate_c"))):
+        by_loss = key.startswith("loss_")
+        estimates = [-row[key] if by_loss else row[key] for row in rows]
+        batches, steps = key.removeprefix("loss_").removeprefix("estimate_c").split("_f")
+        scored = "validation loss" if by_loss else "accuracy"
+        label = f"estimated {scored} ({batches} calibration batches, {steps} fine-tuning steps)"
         table += [_agreement(f"{label} vs {name}", estimates, values) for name, values in column.items()]
     # the yardstick any estimator has to beat: a proxy that costs nothing (more weights, more accuracy?)
     parameters = [float(row["parameters"]) for row in rows]
     table += [_agreement(f"parameter count vs {name}", parameters, values) for name, values in column.items()]
+    if "ends_distance" in rows[0]:  # nearness to the sandwich's ends: against quality, and against each estimate
+        nearness = [-float(row["ends_distance"]) for row in rows]
+        table.append(_agreement("nearness to the sandwich ends vs seed mean", nearness, column["seed mean"]))
+        for key in sorted(key for key in rows[0] if key.startswith(("estimate_c", "loss_estimate_c"))):
+            estimates = [-row[key] if key.startswith("loss_") else row[key] for row in rows]
+            table.append(_agreement(f"nearness to the sandwich ends vs {key}", nearness, estimates))
     return table
 
 
@@ -182,6 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--supernet-budget", help="also train a supernet this long and estimate (e.g. 600s)")
     parser.add_argument("--calibration", default="8", help="batch-norm calibration batches per estimate, e.g. 8,32")
     parser.add_argument("--finetune", default="0", help="fine-tuning steps per estimated path, e.g. 0,50")
+    parser.add_argument(
+        "--distill-weight",
+        type=float,
+        help="override the study's distillation: 0 none, 1 the largest path's outputs only, between: mixed",
+    )
+    parser.add_argument("--random-paths", type=int, help="override the study's random paths per supernet step")
+    parser.add_argument(
+        "--no-ends", action="store_true", help="train uniform random paths only (no largest/smallest, no distillation)"
+    )
     parser.add_argument("--supernet-checkpoint", type=Path, help="keep the supernet here (a later run reuses it)")
     parser.add_argument("--reuse", type=Path, help="stand-alone rows from an earlier run's JSON")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/rank_agreement.json")
@@ -195,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         preflight.prepare_data(config, progress)
     archs = sample_architectures(config, args.architectures, args.sample_seed)
     task = make_task(config.task, config.data)
-    record: dict[str, Any] = {"argv": argv, "budget": str(budget), "seeds": seeds}
+    command = sys.argv[1:] if argv is None else argv
+    record: dict[str, Any] = {"argv": command, "budget": str(budget), "seeds": seeds}
+    record.update(distill_weight=args.distill_weight, random_paths=args.random_paths, ends=not args.no_ends)
     if args.reuse:
         earlier = json.loads(args.reuse.read_text(encoding="utf-8"))
         rows = [{key: value for key, value in row.items() if not key.startswith("estimate")} for row in earlier["rows"]]
@@ -208,12 +264,14 @@ def main(argv: list[str] | None = None) -> int:
         row["parameters"] = score(arch, batch=config.cost.batch).params
     if args.supernet_budget:
         ws_config = StudyConfig.load(args.ws_config)
+        add_ends_distance(ws_config, archs, rows)
         settings = [
             (int(batches), int(steps)) for batches in args.calibration.split(",") for steps in args.finetune.split(",")
         ]
         record["supernet"] = add_estimates(
-            ws_config, task, archs, rows, Budget.parse(args.supernet_budget), settings, args.supernet_checkpoint
-        )
+            ws_config, task, archs, rows, Budget.parse(args.supernet_budget), settings, args.supernet_checkpoint,
+            args.distill_weight, args.random_paths, not args.no_ends,
+        )  # fmt: skip
     table = agreement_table(rows, seeds)
     noise = spread(rows, seeds)
     print(markdown(table))

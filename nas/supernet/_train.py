@@ -8,7 +8,9 @@ checks and learning curve (:func:`nas.tasks.loop.train`), which the supernet run
 One step (the sandwich rule of BigNAS / slimmable networks): the largest path, the smallest path and
 ``random_paths`` paths drawn uniformly per choice by the space each take the same batch; their losses
 are summed, so one backward accumulates every path's gradient (the curve's loss is that sum). Memory
-is therefore that of all the step's paths at once. With ``distill``, every path but the largest is
+is therefore that of all the step's paths at once. ``ends=False`` drops the largest and smallest paths
+(single-path one-shot training on uniform draws only; an experiment's option, not a study setting: on
+kws-mel it ranked no better, see docs/weight-sharing.md). With ``distill``, every path but the largest is
 also pulled towards the largest path's detached output (in-place distillation):
 
 * kws: soft targets, ``T^2 KL(softmax(teacher / T) || softmax(student / T))`` over the classes;
@@ -65,6 +67,9 @@ class SandwichSettings:
     """
 
     random_paths: int = 2
+    ends: bool = True
+    """Train the largest and the smallest path every step (the sandwich rule); ``False``: uniform paths only
+    (single-path one-shot training: every path's weights are trained as often as any other's, none favoured)."""
     distill: bool = False
     distill_weight: float = 1.0
     temperature: float = 1.0
@@ -81,6 +86,18 @@ class SandwichSettings:
             raise TaskConfigError(f"supernet.checkpoint_every: got {value!r}; allowed: a positive integer (steps)")
         if not isinstance(self.distill, bool):
             raise TaskConfigError(f"supernet.distill: got {self.distill!r}; allowed: true or false")
+        if not isinstance(self.ends, bool):
+            raise TaskConfigError(f"supernet.ends: got {self.ends!r}; allowed: true or false")
+        if not self.ends and self.distill:
+            raise TaskConfigError(
+                "supernet.distill: got true with ends false; allowed: false (distillation learns from the largest"
+                " path, which only the sandwich ends train)"
+            )
+        if not self.ends and self.random_paths < 1:
+            raise TaskConfigError(
+                f"supernet.sandwich: got {self.random_paths!r} with ends false; allowed: an integer >= 1 (a step"
+                " must train some path)"
+            )
         if isinstance(self.distill_weight, bool) or not isinstance(self.distill_weight, (int, float)):
             raise TaskConfigError(f"supernet.distill_weight: got {self.distill_weight!r}; allowed: a number in [0, 1]")
         if not 0.0 <= self.distill_weight <= 1.0:
@@ -98,7 +115,7 @@ class SandwichSettings:
 
     @property
     def paths_per_step(self) -> int:
-        return 2 + self.random_paths
+        return (2 if self.ends else 0) + self.random_paths
 
 
 @dataclass
@@ -258,13 +275,14 @@ def _sandwich_loss(
 
     def step_loss(model: nn.Module, batch: object) -> torch.Tensor:
         del model  # the loop's model is the supernet itself
-        archs = [largest, smallest, *(supernet.sample(rng) for _ in range(sandwich.random_paths))]
+        ends = [largest, smallest] if sandwich.ends else []
+        archs = [*ends, *(supernet.sample(rng) for _ in range(sandwich.random_paths))]
         total: torch.Tensor | None = None
         teacher: torch.Tensor | None = None
         for index, arch in enumerate(archs):
             view = _PathView(supernet, arch)
             loss = task.step_loss(view, batch, device)
-            if index == 0:
+            if index == 0 and sandwich.ends:
                 assert view.output is not None
                 teacher = view.output.detach()
             elif sandwich.distill and teacher is not None and view.output is not None:

@@ -94,6 +94,29 @@ def test_sandwich_training_runs_every_path_and_lowers_the_loss(kws_root: Path) -
     assert after < before
 
 
+def test_uniform_training_without_the_ends_trains_only_drawn_paths(
+    kws_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ends=False``: every path of a step is a uniform draw; the largest and smallest are never forced in."""
+    seen: list[str] = []
+    original = _PathView.forward
+
+    def recording(view: _PathView, x: torch.Tensor) -> torch.Tensor:
+        seen.append(view.arch.id)  # type: ignore[attr-defined]
+        return original(view, x)
+
+    monkeypatch.setattr(_PathView, "forward", recording)
+    space = tiny_kws_space()
+    settings = SandwichSettings(random_paths=2, ends=False)
+    result = train_supernet(space, _task(kws_root), "6steps", CONFIG, sandwich=settings)
+    assert result.run.status == "completed", result.run.reason
+    assert result.paths_trained == len(seen) == 6 * settings.paths_per_step == 12
+    expected_rng = random.Random(CONFIG.seed)  # the sampler's own generator: the same draws, in order
+    assert seen == [space.random(expected_rng).id for _ in range(12)]
+    ends = {result.supernet.largest().id, result.supernet.smallest().id}  # type: ignore[attr-defined]
+    assert not ends & set(seen)  # (a draw could hit an end; this seed's twelve do not)
+
+
 def test_resume_after_a_kill_equals_an_uninterrupted_run(kws_root: Path, tmp_path: Path) -> None:
     space = tiny_kws_space()
     settings = SandwichSettings(random_paths=1, checkpoint_every=2)
@@ -205,6 +228,12 @@ def test_settings_are_checked() -> None:
         SandwichSettings(checkpoint_every=0)
     with pytest.raises(ValueError, match=r"supernet\.largest_block: got 'wide'"):
         SandwichSettings(largest_block="wide")
+    with pytest.raises(ValueError, match=r"supernet\.distill: got true with ends false; allowed: false"):
+        SandwichSettings(ends=False, distill=True)
+    with pytest.raises(ValueError, match=r"supernet\.sandwich: got 0 with ends false; allowed: an integer >= 1"):
+        SandwichSettings(ends=False, random_paths=0)
+    with pytest.raises(ValueError, match=r"supernet\.ends: got 'no'; allowed: true or false"):
+        SandwichSettings(ends="no")  # type: ignore[arg-type]
     assert Budget.parse("600s").seconds == 600
 
 
