@@ -14,7 +14,8 @@ Per arm: architectures whose quality was measured (trained stand-alone) or estim
 the front (arm B: the confirmed front), the hypervolume of the stand-alone front on the shared
 reference point, the best stand-alone accuracy under two training-FLOPs caps, and for arm B Kendall
 tau and Spearman rho between estimated and stand-alone accuracy over every confirmed architecture
-(``--top + --random`` >= 12 for the issue's target). The table is printed as Markdown and written
+(``--top + --random`` >= 12 for the issue's target), next to the parameter count's tau over the same
+architectures (a proxy that costs nothing). The table is printed as Markdown and written
 with the raw numbers as JSON.
 
     python benchmarks/weight_sharing.py --minutes 40 --out benchmarks/results/weight_sharing
@@ -106,13 +107,16 @@ def arm_row(config: StudyConfig, seconds: float, caps: list[float]) -> dict[str,
     if config.weight_sharing:
         (quality, *_) = agreement(study, config)
         row.update(kendall=quality.kendall, spearman=quality.spearman, pairs=quality.pairs)
+        row["parameters_kendall"] = quality.parameters_kendall  # the free proxy on the same confirmations
     return row
 
 
 def markdown(rows: list[dict[str, Any]], caps: list[float]) -> str:
     columns = ["arm", "wall_seconds", "measured", "estimated", "front", "hypervolume"]
-    columns += [f"best_accuracy_cap{i}" for i in range(1, len(caps) + 1)] + ["kendall", "spearman", "pairs"]
-    headers = [*columns[:6], *(f"best acc, FLOPs <= {cap:.3g}" for cap in caps), "Kendall tau", "Spearman rho", "pairs"]
+    columns += [f"best_accuracy_cap{i}" for i in range(1, len(caps) + 1)]
+    columns += ["kendall", "spearman", "pairs", "parameters_kendall"]
+    headers = [*columns[:6], *(f"best acc, FLOPs <= {cap:.3g}" for cap in caps)]
+    headers += ["Kendall tau", "Spearman rho", "pairs", "parameter count's Kendall tau"]
 
     def cell(value: Any) -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -39,9 +39,7 @@ from nas.pareto import (
     ParetoError,
     hypervolume_history,
     ideal_box_volume,
-    kendall_tau,
     non_dominated_mask,
-    spearman_rho,
 )
 from nas.report._choices import choice_usage
 from nas.report._format import is_missing
@@ -50,6 +48,7 @@ from nas.study.config import StudyConfig
 from nas.study.reference import REFERENCE_ATTR, StudyReference, study_reference
 from nas.study.storage import load_existing_study
 from nas.study.trials import trials_frame
+from nas.study.weight_sharing.fronts import rank_agreement
 from nas.tasks import get_task
 from nas.tasks.budget import budget_share
 
@@ -230,18 +229,13 @@ def _weight_sharing_lines(evaluated: pd.DataFrame, config: StudyConfig) -> list[
         " the hypervolume is the confirmed front's"
     )
     confirmed = evaluated[evaluated["kind"] == "confirmed"]
-    for name in config.objective_names:
+    parameters = list(confirmed["cost.params"]) if "cost.params" in confirmed.columns else [math.nan] * len(confirmed)
+    for name, direction in zip(config.objective_names, config.directions, strict=True):
         column = f"estimate.{name}"
         if name in COST_OBJECTIVES or column not in confirmed.columns:
             continue
-        pairs = confirmed[[column, name]].dropna()
-        tau = kendall_tau(list(pairs[column]), list(pairs[name]))
-        rho = spearman_rho(list(pairs[column]), list(pairs[name]))
-        shown = ", ".join(
-            f"{label} {'n/a' if math.isnan(value) else f'{value:+.3f}'}"
-            for label, value in (("Kendall tau", tau), ("Spearman rho", rho))
-        )
-        lines.append(f"estimate vs stand-alone {name}: {shown} over {len(pairs)} confirmed architecture(s)")
+        found = rank_agreement(name, list(confirmed[column]), list(confirmed[name]), parameters, direction)
+        lines.append(f"estimate vs stand-alone {found.line()}")
     return lines
 
 

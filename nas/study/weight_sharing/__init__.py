@@ -15,7 +15,15 @@ from nas.study.weight_sharing._driver import (
 from nas.study.weight_sharing._requests import Estimation, SupernetFunctions, SupernetTrained, SupernetTraining
 from nas.study.weight_sharing._runner import InProcessRunner, RayRunner, TaskRunner
 from nas.study.weight_sharing._selection import choose_confirmations
-from nas.study.weight_sharing.fronts import CONFIRMED, ESTIMATED, Agreement, agreement, complete_of_kind, kind_of
+from nas.study.weight_sharing.fronts import (
+    CONFIRMED,
+    ESTIMATED,
+    Agreement,
+    agreement,
+    complete_of_kind,
+    kind_of,
+    rank_agreement,
+)
 
 __all__ = [
     "CONFIRMED",
@@ -36,5 +44,6 @@ __all__ = [
     "choose_confirmations",
     "complete_of_kind",
     "kind_of",
+    "rank_agreement",
     "supernet_checkpoint",
 ]

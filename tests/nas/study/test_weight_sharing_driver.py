@@ -8,6 +8,7 @@ from the estimated front and run as ordinary trials, and a resume that repeats n
 from __future__ import annotations
 
 import json
+import math
 import zlib
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from nas.study.weight_sharing import (
     CONFIRMED,
     ESTIMATED,
     SUPERNET_ATTR,
+    Agreement,
     Estimation,
     SupernetError,
     SupernetFunctions,
@@ -36,6 +38,7 @@ from nas.study.weight_sharing import (
     WeightSharingDriver,
     agreement,
     complete_of_kind,
+    rank_agreement,
     supernet_checkpoint,
 )
 from tests.nas.study.fake_trials import sleepy_trial_function
@@ -146,6 +149,7 @@ def test_status_pareto_report_and_export_tell_estimates_from_confirmations(
     assert "confirmed Pareto front (stand-alone training):" in status
     assert "supernet: trained 7 steps" in status and "estimated Pareto front" in status
     assert "estimate vs stand-alone, accuracy: Kendall tau +1.000, Spearman rho +1.000 over 3" in status
+    assert "; parameter count alone: Kendall tau " in status  # the free proxy the estimate is judged against
     assert main(["pareto", folder]) == 0
     printed = capsys.readouterr().out
     assert "Estimated Pareto front of ws" in printed and "Confirmed Pareto front of ws" in printed
@@ -161,6 +165,9 @@ def test_status_pareto_report_and_export_tell_estimates_from_confirmations(
         and "the hypervolume is the confirmed front's" in data.weight_sharing[0]
     )
     assert "Kendall tau +1.000" in data.weight_sharing[1]
+    assert data.weight_sharing[1].startswith("estimate vs stand-alone accuracy: ")
+    (quality,) = agreement(study, config)
+    assert data.weight_sharing[1] == f"estimate vs stand-alone {quality.line()}"  # report and status say the same
     assert set(data.trials["kind"]) == {"estimated", "confirmed"}
     confirmations = set(data.evaluated.loc[data.evaluated["kind"] == "confirmed", "number"])
     assert not data.history.empty and set(data.history["number"]) <= confirmations
@@ -365,3 +372,28 @@ def test_ctrl_c_during_estimation_keeps_what_was_told_and_resume_asks_only_the_r
     assert not stored_before & {arch.id for e in second.estimations for arch in e.archs}  # reused, not estimated again
     (confirmation,) = complete_of_kind(study, CONFIRMED)
     assert study.trials[confirmation.user_attrs[attrs.CONFIRMS]].user_attrs[attrs.ESTIMATED_BY] == "supernet"
+
+
+def test_rank_agreement_judges_the_estimate_against_the_parameter_count() -> None:
+    # four confirmed architectures: the estimate ranks them exactly, the parameter count exactly backwards
+    estimates, measured, parameters = [0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], [400, 300, 200, 100]
+    found = rank_agreement("accuracy", estimates, measured, parameters, "maximize")
+    assert (found.pairs, found.kendall, found.spearman) == (4, pytest.approx(1.0), pytest.approx(1.0))
+    assert (found.parameters_kendall, found.parameters_spearman) == (pytest.approx(-1.0), pytest.approx(-1.0))
+    assert found.line() == (
+        "accuracy: Kendall tau +1.000, Spearman rho +1.000 over 4 confirmed architecture(s);"
+        " parameter count alone: Kendall tau -1.000, Spearman rho -1.000"
+    )
+    # a minimised objective (an error rate): more parameters, lower error reads as the proxy ranking well
+    error = rank_agreement("wer", [0.4, 0.3, 0.2, 0.1], [0.9, 0.8, 0.7, 0.6], [100, 200, 300, 400], "minimize")
+    assert error.kendall == pytest.approx(1.0) and error.parameters_kendall == pytest.approx(1.0)
+    # a missing estimate drops the architecture; a missing parameter count drops it from the proxy only
+    gaps = rank_agreement(
+        "accuracy",
+        [0.1, math.nan, 0.3, 0.4],
+        [0.5, 0.6, 0.7, 0.8],
+        [1, 2, None, 4],
+        "maximize",  # type: ignore[list-item]
+    )
+    assert gaps.pairs == 3 and gaps.parameters_kendall == pytest.approx(1.0)
+    assert "parameter count" not in Agreement("accuracy", 2, 1.0, 1.0).line()  # nothing to compare: not shown
