@@ -45,7 +45,7 @@ from nas.study import StudyConfig, preflight
 from nas.study.progress import SearchProgress
 from nas.supernet import SandwichSettings, estimate, train_supernet
 from nas.tasks import Budget, Task, make_task
-from search_spaces import Architecture
+from search_spaces import Architecture, builtin_space, space_names
 
 ROOT = Path(__file__).resolve().parents[1]
 LOSS_METRIC = "test_loss"  # what the kws task's evaluation reports beside accuracy (on whatever split it ran)
@@ -214,12 +214,22 @@ def spread(rows: list[dict[str, Any]], seeds: list[int]) -> str:
     )
 
 
+def _with_space(config: StudyConfig, name: str | None) -> StudyConfig:
+    """``config`` searching the built-in space ``name`` (its own space when ``None``)."""
+    if name is None:
+        return config
+    if name not in space_names():
+        raise SystemExit(f"--space: got {name!r}; allowed: one of {', '.join(space_names())}")
+    return dataclasses.replace(config, space=builtin_space(name))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--config", type=Path, default=ROOT / "studies/kws/quick.yaml", help="study: space, data, training"
     )
     parser.add_argument("--ws-config", type=Path, default=ROOT / "studies/kws/weight-sharing.yaml")
+    parser.add_argument("--space", help="a built-in space instead of the configs' (e.g. kws-mel-dws: one block type)")
     parser.add_argument("--architectures", type=int, default=16)
     parser.add_argument("--seeds", default="0,1", help="training seeds, at least two")
     parser.add_argument("--budget", help="stand-alone training budget (default: the study's)")
@@ -243,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(seed) for seed in args.seeds.split(",")]
     if len(seeds) < 2 or len(set(seeds)) != len(seeds):
         raise SystemExit(f"--seeds: got {args.seeds!r}; allowed: two or more distinct integers such as 0,1")
-    config = StudyConfig.load(args.config)
+    config = _with_space(StudyConfig.load(args.config), args.space)
     budget = Budget.parse(args.budget) if args.budget else config.training_budget
     with SearchProgress(enabled=True) as progress:
         preflight.prepare_data(config, progress)
@@ -263,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     for row, arch in zip(rows, archs, strict=True):
         row["parameters"] = score(arch, batch=config.cost.batch).params
     if args.supernet_budget:
-        ws_config = StudyConfig.load(args.ws_config)
+        ws_config = _with_space(StudyConfig.load(args.ws_config), args.space)
         add_ends_distance(ws_config, archs, rows)
         settings = [
             (int(batches), int(steps)) for batches in args.calibration.split(",") for steps in args.finetune.split(",")

@@ -247,8 +247,11 @@ def _resume(
     path: Path, supernet: Supernet, optimizer: torch.optim.Optimizer, identity: dict[str, object], rng: random.Random
 ) -> LoopState:
     checkpoint = read_supernet_checkpoint(path, supernet.fingerprint())
-    if checkpoint.identity != identity:
-        differing = sorted(k for k in identity if checkpoint.identity.get(k) != identity[k])
+    stored = dict(checkpoint.identity)
+    if isinstance(stored.get("sandwich"), dict):  # written before ``ends`` existed: it trained the ends
+        stored["sandwich"] = {"ends": True, **stored["sandwich"]}
+    if stored != identity:
+        differing = sorted(k for k in identity if stored.get(k) != identity[k])
         raise SupernetCheckpointError(
             f"supernet checkpoint {path} belongs to another training run ({', '.join(differing)} differ);"
             " refused: give another checkpoint path, resume=False to start over, or the same settings"

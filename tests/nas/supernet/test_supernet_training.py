@@ -138,6 +138,20 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(kws_root: Path, tmp_pat
     assert [p.train_loss for p in whole.run.curve] == pytest.approx([p.train_loss for p in resumed.run.curve])
 
 
+def test_a_checkpoint_written_before_the_ends_setting_continues(kws_root: Path, tmp_path: Path) -> None:
+    path = tmp_path / "supernet.pt"
+    settings = SandwichSettings(random_paths=0, checkpoint_every=1)
+    train_supernet(tiny_kws_space(), _task(kws_root), "2steps", CONFIG, sandwich=settings, checkpoint_to=path)
+    payload = torch.load(path, weights_only=False)
+    del payload["identity"]["sandwich"]["ends"]  # what an earlier version wrote: it always trained the ends
+    torch.save(payload, path)
+    again = train_supernet(tiny_kws_space(), _task(kws_root), "2steps", CONFIG, sandwich=settings, checkpoint_to=path)
+    assert again.resumed_at == 2 and again.run.status == "completed"
+    uniform = SandwichSettings(random_paths=1, ends=False, checkpoint_every=1)
+    with pytest.raises(SupernetCheckpointError, match=r"another training run \(sandwich differ"):
+        train_supernet(tiny_kws_space(), _task(kws_root), "2steps", CONFIG, sandwich=uniform, checkpoint_to=path)
+
+
 def test_foreign_checkpoints_are_refused(kws_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "supernet.pt"
     settings = SandwichSettings(random_paths=0)
