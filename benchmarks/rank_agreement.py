@@ -15,10 +15,17 @@ tau >= 0.5 is within reach at a given training budget, or whether the budget has
    validation split), as the weight-sharing search does; ``--finetune`` also trains each extracted path
    a few steps first (``nas.supernet.estimate(..., finetune_steps=)``).
 
-Printed: Kendall tau and Spearman rho for every pair of seeds, and for the estimate and for the
-parameter count (a proxy that costs nothing) against each seed and against the seeds' mean; rows and
-tables are written as JSON. ``--reuse`` takes the stand-alone rows of an earlier run's JSON (same
-architectures) and skips step 1.
+Printed: Kendall tau and Spearman rho for every pair of seeds, and for the estimate (its accuracy, and its
+validation loss: a continuous score, less noisy over a few hundred clips) and for the parameter count (a
+proxy that costs nothing) against each seed and against the seeds' mean; with a supernet, also how near
+each architecture is to the two paths the sandwich rule trains every step (choices in common with the
+nearer of the largest and the smallest), against quality and against the estimates. Rows and tables are
+written as JSON. ``--reuse`` takes the stand-alone rows of an earlier run's JSON (same architectures) and
+skips step 1.
+
+Experiments: ``--space`` searches another built-in space (``kws-mel-dws``: one block type);
+``--distill-weight`` overrides the study's distillation (0: none); ``--random-paths`` and ``--no-ends``
+change the paths per step (``--no-ends``: uniform draws only, no largest or smallest path).
 
     python benchmarks/rank_agreement.py --architectures 16 --seeds 0,1,2 --budget 400steps \\
         --supernet-budget 600s --calibration 8,32 --finetune 0,50 --out benchmarks/results/rank_agreement.json
