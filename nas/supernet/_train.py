@@ -95,7 +95,7 @@ class SandwichSettings:
             )
         if not self.ends and self.random_paths < 1:
             raise TaskConfigError(
-                f"supernet.sandwich: got {self.random_paths!r} with ends false; allowed: an integer >= 1 (a step"
+                f"supernet.random_paths: got {self.random_paths!r} with ends false; allowed: an integer >= 1 (a step"
                 " must train some path)"
             )
         if isinstance(self.distill_weight, bool) or not isinstance(self.distill_weight, (int, float)):

@@ -244,7 +244,7 @@ def test_settings_are_checked() -> None:
         SandwichSettings(largest_block="wide")
     with pytest.raises(ValueError, match=r"supernet\.distill: got true with ends false; allowed: false"):
         SandwichSettings(ends=False, distill=True)
-    with pytest.raises(ValueError, match=r"supernet\.sandwich: got 0 with ends false; allowed: an integer >= 1"):
+    with pytest.raises(ValueError, match=r"supernet\.random_paths: got 0 with ends false; allowed: an integer >= 1"):
         SandwichSettings(ends=False, random_paths=0)
     with pytest.raises(ValueError, match=r"supernet\.ends: got 'no'; allowed: true or false"):
         SandwichSettings(ends="no")  # type: ignore[arg-type]
