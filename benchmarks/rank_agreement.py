@@ -181,17 +181,27 @@ def _agreement(name: str, x: list[float], y: list[float]) -> dict[str, Any]:
     }
 
 
+_ESTIMATE_PREFIXES = ("estimate_c", "loss_estimate_c")  # the columns add_estimates writes
+
+
+def _estimate_columns(rows: list[dict[str, Any]]) -> list[tuple[str, str, list[float]]]:
+    """Each estimate column as (key, label, values ranked upwards: a loss with its sign flipped)."""
+    columns = []
+    for key in sorted(key for key in rows[0] if key.startswith(_ESTIMATE_PREFIXES)):
+        by_loss = key.startswith("loss_")
+        batches, steps = key.removeprefix("loss_").removeprefix("estimate_c").split("_f")
+        label = f"estimated {'validation loss' if by_loss else 'accuracy'} ({batches} calibration batches,"
+        label += f" {steps} fine-tuning steps)"
+        columns.append((key, label, [-row[key] if by_loss else row[key] for row in rows]))
+    return columns
+
+
 def agreement_table(rows: list[dict[str, Any]], seeds: list[int]) -> list[dict[str, Any]]:
     column = {f"seed {seed}": [row[f"seed{seed}"] for row in rows] for seed in seeds}
     column["seed mean"] = [statistics.fmean(row[f"seed{seed}"] for seed in seeds) for row in rows]
     table = [_agreement(f"{a} vs {b}", column[a], column[b]) for a, b in itertools.combinations(column, 2)]
     table = [row for row in table if "mean" not in row["compared"]]  # a seed against a mean holding it says little
-    for key in sorted(key for key in rows[0] if key.startswith(("estimate_c", "loss_estimate_c"))):
-        by_loss = key.startswith("loss_")
-        estimates = [-row[key] if by_loss else row[key] for row in rows]
-        batches, steps = key.removeprefix("loss_").removeprefix("estimate_c").split("_f")
-        scored = "validation loss" if by_loss else "accuracy"
-        label = f"estimated {scored} ({batches} calibration batches, {steps} fine-tuning steps)"
+    for _, label, estimates in _estimate_columns(rows):
         table += [_agreement(f"{label} vs {name}", estimates, values) for name, values in column.items()]
     # the yardstick any estimator has to beat: a proxy that costs nothing (more weights, more accuracy?)
     parameters = [float(row["parameters"]) for row in rows]
@@ -199,8 +209,7 @@ def agreement_table(rows: list[dict[str, Any]], seeds: list[int]) -> list[dict[s
     if "ends_distance" in rows[0]:  # nearness to the sandwich's ends: against quality, and against each estimate
         nearness = [-float(row["ends_distance"]) for row in rows]
         table.append(_agreement("nearness to the sandwich ends vs seed mean", nearness, column["seed mean"]))
-        for key in sorted(key for key in rows[0] if key.startswith(("estimate_c", "loss_estimate_c"))):
-            estimates = [-row[key] if key.startswith("loss_") else row[key] for row in rows]
+        for key, _, estimates in _estimate_columns(rows):
             table.append(_agreement(f"nearness to the sandwich ends vs {key}", nearness, estimates))
     return table
 
@@ -271,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     record.update(distill_weight=args.distill_weight, random_paths=args.random_paths, ends=not args.no_ends)
     if args.reuse:
         earlier = json.loads(args.reuse.read_text(encoding="utf-8"))
-        rows = [{key: value for key, value in row.items() if not key.startswith("estimate")} for row in earlier["rows"]]
+        derived = (*_ESTIMATE_PREFIXES, "ends_distance")  # recomputed by this run, never carried over
+        rows = [{key: value for key, value in row.items() if not key.startswith(derived)} for row in earlier["rows"]]
         if [row["arch"] for row in rows] != [arch.id for arch in archs]:
             raise SystemExit(f"--reuse: {args.reuse} holds other architectures; allowed: a run with the same sampling")
         record["budget"] = earlier["budget"]
