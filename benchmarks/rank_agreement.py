@@ -93,35 +93,40 @@ def train_standalone(
     return rows
 
 
-def add_estimates(
-    ws_config: StudyConfig,
-    task: Task,
-    archs: list[Architecture],
-    rows: list[dict[str, Any]],
-    budget: Budget,
-    estimates: list[tuple[int, int]],
-    checkpoint: Path | None,
-    distill_weight: float | None = None,
-    random_paths: int | None = None,
-    ends: bool = True,
-) -> dict[str, Any]:
-    """Train one supernet for ``budget`` (or continue/reuse its ``checkpoint``) and put each architecture's
-    estimate into its row for each (calibration batches, fine-tuning steps) of ``estimates``
-    (``estimate_c8_f0``); returns what the supernet training did. ``distill_weight`` overrides the study's
-    distillation (0: none; 1: students learn from the largest path only; between: both losses, mixed)."""
+def sandwich_settings(
+    ws_config: StudyConfig, distill_weight: float | None = None, random_paths: int | None = None, ends: bool = True
+) -> SandwichSettings:
+    """The weight-sharing study's sandwich, as its search trains the supernet, with an experiment's overrides:
+    ``distill_weight`` (0: no distillation; 1: students learn from the largest path only; between: both losses,
+    mixed), ``random_paths`` per step, and ``ends`` (False: uniform draws only, hence no distillation)."""
     if not ws_config.weight_sharing:
         raise SystemExit(
             f"--ws-config: {ws_config.name} is not a weight-sharing study; allowed: strategy weight-sharing"
         )
     settings = ws_config.supernet
     distill = settings.distill if distill_weight is None else distill_weight > 0
-    sandwich = SandwichSettings(
+    return SandwichSettings(
         random_paths=settings.sandwich if random_paths is None else random_paths,
         ends=ends,
         distill=distill and ends,
         distill_weight=1.0 if distill_weight is None or not distill else distill_weight,
         largest_block=settings.largest_block,
     )
+
+
+def add_estimates(
+    ws_config: StudyConfig,
+    sandwich: SandwichSettings,
+    task: Task,
+    archs: list[Architecture],
+    rows: list[dict[str, Any]],
+    budget: Budget,
+    estimates: list[tuple[int, int]],
+    checkpoint: Path | None,
+) -> dict[str, Any]:
+    """Train one supernet of ``ws_config``'s space with ``sandwich`` for ``budget`` (or continue/reuse its
+    ``checkpoint``) and put each architecture's estimate into its row for each (calibration batches,
+    fine-tuning steps) of ``estimates`` (``estimate_c8_f0``); returns what the supernet training did."""
     training = dataclasses.replace(ws_config.training, progress=False)
     started = time.monotonic()
     outcome = train_supernet(ws_config.space, task, budget, training, sandwich=sandwich, checkpoint_to=checkpoint)
@@ -291,14 +296,15 @@ def main(argv: list[str] | None = None) -> int:
         row["parameters"] = score(arch, batch=config.cost.batch).params
     if args.supernet_budget:
         ws_config = _with_space(StudyConfig.load(args.ws_config), args.space)
+        sandwich = sandwich_settings(ws_config, args.distill_weight, args.random_paths, not args.no_ends)
         add_ends_distance(ws_config, archs, rows)
         settings = [
             (int(batches), int(steps)) for batches in args.calibration.split(",") for steps in args.finetune.split(",")
         ]
+        supernet_budget = Budget.parse(args.supernet_budget)
         record["supernet"] = add_estimates(
-            ws_config, task, archs, rows, Budget.parse(args.supernet_budget), settings, args.supernet_checkpoint,
-            args.distill_weight, args.random_paths, not args.no_ends,
-        )  # fmt: skip
+            ws_config, sandwich, task, archs, rows, supernet_budget, settings, args.supernet_checkpoint
+        )
     table = agreement_table(rows, seeds)
     noise = spread(rows, seeds)
     print(markdown(table))

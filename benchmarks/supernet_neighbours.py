@@ -27,9 +27,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from rank_agreement import sandwich_settings  # beside this script (on sys.path when run)
+
 from nas.study import StudyConfig, preflight
 from nas.study.progress import SearchProgress
-from nas.supernet import SandwichSettings, estimate, load_supernet, train_supernet
+from nas.supernet import estimate, load_supernet, train_supernet
 from nas.tasks import make_task
 from search_spaces import Architecture, SearchSpace
 
@@ -76,22 +78,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/supernet_neighbours.json")
     args = parser.parse_args(argv)
     config = StudyConfig.load(args.ws_config)
-    if not config.weight_sharing:
-        raise SystemExit(f"--ws-config: {config.name} is not a weight-sharing study; allowed: strategy weight-sharing")
+    sandwich = sandwich_settings(config)  # the search's own settings (refuses a study without weight sharing)
     with SearchProgress(enabled=True) as progress:
         preflight.prepare_data(config, progress)
     task = make_task(config.task, config.data)
     training = dataclasses.replace(config.training, progress=False)
-    settings = config.supernet
     if not args.checkpoint.exists():
-        sandwich = SandwichSettings(
-            random_paths=settings.sandwich, distill=settings.distill, largest_block=settings.largest_block
-        )
         train_supernet(
             config.space, task, args.supernet_budget, training, sandwich=sandwich, checkpoint_to=args.checkpoint
         )
     supernet = load_supernet(args.checkpoint, training.resolved_device())
-    base = supernet.largest(settings.largest_block) if args.base == "largest" else supernet.smallest()
+    base = supernet.largest(sandwich.largest_block) if args.base == "largest" else supernet.smallest()
     assert isinstance(base, Architecture)
     labelled = [("base", base), *neighbours(config.space, base)]
     metrics = estimate(supernet, [arch for _, arch in labelled], task, training, calibration_batches=args.calibration)
