@@ -392,8 +392,8 @@ def test_rank_agreement_judges_the_estimate_against_the_parameter_count() -> Non
         "accuracy",
         [0.1, math.nan, 0.3, 0.4],
         [0.5, 0.6, 0.7, 0.8],
-        [1, 2, None, 4],
-        "maximize",  # type: ignore[list-item]
+        [1, 2, None, 4],  # type: ignore[list-item]
+        "maximize",
     )
     assert gaps.pairs == 3 and gaps.parameters_kendall == pytest.approx(1.0)
     assert "parameter count" not in Agreement("accuracy", 2, 1.0, 1.0).line()  # nothing to compare: not shown
